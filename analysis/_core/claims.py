@@ -1,0 +1,166 @@
+"""The claims ledger.
+
+A claim is one checkable statement from a paper. It is registered once, with an id, its topic,
+its source (paper, theorem or figure), a one-line statement, the reason for its tolerance, and a
+check function::
+
+    @claim(
+        id="nc.etf.pairwise_cosine",
+        topic="neural_collapse",
+        source="Papyan, Han & Donoho (2020), Def. 1",
+        statement="Rows of the simplex ETF have pairwise cosine exactly -1/(C-1).",
+        tolerance_reason="float64 round-off on O(C) sums",
+    )
+    def _check(seed: int, broken: bool = False) -> ClaimResult:
+        ...
+
+``check(seed, broken=False)`` builds a seeded random instance and returns a
+:class:`ClaimResult`: the measured *slack* (>= 0 inside the claim, < 0 outside by that much)
+and the *tolerance* (the claim passes when ``slack >= -tolerance``). ``broken=True`` must run
+the same measurement on a deliberately broken input (a perturbed instance or a wrong
+implementation, never a forced verdict); the test suite checks that every claim then fails.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from analysis._core.validate import check_int
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The outcome of one claim check.
+
+    Attributes
+    ----------
+    slack : float
+        How far inside the claim the numbers fall (negative: outside by ``-slack``). For an
+        identity ``a = b`` this is ``-|a - b|``; for a bound ``a <= b`` it is ``b - a``.
+    tolerance : float
+        Non-negative allowance; the claim passes iff ``slack >= -tolerance``.
+    detail : str
+        Optional human-readable measurement (e.g. ``"max |cos + 1/(C-1)| = 3e-16"``).
+    """
+
+    slack: float
+    tolerance: float
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.tolerance >= 0):
+            raise ValueError(f"tolerance: expected a non-negative number, got {self.tolerance}")
+
+    @property
+    def passed(self) -> bool:
+        """Whether the measured slack lies within the tolerance (NaN never passes)."""
+        return (not math.isnan(self.slack)) and bool(self.slack >= -self.tolerance)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A registered claim (see the module docstring)."""
+
+    id: str
+    topic: str
+    source: str
+    statement: str
+    tolerance_reason: str
+    check: Callable[..., ClaimResult] = field(repr=False)
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+
+def claim(
+    *, id: str, topic: str, source: str, statement: str, tolerance_reason: str
+) -> Callable[[Callable[..., ClaimResult]], Callable[..., ClaimResult]]:
+    """Register ``check(seed, broken=False) -> ClaimResult`` as a claim of the ledger.
+
+    Parameters
+    ----------
+    id : str
+        Unique dotted id, starting with a short topic prefix (``"nc.etf.gram"``).
+    topic : str
+        Topic package name (one of :data:`analysis.TOPICS`).
+    source : str
+        Paper and theorem / equation / figure number.
+    statement : str
+        One line: what the claim says.
+    tolerance_reason : str
+        Why the tolerance is what it is (solver accuracy, Monte-Carlo standard error, ...).
+    """
+    from analysis import TOPICS
+
+    if topic not in TOPICS:
+        raise ValueError(f"topic: expected one of {TOPICS}, got {topic!r}")
+    for name, value in (("id", id), ("source", source), ("statement", statement),
+                        ("tolerance_reason", tolerance_reason)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
+
+    def register(check: Callable[..., ClaimResult]) -> Callable[..., ClaimResult]:
+        existing = _REGISTRY.get(id)
+        if existing is not None and existing.check.__qualname__ != check.__qualname__:
+            raise ValueError(f"id: claim {id!r} is already registered")
+        _REGISTRY[id] = Claim(id, topic, source, statement, tolerance_reason, check)
+        return check
+
+    return register
+
+
+def get_claims(topic: str | None = None) -> list[Claim]:
+    """All registered claims (after loading every topic), optionally of one topic, sorted by id."""
+    from analysis import TOPICS
+    from analysis._core.registry import load_topics
+
+    load_topics()
+    if topic is not None and topic not in TOPICS:
+        raise ValueError(f"topic: expected one of {TOPICS}, got {topic!r}")
+    claims = [c for c in _REGISTRY.values() if topic is None or c.topic == topic]
+    order = {t: i for i, t in enumerate(TOPICS)}
+    return sorted(claims, key=lambda c: (order[c.topic], c.id))
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The registered claim with id ``claim_id``."""
+    claims = {c.id: c for c in get_claims()}
+    if claim_id not in claims:
+        raise KeyError(f"claim_id: no claim {claim_id!r}; known: {sorted(claims)}")
+    return claims[claim_id]
+
+
+def run_claim(c: Claim, seed: int = 0, *, broken: bool = False) -> dict:
+    """Run one claim's check and return its ledger record.
+
+    Returns
+    -------
+    dict
+        ``{"id", "topic", "source", "statement", "status", "slack", "tolerance", "seconds",
+        "detail"}`` with status ``"pass"``, ``"fail"`` or ``"error"`` (an exception; its message
+        is in ``detail``).
+    """
+    seed = check_int(seed, "seed", minimum=0)
+    start = time.perf_counter()
+    try:
+        result = c.check(seed, broken=broken)
+        if not isinstance(result, ClaimResult):
+            raise TypeError(f"check returned {type(result).__name__}, expected ClaimResult")
+        status = "pass" if result.passed else "fail"
+        slack, tol, detail = float(result.slack), float(result.tolerance), result.detail
+    except Exception as exc:  # noqa: BLE001 - the ledger reports every failure mode
+        status, slack, tol, detail = "error", float("nan"), float("nan"), f"{type(exc).__name__}: {exc}"
+    return {
+        "id": c.id,
+        "topic": c.topic,
+        "source": c.source,
+        "statement": c.statement,
+        "status": status,
+        "slack": slack,
+        "tolerance": tol,
+        "seconds": time.perf_counter() - start,
+        "detail": detail,
+    }

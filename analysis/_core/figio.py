@@ -1,0 +1,100 @@
+"""Saving a figure with its data and parameters, atomically.
+
+All three files (PNG, PDF, JSON) are first written to temporary files in the target folder;
+only when all three are complete are they renamed into place (``os.replace`` is atomic on one
+file system). A failure or interruption part-way leaves the previous files untouched and
+removes the temporaries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy / torch values to plain JSON types (non-finite floats become ``None``)."""
+    if hasattr(obj, "detach") and hasattr(obj, "cpu"):
+        obj = obj.detach().cpu().numpy()
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        return x if math.isfinite(x) else None
+    if obj is None or isinstance(obj, (int, str)):
+        return obj
+    raise TypeError(f"data: cannot store a {type(obj).__name__} in JSON")
+
+
+def write_atomically(path: str | os.PathLike, writer) -> None:
+    """Call ``writer(tmp_path)`` then rename ``tmp_path`` to ``path``; nothing is left on failure."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_figure_atomically(
+    fig: Any, data: dict, out_dir: str | os.PathLike, name: str, metadata: dict | None = None
+) -> list[Path]:
+    """Write ``<name>.png``, ``<name>.pdf`` and ``<name>.json`` into ``out_dir``, atomically.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    data : dict
+        The plotted arrays and parameters; stored under ``"data"`` in the JSON file.
+    out_dir : path
+        Target folder (created if missing).
+    name : str
+        File stem.
+    metadata : dict, optional
+        Stored at the top level of the JSON file (name, topic, scale, seed, version, ...).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three written paths.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = dict(metadata or {})
+    payload["data"] = to_jsonable(data)
+    text = json.dumps(payload, indent=1, allow_nan=False)
+    targets = {ext: out / f"{name}.{ext}" for ext in ("png", "pdf", "json")}
+    temps: dict[str, str] = {}
+    try:
+        for ext in targets:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".{ext}.tmp", dir=out)
+            os.close(fd)
+            temps[ext] = tmp
+        # PDF metadata dates are fixed so the same seed gives the same bytes.
+        fig.savefig(temps["png"], format="png", metadata={"Software": None})
+        fig.savefig(temps["pdf"], format="pdf", metadata={"CreationDate": None, "ModDate": None})
+        Path(temps["json"]).write_text(text + "\n")
+        for ext, target in targets.items():
+            os.replace(temps.pop(ext), target)
+    finally:
+        for tmp in temps.values():
+            Path(tmp).unlink(missing_ok=True)
+    return list(targets.values())

@@ -1,0 +1,70 @@
+"""Tests of the command-line interface (python -m analysis ...)."""
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from analysis._core.registry import get_figures
+from analysis.figures.cli import app
+
+runner = CliRunner()
+
+
+def test_unknown_figure_name_exits_2_with_the_valid_names(tmp_path):
+    result = runner.invoke(app, ["figures", "no_such_figure", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown figure name(s): no_such_figure" in result.output
+    assert "nc_gram_etf_of" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_scale_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["figures", "nc_gram_etf_of", "--scale", "huge", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "huge" in result.output and "quick" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_figures_writes_png_pdf_json(tmp_path):
+    result = runner.invoke(app, ["figures", "nc_gram_etf_of", "--out", str(tmp_path), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "nc_gram_etf_of.json",
+        "nc_gram_etf_of.pdf",
+        "nc_gram_etf_of.png",
+    ]
+    payload = json.loads((tmp_path / "nc_gram_etf_of.json").read_text())
+    assert payload["scale"] == "quick" and payload["seed"] == 0 and "version" in payload
+    assert payload["data"]["params"]["C"] >= 2
+
+
+def test_list_json_has_figures_and_claims():
+    result = runner.invoke(app, ["list", "--json"])
+    assert result.exit_code == 0
+    payload = json.loads(result.output)
+    assert {"name", "topic", "title"} <= set(payload["figures"][0])
+    assert {"id", "topic"} <= set(payload["claims"][0])
+    assert len(payload["figures"]) == len(get_figures())
+
+
+def test_verify_json_form_for_one_topic():
+    result = runner.invoke(app, ["verify", "--topic", "neural_collapse", "--json", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["claims"]
+    assert rows and all(r["topic"] == "neural_collapse" for r in rows)
+    keys = {"id", "topic", "source", "statement", "status", "slack", "tolerance", "seconds"}
+    assert all(set(r) == keys and r["status"] == "pass" for r in rows)
+
+
+def test_verify_unknown_topic_is_rejected():
+    result = runner.invoke(app, ["verify", "--topic", "astrology"])
+    assert result.exit_code == 2
+
+
+def test_python_dash_m_entry_point():
+    out = subprocess.run(
+        [sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "figures" in out.stdout and "verify" in out.stdout
