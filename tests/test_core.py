@@ -198,3 +198,17 @@ def test_sweep_on_a_dask_local_cluster():
     ) as cluster:
         result = sweep(_power, {"base": [2], "exponent": [5, 6]}, scheduler=cluster.scheduler_address)
     assert [r for _, r in result] == [32, 64]
+
+
+# --- max-margin reference ------------------------------------------------------------------
+def test_max_margin_separator_matches_a_closed_form():
+    from analysis._core.maxmargin import max_margin_separator
+
+    # Two points +-(1, 0) and (0, 1) labelled +1: w* = (1, 1) (both constraints active).
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
+    y = np.array([1.0, -1.0, 1.0])
+    np.testing.assert_allclose(max_margin_separator(X, y), [1.0, 1.0], atol=1e-7)  # solver accuracy
+    with pytest.raises(ValueError, match="separable"):
+        max_margin_separator(np.array([[1.0], [1.0]]), np.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="y: expected labels"):
+        max_margin_separator(X, np.array([1.0, 0.0, 1.0]))
