@@ -22,7 +22,7 @@ figures: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m analysis figures --all --scale $(SCALE) --seed $(SEED)
 
 test: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile tests proofs_checks
+	$(TEST_ENV) $(BIN)/python -m pytest -q -n $(JOBS) tests proofs_checks
 
 verify: $(STAMP)
 	$(BIN)/python -m analysis verify

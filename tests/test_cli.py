@@ -68,3 +68,14 @@ def test_python_dash_m_entry_point():
         [sys.executable, "-m", "analysis", "--help"], capture_output=True, text=True, check=True
     )
     assert "figures" in out.stdout and "verify" in out.stdout
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    result = runner.invoke(app, ["figures", "nc_gram_etf_of", "--device", "cuda", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no CUDA device" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -54,6 +54,7 @@ def figures_cmd(
     import matplotlib.pyplot as plt
     from tqdm import tqdm
 
+    from analysis._core.device import resolve_device
     from analysis._core.figio import save_figure_atomically
     from analysis._core.registry import get_figures, render_figure
 
@@ -82,6 +83,11 @@ def figures_cmd(
     if not selected:
         typer.echo("no figures registered for that selection", err=True)
         raise typer.Exit(1)
+    try:
+        resolve_device(device.value)
+    except ValueError as exc:
+        typer.echo(f"error: --{exc}", err=True)
+        raise typer.Exit(2) from exc
 
     bar = tqdm(selected, desc="figures", unit="fig", file=sys.stderr)
     for name in bar:
