@@ -60,3 +60,57 @@ def residual_magnitude(residuals: dict[str, sp.Expr], c_values=range(2, 51)) -> 
             worst = max(worst, abs(float(expr.subs(C, c))))
         worst = max(worst, 1.0) if worst == 0.0 else worst  # non-zero symbolically: a failure
     return worst
+
+
+def label_smoothing_residual(n_classes: int | None = 4, *, wrong_sign: bool = False) -> sp.Expr:
+    r"""Residual of the label-smoothing identity, for K explicit logits (symbolic).
+
+    With :math:`p = \mathrm{softmax}(z)`, :math:`q = (1-\alpha)e_y + \frac{\alpha}{K}\mathbf 1`:
+
+    .. math::
+
+        -\sum_k q_k \log p_k = \mathrm{CE}(z, y) + \alpha\,(z_y - \bar z),
+        \qquad \bar z = \tfrac1K \textstyle\sum_k z_k ,
+
+    because :math:`-\log p_k = \log\sum_j e^{z_j} - z_k` and :math:`\sum_k q_k = 1`.
+    The same step with :math:`z_y` replaced by :math:`\max_k z_k` defines MaxSup
+    (Zhou et al., 2025). The residual is returned for the target class ``y = 0``; every other
+    target follows by relabelling the symbols.
+
+    Parameters
+    ----------
+    n_classes : int
+        K >= 2 (explicit symbols :math:`z_0..z_{K-1}`).
+    wrong_sign : bool
+        Use :math:`-\alpha` in the right-hand side (a wrong identity, to show the check fails).
+
+    Returns
+    -------
+    sympy.Expr
+        The simplified difference of the two sides (zero when the identity holds).
+    """
+    K = int(n_classes)
+    if K < 2:
+        raise ValueError(f"n_classes: expected an integer >= 2, got {n_classes}")
+    z = sp.symbols(f"z0:{K}", real=True)
+    alpha = sp.Symbol("alpha", real=True)
+    lse = sp.log(sum(sp.exp(zk) for zk in z))
+    q = [(1 - alpha) * (1 if k == 0 else 0) + alpha / K for k in range(K)]
+    smoothed = sum(q[k] * (lse - z[k]) for k in range(K))  # -sum q_k log p_k
+    ce = lse - z[0]
+    sign = -1 if wrong_sign else 1
+    rhs = ce + sign * alpha * (z[0] - sum(z) / K)
+    return sp.simplify(sp.expand(smoothed - rhs))
+
+
+def label_smoothing_residual_general_k() -> sp.Expr:
+    r"""The same identity with K symbolic: sums written with the totals :math:`S = \sum_k z_k`.
+
+    :math:`-\sum_k q_k\log p_k = L - (1-\alpha) z_y - \frac{\alpha}{K} S` with
+    :math:`L = \log\sum_j e^{z_j}`, compared with :math:`(L - z_y) + \alpha(z_y - S/K)`.
+    """
+    K = sp.Symbol("K", positive=True, integer=True)
+    L, z_y, S, alpha = sp.symbols("L z_y S alpha", real=True)
+    # sum_k q_k (L - z_k) = L * sum_k q_k - sum_k q_k z_k, with sum_k q_k = (1 - alpha) + alpha
+    smoothed = L * ((1 - alpha) + alpha) - ((1 - alpha) * z_y + alpha / K * S)
+    return sp.simplify(smoothed - ((L - z_y) + alpha * (z_y - S / K)))
