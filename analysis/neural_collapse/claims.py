@@ -7,12 +7,27 @@ import numpy as np
 from analysis._core.claims import ClaimResult, claim
 from analysis._core.rng import make_rng
 from analysis.neural_collapse import proofs
+from analysis.neural_collapse.data import (
+    collapsed_etf_features,
+    labels_from_counts,
+    step_imbalanced_counts,
+)
 from analysis.neural_collapse.geometry import (
     cosine_matrix,
     etf_gram,
     orthogonal_frame,
+    random_orthogonal,
     simplex_etf,
 )
+from analysis.neural_collapse.metrics import nc_metrics
+from analysis.neural_collapse.scl import (
+    batching_condition,
+    bind_batches,
+    random_batches,
+    solve_scl_ufm,
+    train_scl_ufm,
+)
+from analysis.neural_collapse.ufm import train_ce_ufm
 
 _SOURCE_ETF = "Papyan, Han & Donoho (2020), PNAS, Def. 1 (simplex ETF)"
 _ROUNDOFF = "float64 round-off: entries are O(1) sums of C <= 50 terms, so errors stay below 1e-12"
@@ -93,3 +108,253 @@ def check_centred_of_is_etf_symbolic(seed: int, broken: bool = False) -> ClaimRe
     residuals = proofs.centred_frame_residuals(centring)
     worst = proofs.residual_magnitude(residuals)
     return ClaimResult(-worst, 0.0, f"residuals: {residuals}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Metrics
+# ----------------------------------------------------------------------------------------------
+
+_METRIC_KEYS_AT_COLLAPSE = ("nc1", "nc2_equinorm", "nc2_equiangular", "nc2_maxangle",
+                            "nc2_etf_gram", "nc2_equinorm_w", "nc2_etf_gram_w", "nc3", "nc4",
+                            "cdnv")
+
+
+@claim(
+    id="nc.metrics.zero_on_oracle",
+    topic="neural_collapse",
+    source="Papyan, Han & Donoho (2020), PNAS, NC1-NC4 definitions",
+    statement="NC1-NC4 (and CDNV) are 0 on collapsed ETF features with a self-dual classifier.",
+    tolerance_reason="float64 round-off of means, Gram matrices and an eigh pseudo-inverse of "
+    "O(1) entries over N <= 200 samples: below 1e-9",
+)
+def check_metrics_zero_on_oracle(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = int(rng.integers(2, 9))
+    counts = rng.integers(1, 25, size=C)
+    d = C - 1 + int(rng.integers(0, 5))
+    # broken: a little within-class scatter, so the features have not collapsed
+    H, y, M = collapsed_etf_features(counts, d, scale=float(rng.uniform(0.5, 5)),
+                                     noise=1e-3 if broken else 0.0, rng=rng)
+    m = nc_metrics(H, y, W=float(rng.uniform(0.5, 5)) * M)
+    worst_key = max(_METRIC_KEYS_AT_COLLAPSE, key=lambda k: abs(m[k]))
+    worst = abs(m[worst_key])
+    return ClaimResult(-worst, 1e-9, f"C={C}, d={d}: largest metric {worst_key} = {worst:.2e}")
+
+
+@claim(
+    id="nc.metrics.invariance",
+    topic="neural_collapse",
+    source="Papyan, Han & Donoho (2020), PNAS, NC1-NC4 definitions (rotation/relabel invariant)",
+    statement="All NC metrics are unchanged by a rotation of the feature space, a rescaling "
+    "(features x s, classifier x 1/s) and a relabelling of the classes.",
+    tolerance_reason="relative float64 round-off of eigh/SVD on well-conditioned random "
+    "instances (condition number < 1e3): 1e-8",
+)
+def check_metrics_invariance(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = int(rng.integers(3, 8))
+    d = C + int(rng.integers(0, 4))
+    y = labels_from_counts(rng.integers(2, 12, size=C))
+    H = rng.standard_normal((y.size, d)) + 3 * rng.standard_normal((C, d))[y]
+    W, b = rng.standard_normal((C, d)), 0.1 * rng.standard_normal(C)
+    # broken: an anisotropic stretch instead of a rotation (not a symmetry of the metrics)
+    Q = np.diag(rng.uniform(0.2, 3.0, size=d)) if broken else random_orthogonal(d, rng)
+    perm = rng.permutation(C)
+    inv = np.argsort(perm)
+    base = nc_metrics(H, y, W, b)
+    # features scaled by 2 and classifier by 1/2 keep the logits (and so NC4) unchanged
+    moved = nc_metrics(2.0 * H @ Q.T, perm[y], 0.5 * (W @ Q.T)[inv], b[inv])
+    # relative differences, with an absolute floor for metrics that are ~0 (nc4)
+    rel = {k: abs(moved[k] - base[k]) / max(abs(base[k]), 1e-3) for k in base}
+    key = max(rel, key=rel.get)
+    return ClaimResult(-rel[key], 1e-8, f"C={C}, d={d}: largest relative change {key} = {rel[key]:.2e}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Cross-entropy UFM
+# ----------------------------------------------------------------------------------------------
+
+_ETF_THRESHOLDS = {"nc1": 1e-6, "nc2_etf_gram": 1e-3, "nc2_etf_gram_w": 1e-2, "nc3": 1e-3,
+                   "nc4": 0.5 / 1000}
+
+
+@claim(
+    id="nc.ufm.balanced_ce_reaches_etf",
+    topic="neural_collapse",
+    source="Zhu et al. (2021), NeurIPS, Thm. 3.1; Papyan, Han & Donoho (2020), PNAS",
+    statement="Full-batch GD on the balanced CE UFM with weight decay reaches NC: NC1 < 1e-6, "
+    "ETF-Gram distances < 1e-3 (means) and 1e-2 (classifier), NC3 < 1e-3, NC4 = 0.",
+    tolerance_reason="thresholds are the claim: the global minimiser is exactly a self-dual "
+    "ETF and GD converges linearly to it; 600 steps leave residuals well below them",
+)
+def check_balanced_ce_reaches_etf(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = int(rng.integers(3, 7))
+    n = int(rng.integers(5, 12))
+    # broken: a step-imbalanced instance (ratio 10) violates the theorem's balance hypothesis
+    counts = step_imbalanced_counts(C, 10 * n, 10.0) if broken else np.full(C, n)
+    result = train_ce_ufm(counts, C + 2, epochs=600, lr=2.0, record_every=600,
+                          seed=int(rng.integers(0, 2**31)))
+    last = {k: float(v[-1]) for k, v in result.history.items()}
+    margins = {k: (thr - last[k]) / thr for k, thr in _ETF_THRESHOLDS.items()}
+    key = min(margins, key=margins.get)
+    detail = ", ".join(f"{k}={last[k]:.1e}" for k in _ETF_THRESHOLDS)
+    return ClaimResult(margins[key], 0.0, f"C={C}, counts={counts.tolist()}: {detail}")
+
+
+@claim(
+    id="nc.ufm.minority_collapse",
+    topic="neural_collapse",
+    source="Fang et al. (2021), PNAS, Thm. 5 (minority collapse); Thrampoulidis et al. (2022)",
+    statement="In the step-imbalanced CE UFM (C=4, two minority classes) the cosine between the "
+    "minority classifiers rises with the ratio R in {1, 10, 100} and is > 0 at R = 100.",
+    tolerance_reason="an ordering claim: no tolerance (the measured gaps are ~0.3, far above "
+    "the GD residual after 300 steps)",
+)
+def check_minority_collapse(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = 4
+    cosines = []
+    for ratio in (1.0, 10.0, 100.0):
+        counts = step_imbalanced_counts(C, 100, ratio)
+        result = train_ce_ufm(counts, C + 2, epochs=300, lr=2.0, record_every=300,
+                              seed=int(rng.integers(0, 2**31)))
+        # broken: a wrong class set, the majority classifiers instead of the minority ones
+        group = np.arange(C // 2) if broken else np.arange(C // 2, C)
+        cosines.append(float(cosine_matrix(result.W[group])[0, 1]))
+    slack = min(cosines[1] - cosines[0], cosines[2] - cosines[1], cosines[2])
+    return ClaimResult(slack, 0.0, "minority cosine at R=1,10,100: "
+                       + ", ".join(f"{c:.3f}" for c in cosines))
+
+
+@claim(
+    id="nc.ls.identity_symbolic",
+    topic="neural_collapse",
+    source="Seed list: MaxSup (Zhou et al., 2025), label-smoothing decomposition; sympy",
+    statement="Cross-entropy with smoothed targets equals CE + alpha (z_y - mean z), for K = 2..5 "
+    "explicit logits and for symbolic K.",
+    tolerance_reason="exact symbolic simplification: the residual is identically zero or not",
+)
+def check_label_smoothing_identity(seed: int, broken: bool = False) -> ClaimResult:
+    # the derivation does not depend on a random instance; ``seed`` is unused by design
+    residuals = [proofs.label_smoothing_residual(K, wrong_sign=broken) for K in range(2, 6)]
+    residuals.append(proofs.label_smoothing_residual_general_k() if not broken else residuals[0])
+    nonzero = sum(r != 0 for r in residuals)
+    return ClaimResult(-float(nonzero), 0.0, f"{nonzero} non-zero residual(s) of {len(residuals)}")
+
+
+# ----------------------------------------------------------------------------------------------
+# SCL UFM
+# ----------------------------------------------------------------------------------------------
+
+_SOURCE_KINI = "Kini et al. (2024), ICLR"
+
+
+def _random_counts(rng, n_classes, low, high) -> np.ndarray:
+    return rng.integers(low, high + 1, size=n_classes)
+
+
+@claim(
+    id="nc.scl.relu_orthogonal_frame",
+    topic="neural_collapse",
+    source=f"{_SOURCE_KINI}, Thm. 1 (SCL UFM with non-negative features)",
+    statement="With non-negative features the SCL UFM minimiser is an orthogonal frame for any "
+    "class counts; the convex (N x N and class-block) and GD-with-ReLU routes all reach it.",
+    tolerance_reason="Clarabel accuracy (~1e-5 on the Gram) and the GD residual after 300 steps "
+    "at tau = 0.5 (~1e-4): OF distance below 1e-3",
+)
+def check_scl_relu_orthogonal_frame(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = int(rng.integers(2, 5))
+    counts = _random_counts(rng, C, 2, 6)
+    # broken: the same solves without the non-negativity (no ReLU): the optimum is not an OF
+    nonneg = not broken
+    full = solve_scl_ufm(counts, 0.1, nonnegative=nonneg)
+    block = solve_scl_ufm(counts, 0.1, nonnegative=nonneg, reduction="class_block")
+    gd = train_scl_ufm(counts, C + 2, temperature=0.5, relu=nonneg, epochs=300, record_every=300,
+                       seed=int(rng.integers(0, 2**31)))
+    dists = {"convex N x N": full.of_distance, "convex block": block.of_distance,
+             "GD": float(gd.history["of_distance"][-1])}
+    worst = max(dists.values())
+    return ClaimResult(-worst, 1e-3, f"counts={counts.tolist()}: OF distances "
+                       + ", ".join(f"{k} {v:.1e}" for k, v in dists.items()))
+
+
+@claim(
+    id="nc.scl.class_block_reduction",
+    topic="neural_collapse",
+    source=f"{_SOURCE_KINI}, Sec. 3 (SCL UFM); class-permutation symmetry + convexity",
+    statement="The C x C class-block program has the same optimal value as the N x N Gram "
+    "program, with and without non-negativity.",
+    tolerance_reason="relative objective accuracy of two Clarabel interior-point solves: 1e-6",
+)
+def check_scl_class_block_reduction(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = int(rng.integers(2, 4))
+    counts = _random_counts(rng, C, 2, 5)
+    tau = float(rng.uniform(0.1, 1.0))
+    worst = 0.0
+    for nonneg in (True, False):
+        full = solve_scl_ufm(counts, tau, nonnegative=nonneg)
+        # broken: the reduction solved for a perturbed instance (one more sample in class 0)
+        block_counts = counts + np.eye(C, dtype=int)[0] if broken else counts
+        block = solve_scl_ufm(block_counts, tau, nonnegative=nonneg, reduction="class_block")
+        worst = max(worst, abs(block.objective - full.objective) / abs(full.objective))
+    return ClaimResult(-worst, 1e-6, f"counts={counts.tolist()}, tau={tau:.2f}: "
+                       f"relative objective gap {worst:.1e}")
+
+
+@claim(
+    id="nc.scl.no_relu_depends_on_imbalance",
+    topic="neural_collapse",
+    source=f"{_SOURCE_KINI}, Sec. 1 and Fig. 1 (symmetry breaks under imbalance without ReLU)",
+    statement="Without non-negativity the SCL class-mean geometry changes with the imbalance "
+    "(max cosine change > 0.02 from R = 1 to R = 10); with it, it does not.",
+    tolerance_reason="threshold 0.02 is 100x the Clarabel accuracy on the cosines (~1e-4)",
+)
+def check_scl_no_relu_depends_on_imbalance(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = int(rng.integers(3, 6))
+    n_major = int(rng.integers(2, 6)) * 10
+    tau = float(rng.uniform(0.3, 1.0))
+    cosines = []
+    for ratio in (1.0, 10.0):
+        counts = step_imbalanced_counts(C, n_major, ratio)
+        # broken: the ReLU (non-negative) problem, whose optimum is the OF for any counts
+        res = solve_scl_ufm(counts, tau, nonnegative=broken, reduction="class_block")
+        norms = np.sqrt(np.diag(res.class_gram))
+        cosines.append(res.class_gram / np.outer(norms, norms))
+    change = float(np.abs(cosines[1] - cosines[0]).max())
+    return ClaimResult(change - 0.02, 0.0, f"C={C}, tau={tau:.2f}: max cosine change {change:.3f}")
+
+
+@claim(
+    id="nc.scl.batch_binding_restores_of",
+    topic="neural_collapse",
+    source=f"{_SOURCE_KINI}, Sec. 4 (batching conditions, batch-binding)",
+    statement="A random batch partition that violates the batch-interaction condition keeps SCL"
+    "+ReLU GD away from the OF (distance > 0.1); binding one fixed example per class to every "
+    "batch restores it (distance < 0.01).",
+    tolerance_reason="thresholds are the claim: bound runs reach < 2e-3 and unbound runs stay "
+    "> 0.5 after 200 GD steps at tau = 0.5",
+)
+def check_batch_binding_restores_of(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    C = int(rng.integers(3, 5))
+    counts = np.array([int(rng.integers(8, 13))] * (C - C // 2) + [int(rng.integers(2, 4))] * (C // 2))
+    labels = labels_from_counts(counts)
+    for _ in range(100):  # small batches under imbalance almost always violate the condition
+        batches = random_batches(labels.size, 4, rng)
+        if not batching_condition(batches, labels)["holds"]:
+            break
+    else:
+        raise RuntimeError("no violating partition found in 100 draws")
+    # broken: a wrong batch-binding that returns the batches unchanged
+    bound = batches if broken else bind_batches(batches, labels, rng)
+    init = int(rng.integers(0, 2**31))
+    runs = {name: train_scl_ufm(counts, 2 * C, temperature=0.5, batches=b, epochs=200,
+                                record_every=200, seed=init).history["of_distance"][-1]
+            for name, b in (("random", batches), ("bound", bound))}
+    slack = min(runs["random"] - 0.1, 0.01 - runs["bound"])
+    return ClaimResult(slack, 0.0, f"counts={counts.tolist()}: OF distance random "
+                       f"{runs['random']:.3f}, batch-binding {runs['bound']:.1e}")
