@@ -1,0 +1,401 @@
+"""Claims of the contrastive-learning topic (registered in the ledger on import).
+
+Monte-Carlo claims report their slack in units of the estimate's standard error (SE) and pass
+within 5 SE: under a normal approximation a correct claim then fails with probability below
+6e-7 per comparison, while every broken input misses by tens of SE.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from analysis._core.claims import ClaimResult, claim
+from analysis._core.rng import make_rng
+from analysis.contrastive.bounds import bound_coefficients, lemma_4_3_bound
+from analysis.contrastive.data import (
+    collision_probability,
+    coverage_probability,
+    coverage_probability_naive_float,
+    make_latent_class_model,
+)
+from analysis.contrastive.hypersphere import (
+    alignment,
+    alignment_rotation_exact,
+    infonce_gap_bounds,
+    infonce_limit,
+    infonce_minus_log_m,
+    sample_uniform_sphere,
+    uniformity_kernel_mean,
+    uniformity_uniform_sphere,
+)
+from analysis.contrastive.losses import (
+    class_means_linear,
+    class_means_monte_carlo,
+    conditional_loss_linear,
+    exact_losses_finite_model,
+    linear_encoder,
+    mean_classifier_loss_at,
+    supervised_mean_loss,
+    supervised_mean_loss_linear_exact,
+    unsupervised_loss,
+)
+
+TOPIC = "contrastive"
+ARORA = (
+    "Arora et al. (2019), ICML, "
+    "'A Theoretical Analysis of Contrastive Unsupervised Representation Learning'"
+)
+WANG = "Wang & Isola (2020), ICML, 'Alignment and Uniformity on the Hypersphere'"
+Z_SE = 5.0
+_MC_REASON = (
+    "Monte Carlo: slack is in standard errors of the estimate (SE from the i.i.d. sample "
+    "spread, combined in quadrature where two estimates enter); 5 SE => false-alarm "
+    "probability < 6e-7 per comparison under the normal approximation"
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Arora et al. (2019): the latent-class lemma
+# ----------------------------------------------------------------------------------------------
+
+
+@claim(
+    id="cl.lemma.decomposition_exact",
+    topic=TOPIC,
+    source=f"{ARORA}, Sec. 4 (proof of Lemma 4.3) and Sec. 6.1 (k negatives)",
+    statement="L_un = (1 - tau_k) L_un^!= + tau_k L_un^= exactly, "
+    "tau_k = 1 - sum_c rho_c (1 - rho_c)^k, and the lemma bound holds, on finite latent-class "
+    "models enumerated exactly (k = 1, 2).",
+    tolerance_reason="exact enumeration in float64: sums of <= 1e5 O(1) terms, round-off < 1e-12",
+)
+def check_decomposition_exact(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    worst, details = 0.0, []
+    for k in (1, 2):
+        for loss in ("hinge", "logistic"):
+            C = int(rng.integers(2, 5))
+            n = int(rng.integers(2, 5))
+            F = rng.standard_normal((C, n, int(rng.integers(2, 5))))
+            rho = rng.dirichlet(np.ones(C))
+            # broken: the uniform-class collision formula 1 - (1 - 1/C)^k for a non-uniform rho
+            tau = 1.0 - (1.0 - 1.0 / C) ** k if broken else None
+            out = exact_losses_finite_model(F, rho, k=k, loss=loss, tau=tau)
+            err = abs(out["L_un"] - out["decomposition"])
+            bound_gap = max(0.0, out["L_sup_mu"] - out["lemma_bound"])
+            worst = max(worst, err, bound_gap, abs(out["tau"] - out["tau_enumerated"]))
+            details.append(f"k={k} {loss} C={C}: |L_un - decomposition| = {err:.1e}")
+    return ClaimResult(-worst, 1e-12, "; ".join(details))
+
+
+@claim(
+    id="cl.lemma.jensen_pointwise",
+    topic=TOPIC,
+    source=f"{ARORA}, Lemma 4.3 (Jensen step) and Prop. 6.2 (blocks)",
+    statement="For a linear encoder on the Gaussian model, E[l(v) | x] >= E[l(v_block) | x] >= "
+    "l(f(x)^T(mu_c+ - mu_c-)) at every anchor (collisions give l(0) = 1): the lemma in expectation.",
+    tolerance_reason="inner Gaussian expectations are closed-form (hinge) or 64x16-point Gauss-Legendre "
+    "panels (logistic, agreement with adaptive quadrature ~1e-14); 1e-10 covers both",
+)
+def check_jensen_pointwise(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    worst = np.inf
+    details = []
+    for loss in ("hinge", "logistic"):
+        C, d, p = int(rng.integers(2, 8)), int(rng.integers(3, 12)), int(rng.integers(2, 8))
+        model = make_latent_class_model(
+            C, d, sigma=float(rng.uniform(0.5, 1.5)), rho=rng.dirichlet(np.ones(C)), rng=rng
+        )
+        W = rng.standard_normal((p, d)) / math.sqrt(d)
+        n = 1500
+        c_pos, c_neg = model.sample_classes((n,), rng), model.sample_classes((n,), rng)
+        x = model.sample_inputs(c_pos, rng)
+        use = "sigmoid" if broken else loss  # broken: a non-convex loss, for which Jensen fails
+        plain = conditional_loss_linear(W, model, x, c_pos, c_neg, block=1, loss=use)
+        blocked = conditional_loss_linear(W, model, x, c_pos, c_neg, block=3, loss=use)
+        mu = class_means_linear(W, model)
+        at_mean = mean_classifier_loss_at(x @ W.T, mu[c_pos], mu[c_neg][:, None, :], loss=use)
+        gap = min(float(np.min(plain - blocked)), float(np.min(blocked - at_mean)))
+        worst = min(worst, gap)
+        details.append(
+            f"{loss} C={C}: min_x [E l(v)|x - E l(v_b3)|x, E l(v_b3)|x - l(mean)] = {gap:.2e}"
+        )
+    return ClaimResult(worst, 1e-10, "; ".join(details))
+
+
+@claim(
+    id="cl.lemma.monte_carlo_sweep",
+    topic=TOPIC,
+    source=f"{ARORA}, Lemma 4.3, Theorem 6.1 (k negatives), Prop. 6.2 (blocks)",
+    statement="Estimated (L_un - tau_k)/(1 - tau_k) bounds the mean classifier's supervised loss "
+    "for random "
+    "linear / MLP and trained linear encoders across C, sigma, k in {1, 3} and block b in {1, 2}.",
+    tolerance_reason=_MC_REASON,
+)
+def check_monte_carlo_sweep(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.contrastive.training import make_encoder, numpy_encoder, train_encoder
+
+    rng = make_rng(seed)
+    # broken: a loss with l(0) != 1 (natural-log logistic, hinge with margin 1/2) in a bound that
+    # subtracts tau * 1 -- the classic base-e reproduction bug
+    base, margin = (math.e, 0.5) if broken else (2.0, 1.0)
+    configs = [  # (C, sigma, k, block, loss, encoder)
+        (2, 0.05, 1, 1, "logistic", "trained"),
+        (int(rng.integers(3, 6)), 0.05, 3, 2, "hinge", "trained"),
+        (int(rng.integers(5, 11)), float(rng.uniform(0.3, 1.0)), 1, 2, "logistic", "random"),
+        (int(rng.integers(2, 6)), float(rng.uniform(0.3, 1.0)), 3, 1, "hinge", "random"),
+        (int(rng.integers(3, 8)), float(rng.uniform(0.3, 1.0)), 1, 1, "logistic", "mlp"),
+    ]
+    worst, details = np.inf, []
+    for C, sigma, k, block, loss, kind in configs:
+        d = 6
+        model = make_latent_class_model(C, d, sigma=sigma, rng=rng, separation=2.0)
+        sub = int(rng.integers(2**31))
+        if kind == "trained":
+            enc = numpy_encoder(
+                train_encoder(
+                    model, objective="logistic", out_dim=4, steps=60, batch_size=128, lr=0.05, seed=sub
+                ).encoder
+            )
+            mu = class_means_linear(enc.weight, model)
+        elif kind == "random":
+            enc = linear_encoder(rng.standard_normal((4, d)) / math.sqrt(d))
+            mu = class_means_linear(enc.weight, model)
+        else:
+            enc = numpy_encoder(make_encoder("mlp", d, 4, hidden=16, seed=sub))
+            mu = class_means_monte_carlo(
+                enc, model, 40000, rng=rng
+            )  # mean error ~ 1/200 of the SE scale
+        tau = collision_probability(model.rho, k)
+        un = unsupervised_loss(
+            enc, model, 6000, k=k, block=block, loss=loss, rng=rng, base=base, margin=margin
+        )
+        sup = supervised_mean_loss(
+            enc, model, mu, 6000, k=k, loss=loss, rng=rng, base=base, margin=margin
+        )
+        bound = lemma_4_3_bound(un.mean, tau)
+        se = math.hypot(un.stderr / (1.0 - tau), sup.stderr)
+        z = (bound - sup.mean) / se
+        worst = min(worst, z)
+        details.append(
+            f"{kind} C={C} s={sigma:.2f} k={k} b={block} {loss}: bound {bound:.3f} vs "
+            f"L_sup {sup.mean:.3f} ({z:+.1f} SE)"
+        )
+    return ClaimResult(float(worst), Z_SE, "; ".join(details))
+
+
+@claim(
+    id="cl.training.sup_decreases_under_bound",
+    topic=TOPIC,
+    source=f"{ARORA}, Lemma 4.3 and Sec. 8 (experiments: L_un training lowers the supervised loss)",
+    statement="Minimising the logistic L_un (torch, Adam) lowers the exact L_sup^mu of a linear "
+    "encoder by "
+    ">= 15%, and L_sup^mu stays under the estimated (L_un - tau)/(1 - tau) at every checkpoint.",
+    tolerance_reason="L_sup^mu is exact (1-D Gaussian integrals); the bound is Monte Carlo, "
+    "compared with "
+    "5 SE added (slack in loss units, tolerance 0)",
+)
+def check_training_under_bound(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.contrastive.training import train_encoder
+
+    rng = make_rng(seed)
+    C = int(rng.integers(3, 8))
+    model = make_latent_class_model(
+        C, 8, sigma=0.7, rho=rng.dirichlet(3 * np.ones(C)), rng=rng, separation=2.0
+    )
+    tau = collision_probability(model.rho, 1)
+    # broken: positives and negatives swapped in the training loss (ascends the true objective)
+    res = train_encoder(
+        model,
+        objective="logistic",
+        out_dim=3,
+        steps=120,
+        batch_size=128,
+        lr=0.05,
+        checkpoints=(0, 40, 120),
+        seed=int(rng.integers(2**31)),
+        reverse=broken,
+    )
+    sups, worst_bound, details = [], np.inf, []
+    for step, enc in sorted(res.snapshots.items()):
+        sup = supervised_mean_loss_linear_exact(enc.weight, model, "logistic")
+        un = unsupervised_loss(enc, model, 6000, k=1, loss="logistic", rng=rng)
+        bound = lemma_4_3_bound(un.mean + Z_SE * un.stderr, tau)
+        sups.append(sup)
+        worst_bound = min(worst_bound, bound - sup)
+        details.append(f"step {step}: L_sup {sup:.4f}, bound {lemma_4_3_bound(un.mean, tau):.4f}")
+    decrease = 0.85 * sups[0] - sups[-1]
+    return ClaimResult(float(min(decrease, worst_bound)), 0.0, f"C={C}; " + "; ".join(details))
+
+
+# ----------------------------------------------------------------------------------------------
+# Bao, Nagano & Nozawa (2022): coefficients across K, exact coverage probability
+# ----------------------------------------------------------------------------------------------
+
+
+@claim(
+    id="cl.coefficients.coverage_exact",
+    topic=TOPIC,
+    source="Bao, Nagano & Nozawa (2022), ICML, Fig. 1 / scripts/compare_upper_bound.py; "
+    "Arora et al. (2019)",
+    statement="The coverage probability v(C, K) of the stable log-space recursion equals the "
+    "exact rational "
+    "inclusion-exclusion (C = 10, 100; K up to 2000), so Arora's 1/((1-tau) v) and Nozawa-Sato's 2/v "
+    "coefficients are exact.",
+    tolerance_reason="relative error of float64 log-space recursion over <= 2000 steps: ~1e-13; "
+    "1e-10 allowed",
+)
+def check_coverage_exact(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    worst, details = 0.0, []
+    for C in (10, 100):
+        Ks = np.unique(np.concatenate([[C, C + 5], rng.integers(C, 20 * C, size=4)])).astype(np.int64)
+        exact = coverage_probability(C, Ks, method="exact")
+        if broken:  # broken: the textbook alternating sum in float64 (catastrophic cancellation)
+            fast = np.array([coverage_probability_naive_float(C, int(K)) for K in Ks])
+        else:
+            fast = bound_coefficients(C, Ks - 1)["coverage"]  # the coefficient code path: v(C, K' + 1)
+        rel = float(np.max(np.abs(fast - exact) / exact))
+        worst = max(worst, rel)
+        details.append(f"C={C}, K={Ks.tolist()}: max rel. error {rel:.1e} (min v = {exact.min():.2e})")
+    return ClaimResult(-worst, 1e-10, "; ".join(details))
+
+
+# ----------------------------------------------------------------------------------------------
+# Wang & Isola (2020): alignment, uniformity, InfoNCE asymptotics
+# ----------------------------------------------------------------------------------------------
+
+
+def _population(rng, n_pairs=800, dim_in=6, dim_out=5):
+    """Unit-norm positive pairs from a latent-class model and a random linear encoder."""
+    model = make_latent_class_model(int(rng.integers(3, 8)), dim_in, sigma=0.3, rng=rng, separation=1.5)
+    W = rng.standard_normal((dim_out, dim_in))
+    c = model.sample_classes((n_pairs,), rng)
+    z1 = model.sample_inputs(c, rng) @ W.T
+    z2 = model.sample_inputs(c, rng) @ W.T
+    return z1 / np.linalg.norm(z1, axis=1, keepdims=True), z2 / np.linalg.norm(z2, axis=1, keepdims=True)
+
+
+@claim(
+    id="cl.infonce.limit",
+    topic=TOPIC,
+    source=f"{WANG}, Theorem 1 (asymptotics of the contrastive loss); O(1/M) rate derived here",
+    statement="InfoNCE - log M converges to -(1/t) E f(x)^T f(y) + E_x log E_x- exp(f(x-)^T f(x)/t), "
+    "within "
+    "the derived bounds [-e^{2/t} V/(2M), e^{2/t}/M], for M = 16..1024 negatives.",
+    tolerance_reason=_MC_REASON,
+)
+def check_infonce_limit(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    z1, z2 = _population(rng)
+    t = float(rng.uniform(0.4, 0.6))
+    lim = infonce_limit(z1, z2, temperature=t)
+    # broken: the limit without the 1/t on the alignment term
+    target = lim["limit"] + (lim["alignment_term"] * (t - 1.0) if broken else 0.0)
+    worst, details = np.inf, []
+    for M in (16, 64, 256, 1024):
+        est = infonce_minus_log_m(z1, z2, M, 3000, temperature=t, rng=rng)
+        lo, hi = infonce_gap_bounds(M, t, lim["mean_conditional_variance"])
+        gap = est.mean - target
+        z = min(gap - float(lo), float(hi) - gap) / est.stderr
+        worst = min(worst, z)
+        details.append(f"M={M}: gap {gap:+.4f} in [{float(lo):.4f}, {float(hi):.4f}] ({z:+.1f} SE)")
+    return ClaimResult(float(worst), Z_SE, f"t={t:.2f}; " + "; ".join(details))
+
+
+@claim(
+    id="cl.uniformity.exact_value",
+    topic=TOPIC,
+    source=f"{WANG}, Sec. 4.1 (L_uniform); closed form derived via the von Mises-Fisher normaliser",
+    statement="The pairwise (i < j) uniformity estimator on uniform samples of S^{d-1} matches "
+    "-2t + log(Gamma(d/2) (1/t)^{d/2-1} I_{d/2-1}(2t)) for several d and t.",
+    tolerance_reason=_MC_REASON
+    + "; SE of the log from 20 independent batch U-statistics (delta method)",
+)
+def check_uniformity_exact(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    worst, details = np.inf, []
+    for d in sorted(rng.choice(np.arange(2, 17), size=3, replace=False).tolist()):
+        t = float(rng.choice([1.0, 2.0, 3.0]))
+        z = sample_uniform_sphere(2000, d, rng=rng)
+        # broken: averaging over all n^2 pairs, diagonal (distance 0) included
+        est = uniformity_kernel_mean(z, t=t, n_batches=20, include_diagonal=broken)
+        exact = uniformity_uniform_sphere(d, t)
+        zscore = -abs(math.log(est.mean) - exact) / (est.stderr / est.mean)
+        worst = min(worst, zscore)
+        details.append(
+            f"d={d} t={t:g}: est {math.log(est.mean):.4f} vs exact {exact:.4f} ({zscore:+.1f} SE)"
+        )
+    return ClaimResult(float(worst), Z_SE, "; ".join(details))
+
+
+@claim(
+    id="cl.uniformity.uniform_minimises",
+    topic=TOPIC,
+    source=f"{WANG}, Sec. 4.1.2 (the uniform distribution uniquely minimises the "
+    "Gaussian-potential energy)",
+    statement="The exact uniformity of the uniform distribution on S^{d-1} is below that of every "
+    "tested "
+    "distribution (von Mises-Fisher-like, cluster mixtures, a great circle, the uniform sampler).",
+    tolerance_reason=_MC_REASON + "; the uniform sampler itself sits at 0 +- 1 SE",
+)
+def check_uniform_minimises(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    d = int(rng.integers(3, 9))
+    t = 2.0
+    n = 2000
+
+    def normalise(g):
+        return g / np.linalg.norm(g, axis=1, keepdims=True)
+
+    centre = normalise(rng.standard_normal((1, d)))
+    axes = np.concatenate([np.eye(d), -np.eye(d)])
+    candidates = {
+        "uniform sampler": sample_uniform_sphere(n, d, rng=rng),
+        "vMF-like (spread 1.0)": normalise(centre + 1.0 * rng.standard_normal((n, d))),
+        "vMF-like (spread 0.3)": normalise(centre + 0.3 * rng.standard_normal((n, d))),
+        "2d clusters": normalise(axes[rng.integers(0, 2 * d, n)] + 0.4 * rng.standard_normal((n, d))),
+        "great circle": np.pad(sample_uniform_sphere(n, 2, rng=rng), ((0, 0), (0, d - 2))),
+    }
+    # broken: the closed form evaluated for S^{d-2} (dimension off by one)
+    exact = uniformity_uniform_sphere(d - 1 if broken else d, t)
+    worst, details = np.inf, []
+    for name, z in candidates.items():
+        est = uniformity_kernel_mean(z, t=t, n_batches=20)
+        zscore = (math.log(est.mean) - exact) / (est.stderr / est.mean)
+        worst = min(worst, zscore)
+        details.append(f"{name}: {math.log(est.mean):.3f} ({zscore:+.1f} SE)")
+    return ClaimResult(float(worst), Z_SE, f"d={d}, exact uniform {exact:.3f}; " + "; ".join(details))
+
+
+@claim(
+    id="cl.alignment.exact_value",
+    topic=TOPIC,
+    source=f"{WANG}, Sec. 4.1 (L_align); closed form for a plane rotation derived here",
+    statement="The alignment estimator E||f(x) - f(y)||^alpha for x uniform on S^{d-1} and "
+    "y = R_theta x equals "
+    "(2 sin(theta/2))^alpha Gamma(1 + alpha/2) Gamma(d/2) / Gamma((d + alpha)/2).",
+    tolerance_reason=_MC_REASON,
+)
+def check_alignment_exact(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    worst, details = np.inf, []
+    for d in (2, int(rng.integers(3, 12))):
+        alpha = float(rng.uniform(0.5, 1.2))
+        theta = float(rng.uniform(1.8, 2.8))
+        x = sample_uniform_sphere(4000, d, rng=rng)
+        y = x.copy()
+        c, s = math.cos(theta), math.sin(theta)
+        y[:, 0], y[:, 1] = c * x[:, 0] - s * x[:, 1], s * x[:, 0] + c * x[:, 1]
+        # broken: the exponent ignored (squared distance whatever alpha is)
+        power = 2.0 if broken else alpha
+        dist = np.linalg.norm(x - y, axis=1) ** power
+        est, se = alignment(x, y, alpha=power), float(dist.std(ddof=1) / math.sqrt(dist.size))
+        exact = alignment_rotation_exact(d, theta, alpha)
+        zscore = -abs(est - exact) / max(se, 1e-12)
+        worst = min(worst, zscore)
+        details.append(
+            f"d={d} alpha={alpha:.2f} theta={theta:.2f}: {est:.4f} vs {exact:.4f} ({zscore:+.1f} SE)"
+        )
+    return ClaimResult(float(worst), Z_SE, "; ".join(details))

@@ -1,0 +1,358 @@
+"""Figures of the contrastive-learning topic."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from analysis._core.registry import figure
+from analysis._core.rng import make_rng, spawn_seeds
+from analysis._core.style import PALETTE, SEQUENTIAL_CMAP
+from analysis.contrastive.bounds import bound_coefficients, lemma_4_3_bound
+from analysis.contrastive.data import collision_probability, make_latent_class_model
+from analysis.contrastive.hypersphere import (
+    alignment,
+    infonce_gap_bounds,
+    infonce_limit,
+    infonce_minus_log_m,
+    sample_uniform_sphere,
+    uniformity,
+    uniformity_kernel_mean,
+    uniformity_uniform_sphere,
+)
+from analysis.contrastive.losses import supervised_mean_loss_linear_exact, unsupervised_loss
+from analysis.contrastive.training import linear_probe_accuracy, train_encoder
+
+TOPIC = "contrastive"
+
+
+def bound_vs_actual_data(scale: str, seed: int, device: str) -> dict:
+    """Exact L_sup^mu and the estimated lemma bound along logistic-L_un training, for several C."""
+    quick = scale == "quick"
+    classes = [2, 5, 10] if quick else [2, 5, 10, 20]
+    dim, out_dim = (10, 8) if quick else (32, 16)
+    steps, every = (60, 10) if quick else (600, 30)
+    n_mc = 4000 if quick else 40000
+    checkpoints = list(range(0, steps + 1, every))
+    curves = {}
+    for C, sub in zip(classes, spawn_seeds(seed, len(classes)), strict=True):
+        rng = make_rng(sub)
+        model = make_latent_class_model(C, dim, sigma=0.7, rng=rng, separation=2.0)
+        tau = collision_probability(model.rho, 1)
+        res = train_encoder(
+            model,
+            objective="logistic",
+            out_dim=out_dim,
+            steps=steps,
+            batch_size=256,
+            lr=0.02,
+            checkpoints=checkpoints,
+            seed=sub,
+            device=device,
+        )
+        sup, bound, bound_se = [], [], []
+        for step in checkpoints:
+            enc = res.snapshots[step]
+            sup.append(supervised_mean_loss_linear_exact(enc.weight, model, "logistic"))
+            un = unsupervised_loss(enc, model, n_mc, k=1, loss="logistic", rng=rng)
+            bound.append(lemma_4_3_bound(un.mean, tau))
+            bound_se.append(un.stderr / (1.0 - tau))
+        curves[str(C)] = {
+            "tau": tau,
+            "L_sup_mu": np.array(sup),
+            "bound": np.array(bound),
+            "bound_se": np.array(bound_se),
+        }
+    return {
+        "params": {
+            "classes": classes,
+            "dim": dim,
+            "out_dim": out_dim,
+            "sigma": 0.7,
+            "separation": 2.0,
+            "steps": steps,
+            "n_monte_carlo": n_mc,
+            "loss": "logistic (base 2)",
+            "seed": seed,
+        },
+        "steps": np.array(checkpoints),
+        "curves": curves,
+    }
+
+
+@figure(
+    name="cl_bound_vs_actual",
+    topic=TOPIC,
+    title="Mean-classifier loss L_sup^mu vs the bound (L_un - tau)/(1 - tau) during "
+    "contrastive training",
+)
+def make_bound_vs_actual(scale: str, seed: int, device: str):
+    """One panel per number of classes C: exact L_sup^mu and the Monte-Carlo bound (band = 2 SE)."""
+    data = bound_vs_actual_data(scale, seed, device)
+    classes = data["params"]["classes"]
+    fig, axes = plt.subplots(1, len(classes), figsize=(3.3 * len(classes), 3.2), sharey=False)
+    for ax, C in zip(np.atleast_1d(axes), classes, strict=True):
+        cur = data["curves"][str(C)]
+        steps = data["steps"]
+        ax.plot(steps, cur["bound"], color=PALETTE[1], label=r"$(L_{un}-\tau)/(1-\tau)$")
+        ax.fill_between(
+            steps,
+            cur["bound"] - 2 * cur["bound_se"],
+            cur["bound"] + 2 * cur["bound_se"],
+            color=PALETTE[1],
+            alpha=0.25,
+            lw=0,
+        )
+        ax.plot(
+            steps, cur["L_sup_mu"], color=PALETTE[0], marker="o", ms=3, label=r"$L^\mu_{sup}$ (exact)"
+        )
+        ax.set_title(f"C = {C}, tau = {cur['tau']:.3f}")
+        ax.set_xlabel("training step (Adam, logistic $L_{un}$)")
+        ax.set_ylabel("loss (base-2 logistic)")
+        ax.set_yscale("log")
+    np.atleast_1d(axes)[0].legend(loc="upper right")
+    p = data["params"]
+    fig.suptitle(
+        f"Arora et al. Lemma 4.3 along training: linear encoder, Gaussian latent classes "
+        f"(d = {p['dim']}, p = {p['out_dim']}, sigma = {p['sigma']})"
+    )
+    return fig, data
+
+
+@figure(
+    name="cl_coefficients_vs_k",
+    topic=TOPIC,
+    title="Coefficient of the contrastive loss in four supervised-loss bounds vs the number "
+    "of negatives K",
+)
+def make_coefficients_vs_k(scale: str, seed: int, device: str):
+    """Arora, Nozawa-Sato, Ash et al. and Bao et al. coefficients for C = 10 and 100 (exact v)."""
+    quick = scale == "quick"
+    data = {"params": {"classes": [10, 100], "seed": seed, "note": "deterministic; seed unused"}}
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, C in zip(axes, (10, 100), strict=True):
+        K = np.unique(np.geomspace(1, 20 * C, 200 if quick else 2000).astype(np.int64))
+        coef = bound_coefficients(C, K)
+        data[f"C{C}"] = {
+            key: coef[key] for key in ("K", "tau", "coverage", "arora", "nozawa_sato", "ash", "bao")
+        }
+        for key, label, color in (
+            ("arora", "Arora et al. (2019)", PALETTE[1]),
+            ("nozawa_sato", "Nozawa & Sato (2021)", PALETTE[2]),
+            ("ash", "Ash et al. (2022)", PALETTE[3]),
+            ("bao", "Bao et al. (2022)", PALETTE[0]),
+        ):
+            y = np.where(np.isfinite(coef[key]), coef[key], np.nan)
+            ax.plot(K, y, label=label, color=color)
+        ax.axvline(C, color="0.4", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(0.5, 1e4)
+        ax.set_xlabel("number of negatives K")
+        ax.set_ylabel("coefficient of the contrastive loss")
+        ax.set_title(f"C = {C} classes (dotted: K = C)")
+    axes[0].legend(loc="upper right")
+    fig.suptitle(
+        "Bound coefficients vs K (exact coverage probability; Bao, Nagano & Nozawa 2022, Fig. 1)"
+    )
+    return fig, data
+
+
+@figure(
+    name="cl_uniformity_infonce",
+    topic=TOPIC,
+    title="Uniformity estimator vs its exact value on the sphere, and InfoNCE - log M converging in M",
+)
+def make_uniformity_infonce(scale: str, seed: int, device: str):
+    """(a) uniformity of uniform samples vs the closed form, vs d; (b) InfoNCE - log M vs M."""
+    quick = scale == "quick"
+    rng = make_rng(seed)
+    dims = np.arange(2, 13) if quick else np.arange(2, 33)
+    ts = (1.0, 2.0, 4.0)
+    n = 1000 if quick else 10000
+    unif = {}
+    for t in ts:
+        est, se, exact = [], [], []
+        for d in dims:
+            e = uniformity_kernel_mean(sample_uniform_sphere(n, int(d), rng=rng), t=t, n_batches=20)
+            est.append(math.log(e.mean))
+            se.append(e.stderr / e.mean)
+            exact.append(uniformity_uniform_sphere(int(d), t))
+        unif[f"t={t:g}"] = {"estimate": np.array(est), "stderr": np.array(se), "exact": np.array(exact)}
+    # InfoNCE on a finite population of positive pairs (latent classes, random linear encoder)
+    model = make_latent_class_model(6, 6, sigma=0.3, rng=rng, separation=1.5)
+    W = rng.standard_normal((5, 6))
+    c = model.sample_classes((800,), rng)
+    z1, z2 = model.sample_inputs(c, rng) @ W.T, model.sample_inputs(c, rng) @ W.T
+    z1, z2 = (
+        z1 / np.linalg.norm(z1, axis=1, keepdims=True),
+        z2 / np.linalg.norm(z2, axis=1, keepdims=True),
+    )
+    temp = 0.5
+    lim = infonce_limit(z1, z2, temperature=temp)
+    Ms = 2 ** np.arange(2, 11 if quick else 15)
+    n_samples = 2000 if quick else 20000
+    gaps, gap_se = [], []
+    for M in Ms:
+        e = infonce_minus_log_m(z1, z2, int(M), n_samples, temperature=temp, rng=rng)
+        gaps.append(e.mean - lim["limit"])
+        gap_se.append(e.stderr)
+    lo, hi = infonce_gap_bounds(Ms, temp, lim["mean_conditional_variance"])
+    data = {
+        "params": {
+            "dims": dims,
+            "t_values": list(ts),
+            "n_points": n,
+            "n_batches": 20,
+            "temperature": temp,
+            "population": 800,
+            "n_samples": n_samples,
+            "seed": seed,
+        },
+        "uniformity": unif,
+        "M": Ms,
+        "infonce_gap": np.array(gaps),
+        "infonce_gap_se": np.array(gap_se),
+        "bound_lower": lo,
+        "bound_upper": hi,
+        "limit": lim,
+    }
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for (key, cur), color in zip(unif.items(), PALETTE, strict=False):
+        ax1.plot(dims, cur["exact"], color=color, label=f"exact, {key}")
+        ax1.errorbar(
+            dims, cur["estimate"], yerr=2 * cur["stderr"], fmt="o", ms=3, color=color, capsize=2
+        )
+    ax1.set_xlabel("dimension d (sphere $S^{d-1}$)")
+    ax1.set_ylabel(r"$\mathcal{L}_{uniform}$ of the uniform distribution")
+    ax1.set_title("(a) estimator (dots, 2 SE) vs closed form (lines)")
+    ax1.legend()
+    ax2.fill_between(
+        Ms,
+        lo,
+        hi,
+        color=PALETTE[5],
+        alpha=0.3,
+        lw=0,
+        label=r"derived bound $[-e^{2/t}\bar V/2M,\ e^{2/t}/M]$",
+    )
+    ax2.errorbar(
+        Ms,
+        gaps,
+        yerr=2 * np.array(gap_se),
+        fmt="o-",
+        ms=3,
+        color=PALETTE[0],
+        capsize=2,
+        label=r"$\mathbb{E}\,\mathcal{L}_M - \log M - \mathcal{L}_\infty$",
+    )
+    ax2.axhline(0.0, color="0.3", lw=1)
+    ax2.set_xscale("log", base=2)
+    ax2.set_yscale("symlog", linthresh=1e-3)
+    ax2.set_xlabel("number of negatives M")
+    ax2.set_ylabel("gap to the limit")
+    ax2.set_title(f"(b) InfoNCE - log M -> limit (t = {temp})")
+    ax2.legend(loc="upper right")
+    fig.suptitle("Wang & Isola (2020): uniformity on the sphere and the asymptotics of InfoNCE")
+    return fig, data
+
+
+@figure(
+    name="cl_align_uniform_plane",
+    topic=TOPIC,
+    title="Alignment-uniformity plane during training, coloured by linear-probe accuracy",
+)
+def make_align_uniform_plane(scale: str, seed: int, device: str):
+    """Trajectories of InfoNCE and L_align + lambda L_uniform training of an MLP encoder."""
+    quick = scale == "quick"
+    rng = make_rng(seed)
+    model = make_latent_class_model(8, 12, sigma=1.0, rng=rng, separation=2.0)
+    steps, every = (60, 15) if quick else (600, 50)
+    lams = (0.5, 2.0) if quick else (0.25, 0.5, 1.0, 2.0, 4.0)
+    runs = [("InfoNCE (t = 0.5)", "infonce", 1.0)] + [
+        (f"align + {lam:g} unif", "align_uniform", lam) for lam in lams
+    ]
+    n_eval = 600 if quick else 2000
+    c = model.sample_classes((n_eval,), rng)
+    x1, x2 = model.sample_inputs(c, rng), model.sample_inputs(c, rng)
+    c_test = model.sample_classes((n_eval,), rng)
+    x_test = model.sample_inputs(c_test, rng)
+    checkpoints = list(range(0, steps + 1, every))
+    traj = {}
+    for (label, objective, lam), sub in zip(runs, spawn_seeds(seed, len(runs)), strict=True):
+        res = train_encoder(
+            model,
+            objective=objective,
+            kind="mlp",
+            out_dim=8,
+            hidden=32,
+            steps=steps,
+            batch_size=256,
+            lr=0.01,
+            lam=lam,
+            temperature=0.5,
+            checkpoints=checkpoints,
+            seed=sub,
+            device=device,
+        )
+        al, un, acc = [], [], []
+        for step in checkpoints:
+            enc = res.snapshots[step]
+            f1, f2, ft = enc(x1), enc(x2), enc(x_test)
+            al.append(alignment(f1, f2, alpha=2.0, normalize=True))
+            un.append(uniformity(f1, t=2.0, normalize=True))
+            norm = np.linalg.norm
+            acc.append(
+                linear_probe_accuracy(
+                    f1 / norm(f1, axis=1, keepdims=True), c, ft / norm(ft, axis=1, keepdims=True), c_test
+                )
+            )
+        traj[label] = {
+            "alignment": np.array(al),
+            "uniformity": np.array(un),
+            "probe_accuracy": np.array(acc),
+        }
+    data = {
+        "params": {
+            "classes": 8,
+            "dim": 12,
+            "sigma": 1.0,
+            "encoder": "MLP 12-32-8",
+            "steps": steps,
+            "checkpoints": checkpoints,
+            "lambdas": list(lams),
+            "n_eval": n_eval,
+            "seed": seed,
+        },
+        "trajectories": traj,
+    }
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    markers = "osD^vP"
+    all_acc = np.concatenate([v["probe_accuracy"] for v in traj.values()])
+    norm = plt.Normalize(vmin=float(all_acc.min()), vmax=float(all_acc.max()))
+    scatter = None
+    for (label, cur), marker in zip(traj.items(), markers, strict=False):
+        ax.plot(cur["uniformity"], cur["alignment"], color="0.6", lw=0.8, zorder=1)
+        scatter = ax.scatter(
+            cur["uniformity"],
+            cur["alignment"],
+            c=cur["probe_accuracy"],
+            cmap=SEQUENTIAL_CMAP,
+            norm=norm,
+            marker=marker,
+            s=36,
+            edgecolors="k",
+            linewidths=0.4,
+            label=label,
+            zorder=2,
+        )
+    fig.colorbar(scatter, ax=ax, label="linear-probe accuracy")
+    ax.set_xlabel(r"$\mathcal{L}_{uniform}$ (t = 2; lower = more uniform)")
+    ax.set_ylabel(r"$\mathcal{L}_{align}$ ($\alpha$ = 2; lower = better aligned)")
+    ax.set_title(f"Training trajectories ({steps} steps, C = 8 latent classes)")
+    legend = ax.legend(loc="upper right")
+    for handle in legend.legend_handles:
+        handle.set_facecolor("0.7")
+    return fig, data
