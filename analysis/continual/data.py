@@ -1,0 +1,248 @@
+r"""Generators of the continual-learning settings: tasks, orderings, the counterexample.
+
+A *task* is a pair ``(X, y)`` with ``X`` of shape ``(n, d)`` and, for classification, labels
+``y`` in {-1, +1} (for regression, real targets). A *task ordering* is an integer array
+``order`` with ``order[t - 1]`` the task seen at iteration ``t`` (Evron et al., 2023, Sec. 2:
+:math:`\\tau(t)`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis._core.rng import make_rng
+from analysis._core.validate import as_array, check_int, check_positive, check_real
+
+Task = tuple[np.ndarray, np.ndarray]
+
+
+def validate_tasks(tasks: object, name: str = "tasks", *, labels: bool = True) -> list[Task]:
+    """Check a list of tasks ``[(X_m, y_m), ...]`` with a common dimension; return float copies.
+
+    Parameters
+    ----------
+    tasks : sequence of (array_like, array_like)
+        ``X_m`` of shape ``(n_m, d)`` and ``y_m`` of shape ``(n_m,)``.
+    name : str
+        Argument name for error messages.
+    labels : bool
+        Require ``y_m`` in {-1, +1} (classification); otherwise any finite targets (regression).
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+    """
+    if not isinstance(tasks, (list, tuple)) or len(tasks) == 0:
+        raise ValueError(
+            f"{name}: expected a non-empty list of (X, y) pairs, got {type(tasks).__name__}"
+        )
+    out: list[Task] = []
+    d = None
+    for m, task in enumerate(tasks):
+        if not isinstance(task, (list, tuple)) or len(task) != 2:
+            raise ValueError(f"{name}[{m}]: expected an (X, y) pair, got {type(task).__name__}")
+        X = as_array(task[0], f"{name}[{m}] X", ndim=2, min_size=1)
+        y = as_array(task[1], f"{name}[{m}] y", shape=(X.shape[0],))
+        if d is None:
+            d = X.shape[1]
+        elif X.shape[1] != d:
+            raise ValueError(f"{name}[{m}] X: expected {d} columns like task 0, got {X.shape[1]}")
+        if labels and not np.all(np.isin(y, (-1.0, 1.0))):
+            raise ValueError(
+                f"{name}[{m}] y: expected labels in {{-1, +1}}, got values {np.unique(y)[:5]}"
+            )
+        out.append((X, y))
+    return out
+
+
+def validate_order(order: object, n_tasks: int, name: str = "order") -> np.ndarray:
+    """Check a task ordering: a 1-D integer array with entries in ``0..n_tasks-1``."""
+    raw = np.asarray(order)
+    if raw.ndim != 1 or raw.size == 0:
+        raise ValueError(
+            f"{name}: expected a non-empty 1-D array of task indices, got shape {raw.shape}"
+        )
+    if not np.issubdtype(raw.dtype, np.integer):
+        raise ValueError(f"{name}: expected integer task indices, got dtype {raw.dtype}")
+    if raw.min() < 0 or raw.max() >= n_tasks:
+        raise ValueError(
+            f"{name}: expected task indices in 0..{n_tasks - 1}, got range [{raw.min()}, {raw.max()}]"
+        )
+    return raw.astype(np.int64)
+
+
+def cyclic_order(n_tasks: int, n_iterations: int) -> np.ndarray:
+    r"""Cyclic task ordering :math:`\tau(t) = (t - 1) \bmod T` for :math:`t = 1..k`.
+
+    Parameters
+    ----------
+    n_tasks : int
+        Number of tasks T (>= 1).
+    n_iterations : int
+        Number of iterations k (>= 1).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (k,)
+    """
+    T = check_int(n_tasks, "n_tasks", minimum=1)
+    k = check_int(n_iterations, "n_iterations", minimum=1)
+    return np.arange(k, dtype=np.int64) % T
+
+
+def random_order(n_tasks: int, n_iterations: int, seed: int | np.random.Generator = 0) -> np.ndarray:
+    """Random task ordering: i.i.d. uniform task indices (with replacement).
+
+    This is the random ordering of Evron et al. (2022, 2023): at every iteration the task is drawn
+    uniformly from the T tasks, independently of the past.
+    """
+    T = check_int(n_tasks, "n_tasks", minimum=1)
+    k = check_int(n_iterations, "n_iterations", minimum=1)
+    return make_rng(seed).integers(0, T, size=k).astype(np.int64)
+
+
+def random_rotation(d: int, rng: np.random.Generator) -> np.ndarray:
+    """Haar-distributed orthogonal matrix of size d (QR of a Gaussian matrix, sign-fixed)."""
+    Q, R = np.linalg.qr(rng.standard_normal((d, d)))
+    return Q * np.sign(np.diag(R))
+
+
+def make_separable_tasks(
+    n_tasks: int,
+    n_per_task: int,
+    d: int,
+    seed: int | np.random.Generator = 0,
+    *,
+    min_margin: float = 0.1,
+    task_shift: float = 1.0,
+) -> tuple[list[Task], np.ndarray]:
+    r"""Jointly separable classification tasks with a planted separator.
+
+    A unit planted direction :math:`u` is drawn; each task has its own input distribution
+    (Gaussian with a task-specific random mean of norm ``task_shift``, so tasks differ), labels
+    :math:`y = \operatorname{sign}(u^\top x)`, and samples with :math:`|u^\top x| < ` ``min_margin``
+    rejected. The planted separator scaled to unit functional margin,
+    :math:`u / \min_i |u^\top x_i|`, lies in every task's feasible set :math:`\mathcal W_m`, so
+    :math:`\mathcal W^\star \ne \emptyset` (joint separability, Evron et al. 2023, Assumption 2.1).
+
+    Parameters
+    ----------
+    n_tasks, n_per_task, d : int
+        Number of tasks T, samples per task, dimension.
+    seed : int or numpy.random.Generator
+    min_margin : float
+        Minimal geometric margin of the planted direction (> 0).
+    task_shift : float
+        Norm of each task's mean shift (>= 0); larger means more dissimilar tasks.
+
+    Returns
+    -------
+    tasks : list of (X, y)
+    planted : numpy.ndarray, shape (d,)
+        A point of :math:`\mathcal W^\star` (the planted direction with unit functional margin).
+    """
+    T = check_int(n_tasks, "n_tasks", minimum=1)
+    n = check_int(n_per_task, "n_per_task", minimum=1)
+    d = check_int(d, "d", minimum=1)
+    gamma = check_positive(min_margin, "min_margin")
+    shift = check_real(task_shift, "task_shift", minimum=0.0)
+    rng = make_rng(seed)
+    u = rng.standard_normal(d)
+    u /= np.linalg.norm(u)
+    tasks: list[Task] = []
+    for _ in range(T):
+        mean = rng.standard_normal(d)
+        mean *= shift / max(np.linalg.norm(mean), 1e-300)
+        rows: list[np.ndarray] = []
+        while sum(len(r) for r in rows) < n:
+            Z = rng.standard_normal((2 * n, d)) + mean
+            rows.append(Z[np.abs(Z @ u) >= gamma])
+        X = np.concatenate(rows)[:n]
+        tasks.append((X, np.sign(X @ u)))
+    margin = min(float(np.min(np.abs(X @ u))) for X, _ in tasks)
+    return tasks, u / margin
+
+
+def counterexample_tasks(c: float = 0.5, seed: int | np.random.Generator | None = None) -> list[Task]:
+    r"""Two one-sample tasks on which sequential max-margin stops short of the offline :math:`w^\star`.
+
+    Task 1: :math:`x_1 = e_1`; task 2: :math:`x_2 = c\,(e_1 + 2 e_2)`, both with label +1, for
+    :math:`c \in (1/5, 1)`. From :math:`w_0 = 0`, SMM projects onto :math:`\{w_1 \ge 1\}` giving
+    :math:`e_1`, which violates task 2; projecting onto :math:`\{c(w_1 + 2 w_2) \ge 1\}` gives
+
+    .. math:: w_2 = e_1 + \tfrac{1 - c}{5c}(e_1 + 2 e_2) \in \mathcal W^\star,
+
+    after which every projection is the identity. The offline solution has both constraints
+    active, :math:`w^\star = e_1 + \tfrac{1 - c}{2c} e_2 \ne w_2` (see
+    :func:`counterexample_closed_form`). This reproduces the phenomenon of Evron et al. (2023),
+    Sec. 3 / Fig. 1 (SMM converges to a point of :math:`\mathcal W^\star` that is not the offline
+    max-margin solution); the exact instance of the paper's figure could not be retrieved, so this
+    is the simplest instance we could derive with the same property.
+
+    Parameters
+    ----------
+    c : float
+        Scale of task 2, in (0.2, 1).
+    seed : int, numpy.random.Generator or None
+        If given, the instance is rotated by a random orthogonal matrix of this seed (the
+        geometry, hence every distance, is rotation invariant).
+
+    Returns
+    -------
+    list of (X, y), two tasks in 2-D.
+    """
+    c = check_real(c, "c", minimum=0.2, maximum=1.0, strict_min=True, strict_max=True)
+    X1 = np.array([[1.0, 0.0]])
+    X2 = c * np.array([[1.0, 2.0]])
+    if seed is not None:
+        Q = random_rotation(2, make_rng(seed))
+        X1, X2 = X1 @ Q.T, X2 @ Q.T
+    return [(X1, np.ones(1)), (X2, np.ones(1))]
+
+
+def counterexample_closed_form(c: float = 0.5, seed: int | np.random.Generator | None = None):
+    r"""Closed forms for :func:`counterexample_tasks`: the SMM limit and the offline :math:`w^\star`.
+
+    Returns
+    -------
+    smm_limit, w_star : numpy.ndarray, shape (2,)
+        :math:`e_1 + \frac{1-c}{5c}(e_1 + 2e_2)` and :math:`e_1 + \frac{1-c}{2c} e_2` (rotated
+        like the tasks when ``seed`` is given).
+    """
+    c = check_real(c, "c", minimum=0.2, maximum=1.0, strict_min=True, strict_max=True)
+    smm = np.array([1.0, 0.0]) + (1 - c) / (5 * c) * np.array([1.0, 2.0])
+    w_star = np.array([1.0, (1 - c) / (2 * c)])
+    if seed is not None:
+        Q = random_rotation(2, make_rng(seed))
+        smm, w_star = Q @ smm, Q @ w_star
+    return smm, w_star
+
+
+def make_regression_tasks(
+    n_tasks: int, n_per_task: int, d: int, seed: int | np.random.Generator = 0, *, noise: float = 0.0
+) -> tuple[list[Task], np.ndarray]:
+    r"""Jointly realizable linear-regression tasks :math:`y_m = X_m u` (Evron et al., 2022, Sec. 2).
+
+    Each task has Gaussian inputs with its own random covariance scaling (so tasks differ).
+    ``noise > 0`` adds Gaussian noise to the targets, which breaks joint realizability when
+    ``n_tasks * n_per_task > d`` (used to show the bounds' hypothesis matters).
+
+    Returns
+    -------
+    tasks : list of (X, y)
+    planted : numpy.ndarray, shape (d,)
+        The planted joint solution :math:`u` (exact when ``noise == 0``).
+    """
+    T = check_int(n_tasks, "n_tasks", minimum=1)
+    n = check_int(n_per_task, "n_per_task", minimum=1)
+    d = check_int(d, "d", minimum=1)
+    noise = check_real(noise, "noise", minimum=0.0)
+    rng = make_rng(seed)
+    u = rng.standard_normal(d) / np.sqrt(d)
+    tasks: list[Task] = []
+    for _ in range(T):
+        scales = np.exp(rng.uniform(-1.0, 1.0, size=d))
+        X = rng.standard_normal((n, d)) * scales / np.sqrt(d)
+        y = X @ u + noise * rng.standard_normal(n)
+        tasks.append((X, y))
+    return tasks, u
