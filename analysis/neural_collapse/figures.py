@@ -6,8 +6,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from analysis._core.registry import figure
-from analysis._core.style import DIVERGING_CMAP
+from analysis._core.rng import make_rng, spawn_seeds
+from analysis._core.style import DIVERGING_CMAP, PALETTE
+from analysis.neural_collapse.data import labels_from_counts, step_imbalanced_counts
 from analysis.neural_collapse.geometry import cosine_matrix, orthogonal_frame, simplex_etf
+from analysis.neural_collapse.metrics import class_means
+from analysis.neural_collapse.scl import (
+    batching_condition,
+    bind_batches,
+    random_batches,
+    solve_scl_ufm,
+    train_scl_ufm,
+)
+from analysis.neural_collapse.ufm import train_ce_ufm
 
 
 def gram_panels(ax_row, grams: dict[str, np.ndarray]):
@@ -49,4 +60,280 @@ def make_gram_etf_of(scale: str, seed: int, device: str):
         "gram_of": cosine_matrix(F),
         "gram_centred_of": cosine_matrix(V),
     }
+    return fig, data
+
+
+# ----------------------------------------------------------------------------------------------
+# Cross-entropy UFM: NC1..NC4 against the epoch
+# ----------------------------------------------------------------------------------------------
+
+_NC_CURVES = (
+    ("nc1", "NC1  Tr(Σ_W Σ_B⁺)/C"),
+    ("nc2_etf_gram", "NC2  ETF distance of class means"),
+    ("nc2_etf_gram_w", "NC2  ETF distance of classifier"),
+    ("nc2_equinorm", "NC2  equinorm (CV of ||μ_c − μ_G||)"),
+    ("nc3", "NC3  ||W/||W|| − M/||M|| ||²"),
+)
+_FLOOR = 1e-12  # values below the float64 floor are drawn at it (log scale)
+
+
+def _band(ax, x, runs, label, color):
+    runs = np.maximum(np.asarray(runs), _FLOOR)
+    ax.plot(x, np.median(runs, axis=0), label=label, color=color)
+    if runs.shape[0] > 1:
+        ax.fill_between(x, runs.min(axis=0), runs.max(axis=0), color=color, alpha=0.2, lw=0)
+
+
+@figure(
+    name="nc_metrics_vs_epoch",
+    topic="neural_collapse",
+    title="NC1-NC4 against the epoch for the balanced cross-entropy UFM (full-batch GD)",
+)
+def make_metrics_vs_epoch(scale: str, seed: int, device: str):
+    """NC metrics along GD on the balanced CE UFM; median and min-max band over seeds."""
+    if scale == "quick":
+        C, n, d, epochs, every, n_seeds = 4, 10, 6, 300, 10, 2
+    else:  # Zhu et al. (2021)-style UFM: C = 10 classes, 100 samples per class
+        C, n, d, epochs, every, n_seeds = 10, 100, 16, 2000, 20, 3
+    seeds = spawn_seeds(seed, n_seeds)
+    runs = [train_ce_ufm([n] * C, d, epochs=epochs, lr=1.0, record_every=every, seed=s,
+                         device=device) for s in seeds]
+    epochs_rec = runs[0].epochs
+    fig, (ax, ax4) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]})
+    data = {"epochs": epochs_rec}
+    for (key, label), color in zip(_NC_CURVES, PALETTE, strict=False):
+        values = np.array([r.history[key] for r in runs])
+        data[key] = values
+        _band(ax, epochs_rec, values, label, color)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch (full-batch GD step)")
+    ax.set_ylabel("metric (0 at the self-dual simplex ETF)")
+    ax.set_title(f"C = {C}, n = {n} per class, d = {d}; floor {_FLOOR:g} = exact ETF")
+    ax.legend(loc="upper right")
+    nc4 = np.array([r.history["nc4"] for r in runs])
+    data["nc4"] = nc4
+    ax4.plot(epochs_rec, np.median(nc4, axis=0), color=PALETTE[5], label="NC4 (median)")
+    ax4.axhline(0.0, color="k", ls="--", lw=1, label="ETF reference 0")
+    ax4.set_xlabel("epoch (full-batch GD step)")
+    ax4.set_ylabel("NC4: classifier ≠ nearest class mean")
+    ax4.set_title("NC4 (linear scale)")
+    ax4.legend(loc="upper right")
+    data["params"] = {"C": C, "n_per_class": n, "d": d, "epochs": epochs, "lr": 1.0,
+                      "weight_decay": 5e-3, "seeds": seeds}
+    return fig, data
+
+
+# ----------------------------------------------------------------------------------------------
+# Class-mean Gram heat maps: CE, SCL, SCL + ReLU at three imbalance ratios
+# ----------------------------------------------------------------------------------------------
+
+_RATIOS = (1.0, 10.0, 100.0)
+
+
+@figure(
+    name="nc_gram_heatmaps_imbalance",
+    topic="neural_collapse",
+    title="Class-mean cosine Gram of CE, SCL and SCL+ReLU minimisers at imbalance R = 1, 10, 100",
+)
+def make_gram_heatmaps(scale: str, seed: int, device: str):
+    """CE UFM (GD; centred means) and SCL UFM (convex class-block route; uncentred means)."""
+    if scale == "quick":
+        C, n_major, epochs = 4, 200, 200
+    else:
+        C, n_major, epochs = 10, 200, 1500
+    tau = 0.1
+    grams, params = {}, {"C": C, "n_majority": n_major, "minority_fraction": 0.5,
+                         "ratios": list(_RATIOS), "temperature": tau, "ce_epochs": epochs}
+    for ratio in _RATIOS:
+        counts = step_imbalanced_counts(C, n_major, ratio)
+        ce = train_ce_ufm(counts, C + 2, epochs=epochs, lr=1.0, record_every=epochs, seed=seed,
+                          device=device)
+        means = class_means(ce.H, ce.labels, C)
+        grams[("CE (centred means)", ratio)] = cosine_matrix(means - means.mean(axis=0))
+        for nonneg, name in ((False, "SCL"), (True, "SCL + ReLU")):
+            res = solve_scl_ufm(counts, tau, nonnegative=nonneg, reduction="class_block")
+            norms = np.sqrt(np.diag(res.class_gram))
+            grams[(name, ratio)] = res.class_gram / np.outer(norms, norms)
+    rows = ("CE (centred means)", "SCL", "SCL + ReLU")
+    fig, axes = plt.subplots(3, 3, figsize=(10, 9.6))
+    image = None
+    data = {"params": params}
+    for i, row in enumerate(rows):
+        for j, ratio in enumerate(_RATIOS):
+            ax = axes[i, j]
+            image = ax.imshow(grams[(row, ratio)], cmap=DIVERGING_CMAP, vmin=-1, vmax=1)
+            ax.set_title(f"{row}, R = {ratio:g}")
+            ax.set_xlabel("class (minority: last half)")
+            ax.set_ylabel("class")
+            ax.grid(False)
+            key = row.split(" (")[0].replace(" + ReLU", "_relu").lower()
+            data[f"{key}_R{ratio:g}"] = grams[(row, ratio)]
+    fig.colorbar(image, ax=axes, shrink=0.6, label="cosine of class means")
+    fig.suptitle(f"C = {C}, step imbalance (majority n = {n_major}), SCL at τ = {tau}")
+    return fig, data
+
+
+# ----------------------------------------------------------------------------------------------
+# OF distance against the imbalance ratio: convex and GD routes, with and without ReLU
+# ----------------------------------------------------------------------------------------------
+
+
+@figure(
+    name="nc_of_distance_vs_imbalance",
+    topic="neural_collapse",
+    title="SCL UFM: OF distance of the class means against the imbalance ratio (convex and GD)",
+)
+def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
+    """Left: convex class-block route at tau = 0.1 (the paper's temperature) up to R = 100.
+
+    Right: tau = 0.5, convex route (lines) and GD on free features (markers), where GD is well
+    conditioned (at tau = 0.1 the loss is flat to ~exp(-1/tau) along the between-class
+    directions and GD needs far more steps than a figure can afford).
+    """
+    if scale == "quick":
+        C, n_major_cvx, n_major_gd, gd_epochs = 4, 200, 20, 200
+        gd_ratios, cvx_ratios = (1.0, 3.0, 10.0), np.array([1.0, 3.0, 10.0, 30.0, 100.0])
+    else:
+        C, n_major_cvx, n_major_gd, gd_epochs = 10, 500, 50, 300
+        gd_ratios = (1.0, 2.0, 5.0, 10.0, 25.0)
+        cvx_ratios = np.array([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 250.0])
+    floor = 1e-9  # OF distances below this are solver round-off and are drawn at it
+    fig, (ax_left, ax_right) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    data = {"params": {"C": C, "n_majority_convex": n_major_cvx, "n_majority_gd": n_major_gd,
+                       "gd_epochs": gd_epochs, "floor": floor}}
+    for ax, tau, n_major in ((ax_left, 0.1, n_major_cvx), (ax_right, 0.5, n_major_gd)):
+        ratios = cvx_ratios if tau == 0.1 else np.array(gd_ratios)
+        for nonneg, color, name in ((False, PALETTE[1], "SCL"), (True, PALETTE[0], "SCL + ReLU")):
+            dist = np.array([solve_scl_ufm(step_imbalanced_counts(C, n_major, r), tau,
+                                           nonnegative=nonneg, reduction="class_block").of_distance
+                             for r in ratios])
+            ax.plot(ratios, np.maximum(dist, floor), color=color, marker="o", ms=3,
+                    label=f"{name}, convex")
+            data[f"convex_tau{tau:g}_{'relu' if nonneg else 'plain'}"] = dist
+            if tau == 0.5:
+                gd = np.array([
+                    train_scl_ufm(step_imbalanced_counts(C, n_major, r), 2 * C, temperature=tau,
+                                  relu=nonneg, epochs=gd_epochs, record_every=gd_epochs, seed=seed,
+                                  device=device).history["of_distance"][-1]
+                    for r in ratios])
+                ax.plot(ratios, np.maximum(gd, floor), color=color, marker="x", ms=9, ls="none",
+                        label=f"{name}, GD ({gd_epochs} steps)")
+                data[f"gd_tau{tau:g}_{'relu' if nonneg else 'plain'}"] = gd
+        data[f"ratios_tau{tau:g}"] = ratios
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("imbalance ratio R (half the classes minority)")
+        ax.set_title(f"τ = {tau}, C = {C}, majority n = {n_major}")
+        ax.legend(loc="center right")
+    ax_left.set_ylabel(f"OF distance of class means (floor {floor:g})")
+    return fig, data
+
+
+# ----------------------------------------------------------------------------------------------
+# Batching: random partition vs batch-binding
+# ----------------------------------------------------------------------------------------------
+
+
+@figure(
+    name="nc_batching_of_distance",
+    topic="neural_collapse",
+    title="SCL + ReLU with a fixed mini-batch partition: OF distance per epoch, random vs batch-binding",
+)
+def make_batching_of_distance(scale: str, seed: int, device: str):
+    """GD on the sum of per-batch SCL losses (ReLU, tau = 0.5); bands over random partitions."""
+    if scale == "quick":
+        C, n_major, n_minor, batch_size, epochs, n_seeds = 4, 10, 3, 4, 120, 2
+    else:
+        C, n_major, n_minor, batch_size, epochs, n_seeds = 10, 50, 5, 8, 400, 5
+    counts = np.array([n_major] * (C - C // 2) + [n_minor] * (C // 2))
+    labels = labels_from_counts(counts)
+    curves = {"random": [], "batch-binding": []}
+    conditions = {"random": [], "batch-binding": []}
+    epochs_rec = None
+    for s in spawn_seeds(seed, n_seeds):
+        rng = make_rng(s)
+        batches = random_batches(labels.size, batch_size, rng)
+        bound = bind_batches(batches, labels, rng)
+        for name, b in (("random", batches), ("batch-binding", bound)):
+            res = train_scl_ufm(counts, 2 * C, temperature=0.5, relu=True, batches=b,
+                                epochs=epochs, record_every=5, seed=s, device=device)
+            curves[name].append(res.history["of_distance"])
+            conditions[name].append(batching_condition(b, labels)["holds"])
+            epochs_rec = res.epochs
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (name, runs), color in zip(curves.items(), PALETTE, strict=False):
+        ok = sum(conditions[name])
+        _band(ax, epochs_rec, runs, f"{name} (condition holds in {ok}/{n_seeds})", color)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch (one GD step on the sum of batch losses)")
+    ax.set_ylabel("OF distance of class means")
+    ax.set_title(f"counts {n_major}×{C - C // 2} + {n_minor}×{C // 2}, batch size {batch_size}")
+    ax.legend(loc="lower left")
+    data = {"epochs": epochs_rec, "random": np.array(curves["random"]),
+            "batch_binding": np.array(curves["batch-binding"]),
+            "condition_random": conditions["random"], "condition_bound": conditions["batch-binding"],
+            "params": {"counts": counts, "batch_size": batch_size, "epochs": epochs,
+                       "temperature": 0.5, "n_partitions": n_seeds}}
+    return fig, data
+
+
+# ----------------------------------------------------------------------------------------------
+# Long-tailed regularisers and label smoothing vs MaxSup (CE UFM)
+# ----------------------------------------------------------------------------------------------
+
+
+@figure(
+    name="nc_longtail_and_smoothing",
+    topic="neural_collapse",
+    title="Imbalanced CE UFM with long-tailed regularisers; NC1 under CE, label smoothing, MaxSup",
+)
+def make_longtail_and_smoothing(scale: str, seed: int, device: str):
+    """Left: ETF distance and minority cosine vs R with/without the regularisers.
+
+    Right: NC1 against the epoch for CE, label smoothing and MaxSup (balanced UFM).
+    """
+    variants = {"CE": {}, "CE + between-class reg.": {"between_class_weight": 0.3},
+                "CE + within & between reg.": {"within_class_weight": 0.1,
+                                               "between_class_weight": 0.3}}
+    if scale == "quick":
+        C, n_major, epochs, ratios, n_ls, ls_epochs = 4, 20, 600, (1.0, 10.0), 10, 200
+        variants.pop("CE + within & between reg.")
+    else:
+        C, n_major, epochs, n_ls, ls_epochs = 10, 100, 2000, 100, 1000
+        ratios = (1.0, 5.0, 10.0, 20.0, 100.0)
+    fig, (ax, ax_ls) = plt.subplots(1, 2, figsize=(11, 4))
+    data = {"ratios": np.array(ratios)}
+    for (name, kw), color in zip(variants.items(), PALETTE, strict=False):
+        etf, mcos = [], []
+        for ratio in ratios:
+            res = train_ce_ufm(step_imbalanced_counts(C, n_major, ratio), C + 2, epochs=epochs,
+                               lr=1.0, record_every=epochs, seed=seed, device=device, **kw)
+            etf.append(res.history["nc2_etf_gram"][-1])
+            mcos.append(res.history["minority_cosine"][-1])
+        ax.plot(ratios, etf, color=color, marker="o", label=f"{name}: NC2 ETF distance")
+        ax.plot(ratios, mcos, color=color, marker="s", ls="--", label=f"{name}: minority cosine")
+        key = name.replace(" ", "_").replace("&", "and").replace("+", "plus").replace(".", "")
+        data[f"etf_{key}"], data[f"minority_cos_{key}"] = np.array(etf), np.array(mcos)
+    ax.axhline(-1.0 / (C - 1), color="k", lw=1, ls=":", label="ETF cosine −1/(C−1)")
+    ax.set_xscale("log")
+    ax.set_xlabel("imbalance ratio R")
+    ax.set_ylabel("value at the end of GD")
+    ax.set_title(f"C = {C}, majority n = {n_major}, {epochs} GD steps")
+    ax.legend(fontsize=7, loc="upper left")
+    for (loss, label), color in zip((("ce", "CE"), ("label_smoothing", "label smoothing α=0.1"),
+                                     ("maxsup", "MaxSup α=0.1")), PALETTE, strict=False):
+        res = train_ce_ufm([n_ls] * C, C + 2, epochs=ls_epochs, lr=0.5, record_every=10, loss=loss,
+                           smoothing=0.1, weight_decay_w=5e-4, weight_decay_h=5e-4, seed=seed,
+                           device=device)
+        ax_ls.plot(res.epochs, np.maximum(res.history["nc1"], _FLOOR), color=color, label=label,
+                   ls="--" if loss == "maxsup" else "-")
+        data[f"nc1_{loss}"] = res.history["nc1"]
+        data["ls_epochs"] = res.epochs
+    ax_ls.set_yscale("log")
+    ax_ls.set_xlabel("epoch")
+    ax_ls.set_ylabel("NC1")
+    ax_ls.set_title(f"balanced, n = {n_ls}, weight decay 5e-4 (MaxSup = LS once all fit)")
+    ax_ls.legend()
+    data["params"] = {"C": C, "n_majority": n_major, "epochs": epochs, "variants": variants,
+                      "n_per_class_smoothing": n_ls}
     return fig, data

@@ -109,19 +109,19 @@ def maxsup_loss(logits, labels, smoothing: float):
 
 
 def within_class_regulariser(H, labels, counts):
-    r"""Scale-free within-class compactness (torch).
+    r"""Within-class compactness (torch): mean squared distance to the class mean.
 
     .. math::
 
-        \mathcal R_{\mathrm{within}} = \frac{\frac1N\sum_i \|h_i - \mu_{y_i}\|^2}
-        {\frac1C\sum_c \|\mu_c - \mu_G\|^2},\quad \mu_G = \tfrac1C\textstyle\sum_c \mu_c .
+        \mathcal R_{\mathrm{within}} = \frac1N\sum_i \|h_i - \mu_{y_i}\|^2 .
 
     Liu et al. (2023) add a within-class term of this kind; their exact normalisation could not
-    be checked here (only the abstract was available), so this is our scale-free form.
+    be checked here (only the abstract was available), so this is the plain (centre-loss) form.
+    Step-size note: with the feature preconditioning of :func:`train_ce_ufm` the update is
+    stable for ``lr * within_class_weight < 1``.
     """
     means = _class_means_torch(H, labels, counts)
-    centred = means - means.mean(dim=0)
-    return ((H - means[labels]) ** 2).sum(dim=1).mean() / (centred**2).sum(dim=1).mean()
+    return ((H - means[labels]) ** 2).sum(dim=1).mean()
 
 
 def between_class_regulariser(H, labels, counts):
@@ -133,8 +133,8 @@ def between_class_regulariser(H, labels, counts):
         \Big(\cos(\mu_c - \mu_G, \mu_{c'} - \mu_G) + \tfrac{1}{C-1}\Big)^2 ,
 
     zero exactly when the centred class means are equiangular at the simplex-ETF angle.
-    (Our form of the between-class regulariser of Liu et al., 2023; see
-    :func:`within_class_regulariser` for the caveat.)
+    (Our form of the between-class regulariser of Liu et al., 2023: only the abstract was
+    available, so the exact published form could not be checked.)
     """
     import torch
 
