@@ -249,6 +249,8 @@ def log_coverage_probability(n_classes: int, n_draws, method: str = "recursion")
             frac = _coverage_exact_fraction(n_classes, int(t))
             if frac == 0:
                 out[idx] = -np.inf
+            elif frac > Fraction(1, 10**300):
+                out[idx] = math.log(float(frac))  # float(Fraction) is correctly rounded
             else:
                 # log of a big rational without overflow: difference of integer logs
                 out[idx] = _log_int(frac.numerator) - _log_int(frac.denominator)
@@ -303,6 +305,15 @@ def coverage_probability(n_classes: int, n_draws, method: str = "recursion"):
     same Markov chain in probability space.
     """
     scalar = np.ndim(n_draws) == 0
+    if method == "exact":
+        # the correctly rounded value of the exact rational (log route only below 1e-300)
+        draws = np.asarray(n_draws)
+        logs = log_coverage_probability(n_classes, n_draws, method="exact")
+        pairs = zip(draws.reshape(-1), logs.reshape(-1), strict=True)
+        values = [float(_coverage_exact_fraction(n_classes, int(K))) if lg > -690 else math.exp(lg)
+                  for K, lg in pairs]
+        out = np.array(values).reshape(draws.shape)
+        return float(out) if scalar else out
     out = np.exp(log_coverage_probability(n_classes, n_draws, method=method))
     return float(out) if scalar else out
 
