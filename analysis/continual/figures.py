@@ -1,0 +1,238 @@
+"""Figures of the continual-learning topic."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from analysis._core.registry import figure
+from analysis._core.rng import make_rng, spawn_seeds
+from analysis._core.style import PALETTE
+from analysis.continual.data import (
+    counterexample_tasks,
+    cyclic_order,
+    make_regression_tasks,
+    make_separable_tasks,
+    random_order,
+)
+from analysis.continual.forgetting import (
+    classification_forgetting,
+    cyclic_average_bound,
+    data_radius,
+    forgetting_from_losses,
+    random_average_bound,
+    running_mean,
+    task_violations,
+)
+from analysis.continual.gd import fixed_budget_gd
+from analysis.continual.projection import (
+    distance_to_feasible_set,
+    offline_max_margin,
+    sequential_max_margin,
+)
+from analysis.continual.regression import (
+    continual_regression,
+    joint_min_norm_solution,
+    regression_forgetting_bound_cyclic,
+    regression_task_losses,
+)
+from analysis.continual.regularized import lambda_reduction_errors, regularised_continual_path
+
+TOPIC = "continual"
+
+
+def _one_minus_cos(W: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(W, axis=1) * np.linalg.norm(ref)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.where(norms > 0, (W @ ref) / np.where(norms > 0, norms, 1.0), 0.0)
+    return np.maximum(1.0 - cos, 1e-16)
+
+
+def _trajectories(tasks, K, K_reg, lam, gd_steps, seed):
+    """SMM (cyclic, random), regularised path (cyclic, normalised) and fixed-budget GD (cyclic)."""
+    T = len(tasks)
+    w_star = offline_max_margin(tasks)
+    cyc = cyclic_order(T, K)
+    runs = {
+        "SMM, cyclic": sequential_max_margin(tasks, cyc),
+        "SMM, random": sequential_max_margin(tasks, random_order(T, K, seed)),
+        f"regularised, lambda={lam:.0e} (/ln(1/lambda))":
+            regularised_continual_path(tasks, cyclic_order(T, K_reg), lam) / np.log(1 / lam),
+        f"fixed-budget GD ({gd_steps} steps/task)": fixed_budget_gd(tasks, cyc, gd_steps),
+    }
+    out = {}
+    for name, W in runs.items():
+        out[name] = {
+            "iteration": np.arange(W.shape[0]),
+            "dist_to_W_star": distance_to_feasible_set(W, tasks),
+            "one_minus_cos_to_w_star": _one_minus_cos(W, w_star),
+        }
+    return out, w_star
+
+
+@figure(
+    name="cont_distance_vs_iteration",
+    topic=TOPIC,
+    title="Distance to the offline feasible set W* and angle to w*: SMM (cyclic/random), "
+    "regularised path, fixed-budget GD",
+)
+def make_distance_vs_iteration(scale: str, seed: int, device: str):
+    """Two instances (random planted tasks; the 2-task counterexample), two metrics per iteration."""
+    quick = scale == "quick"
+    K, K_reg, gd_steps = (40, 10, 50) if quick else (400, 100, 200)
+    T, n, d = (4, 8, 8) if quick else (8, 20, 20)
+    s_inst, s_order = spawn_seeds(seed, 2)
+    lam = 1e-12
+    tasks, _ = make_separable_tasks(T, n, d, s_inst, min_margin=0.2)
+    random_runs, _ = _trajectories(tasks, K, K_reg, lam, gd_steps, s_order)
+    cex = counterexample_tasks(0.5)
+    cex_runs, _ = _trajectories(cex, K, K_reg, lam, gd_steps, s_order)
+    colors = [PALETTE[i] for i in range(4)]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex="col")
+    for row, (label, runs) in enumerate(
+        [(f"random jointly separable tasks (T={T}, n={n}, d={d})", random_runs),
+         ("counterexample (2 tasks in 2-D, c = 1/2)", cex_runs)]
+    ):
+        for (name, r), color in zip(runs.items(), colors, strict=True):
+            dist = np.maximum(r["dist_to_W_star"], 1e-16)
+            axes[row, 0].plot(r["iteration"], dist, label=name, color=color)
+            axes[row, 1].plot(r["iteration"], r["one_minus_cos_to_w_star"], label=name, color=color)
+        axes[row, 0].set_yscale("log")
+        axes[row, 1].set_yscale("log")
+        axes[row, 0].set_ylabel("dist(w_t, W*)")
+        axes[row, 1].set_ylabel("1 - cos(w_t, w*)")
+        axes[row, 0].set_title(label, fontsize=10)
+        axes[row, 1].set_title(label, fontsize=10)
+    for ax in axes[1]:
+        ax.set_xlabel("iteration t (tasks seen)")
+    axes[0, 1].legend(fontsize=8, loc="best")
+    fig.suptitle("SMM reaches W* but not always w*; fixed-budget GD turns towards w* (slowly)")
+    data = {
+        "params": {"K": K, "K_regularised": K_reg, "gd_steps": gd_steps, "T": T, "n": n, "d": d,
+                   "lambda": lam, "seed": seed, "counterexample_c": 0.5},
+        "random_instance": random_runs,
+        "counterexample": cex_runs,
+    }
+    return fig, data
+
+
+@figure(
+    name="cont_forgetting_vs_k",
+    topic=TOPIC,
+    title="Forgetting vs k with bounds: classification (SMM) vs regression (affine projections)",
+)
+def make_forgetting_vs_k(scale: str, seed: int, device: str):
+    """Measured forgetting (cyclic and random orders) against the bounds, both settings."""
+    quick = scale == "quick"
+    T, K, n_orders = (3, 300, 4) if quick else (5, 3000, 20)
+    n_cls, d_cls = (5, 5) if quick else (10, 10)
+    n_reg, d_reg = (5, 10) if quick else (10, 30)
+    s_cls, s_reg, s_ord = spawn_seeds(seed, 3)
+    k = np.arange(1, K + 1)
+
+    tasks, u = make_separable_tasks(T, n_cls, d_cls, s_cls, min_margin=0.5)
+    w_star = offline_max_margin(tasks)
+    R = data_radius(tasks)
+    cyc = cyclic_order(T, K)
+    F_cyc = classification_forgetting(tasks, cyc, sequential_max_margin(tasks, cyc))
+    rng = make_rng(s_ord)
+    F_rand, G_rand = [], []
+    for _ in range(n_orders):
+        order = random_order(T, K, rng)
+        V = task_violations(tasks, sequential_max_margin(tasks, order))
+        F_rand.append(forgetting_from_losses(V, order))
+        G_rand.append(running_mean(V[:-1].mean(axis=1)))
+    cls = {
+        "cyclic_F": F_cyc, "cyclic_F_running_mean": running_mean(F_cyc),
+        "random_F_mean": np.mean(F_rand, axis=0), "random_Gbar_running_mean": np.mean(G_rand, axis=0),
+        "cyclic_bound": cyclic_average_bound(k, T, R, float(np.linalg.norm(w_star))),
+        "random_bound": random_average_bound(k, R, float(np.linalg.norm(w_star))),
+    }
+
+    rtasks, _ = make_regression_tasks(T, n_reg, d_reg, s_reg)
+    ws = joint_min_norm_solution(rtasks)
+    R_reg = max(np.linalg.norm(X, 2) for X, _ in rtasks)
+    losses_cyc = regression_task_losses(rtasks, continual_regression(rtasks, cyc))
+    F_rcyc = forgetting_from_losses(losses_cyc, cyc)
+    F_rr = []
+    for _ in range(n_orders):
+        order = random_order(T, K, rng)
+        F_rr.append(forgetting_from_losses(
+            regression_task_losses(rtasks, continual_regression(rtasks, order)), order))
+    reg = {
+        "cyclic_F": F_rcyc, "random_F_mean": np.mean(F_rr, axis=0),
+        "cyclic_bound_T2_min": regression_forgetting_bound_cyclic(
+            k, T, d_reg, float(np.linalg.norm(ws)), R_reg),
+    }
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    ax = axes[0]
+    ax.plot(k, np.maximum(cls["cyclic_F"], 1e-16), color=PALETTE[0], lw=1,
+            label="F(k), cyclic (last iterate)")
+    ax.plot(k, np.maximum(cls["cyclic_F_running_mean"], 1e-16), color=PALETTE[0], ls="--",
+            label="(1/k) sum F(j), cyclic")
+    ax.plot(k, np.maximum(cls["random_F_mean"], 1e-16), color=PALETTE[1], lw=1,
+            label=f"F(k), random (mean of {n_orders})")
+    ax.plot(k, np.maximum(cls["random_Gbar_running_mean"], 1e-16), color=PALETTE[1], ls="--",
+            label="(1/k) sum Gbar(w_t), random")
+    ax.plot(k, cls["cyclic_bound"], color="k", ls=":", label="bound (T-1)^2 R^2 ||w*||^2 / k")
+    ax.plot(k, cls["random_bound"], color="0.5", ls=":", label="bound R^2 ||w*||^2 / k (random)")
+    ax.set_title(f"classification, SMM (T={T}, n={n_cls}, d={d_cls})", fontsize=10)
+    ax = axes[1]
+    ax.plot(k, np.maximum(reg["cyclic_F"], 1e-16), color=PALETTE[0], lw=1, label="F(k), cyclic")
+    ax.plot(k, np.maximum(reg["random_F_mean"], 1e-16), color=PALETTE[1], lw=1,
+            label=f"F(k), random (mean of {n_orders})")
+    ax.plot(k, reg["cyclic_bound_T2_min"], color="k", ls=":",
+            label="T^2 min(1/sqrt k, d/k) ||w*||^2 R^2")
+    ax.set_title(f"regression, affine projections (T={T}, n={n_reg}, d={d_reg})", fontsize=10)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration k")
+        ax.set_ylabel("forgetting")
+        ax.set_ylim(bottom=1e-16)
+        ax.legend(fontsize=7.5, loc="lower left")
+    fig.suptitle("Forgetting vanishes in both settings; the bounds are valid but loose")
+    data = {"params": {"T": T, "K": K, "n_orders": n_orders, "n_cls": n_cls, "d_cls": d_cls,
+                       "n_reg": n_reg, "d_reg": d_reg, "seed": seed},
+            "k": k, "classification": cls, "regression": reg}
+    return fig, data
+
+
+@figure(
+    name="cont_lambda_reduction",
+    topic=TOPIC,
+    title="Weak regularisation reduces to SMM: w_t^lambda / ln(1/lambda) -> w_t, logarithmically slowly",
+)
+def make_lambda_reduction(scale: str, seed: int, device: str):
+    """Relative error and 1 - cosine between normalised regularised iterates and SMM, vs ln(1/lambda)."""
+    quick = scale == "quick"
+    exponents = np.array([2, 4, 8, 16, 32, 64]) if quick else np.arange(2, 101, 4)
+    T, n, d, K = (2, 5, 4, 4) if quick else (3, 10, 8, 9)
+    tasks, _ = make_separable_tasks(T, n, d, seed)
+    order = cyclic_order(T, K)
+    smm = sequential_max_margin(tasks, order)
+    lams = 10.0 ** (-exponents.astype(float))
+    res = lambda_reduction_errors(tasks, order, lams, smm)
+    L = res["log_inv_lambda"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+    for t in range(K):
+        color = PALETTE[t % len(PALETTE)]
+        axes[0].plot(L, res["rel_error"][:, t], marker="o", ms=3, color=color, label=f"t = {t + 1}")
+        axes[1].plot(L, np.maximum(1 - res["cosine"][:, t], 1e-16), marker="o", ms=3, color=color)
+    ref = np.log(L) / L
+    axes[0].plot(L, ref * res["rel_error"][-1].max() / ref[-1], color="k", ls=":",
+                 label="shape ln ln(1/lambda) / ln(1/lambda)")
+    axes[0].axvline(np.log(1e24), color="0.6", lw=0.8)
+    axes[0].text(np.log(1e24), axes[0].get_ylim()[1] * 0.9, " lambda=1e-24", fontsize=8, color="0.4")
+    axes[0].set_ylabel("||w_t^lambda / ln(1/lambda) - w_t|| / ||w_t||")
+    axes[1].set_ylabel("1 - cos(w_t^lambda, w_t)")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("ln(1/lambda)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"lambda -> 0 reduction (T={T}, n={n}, d={d}, logistic loss; fit in log space)")
+    data = {"params": {"T": T, "n": n, "d": d, "K": K, "seed": seed, "lambda_exponents": exponents},
+            "log_inv_lambda": L, "rel_error": res["rel_error"], "cosine": res["cosine"]}
+    return fig, data
