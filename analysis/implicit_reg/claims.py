@@ -1,0 +1,324 @@
+"""Claims of the implicit-regularisation topic (registered in the ledger on import)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from analysis._core.claims import ClaimResult, claim
+from analysis._core.rng import make_rng, spawn_seeds
+from analysis.implicit_reg import talgebra as ta
+from analysis.implicit_reg.sensing import (
+    make_tubal_sensing_problem,
+    matrix_sensing_gd,
+    run_tubal_gd,
+)
+
+TOPIC = "implicit_reg"
+_KM = "Kilmer & Martin (2011), Linear Algebra Appl. 435"
+_KVIK = "Karnik, Veselovska, Iwen & Krahmer (ICML 2025)"
+_FFT_ROUNDOFF = ("float64 FFT and page-wise products of O(1) Gaussian entries with n, k <= 8: "
+                 "round-off stays below 1e-12; the threshold 1e-10 leaves a 100x margin")
+
+
+def _random_tensors(seed: int, *shapes_fn):
+    rng = make_rng(seed)
+    n1, n2, n3, n4 = (int(v) for v in rng.integers(1, 8, size=4))
+    k = int(rng.integers(1, 9))
+    return rng, (n1, n2, n3, n4, k)
+
+
+def _wrong_transpose(A):
+    """t-transpose that reverses *all* slices (slice 1 too): an off-by-one of the definition."""
+    return np.swapaxes(np.asarray(A), 0, 1)[:, :, ::-1]
+
+
+@claim(
+    id="ir.talgebra.associativity",
+    topic=TOPIC,
+    source=f"{_KM}, Lemma 3.3",
+    statement="The t-product is associative: (A * B) * C = A * (B * C) for random real tensors.",
+    tolerance_reason=_FFT_ROUNDOFF,
+)
+def check_associativity(seed: int, broken: bool = False) -> ClaimResult:
+    rng, (n1, n2, n3, n4, k) = _random_tensors(seed)
+    k = max(k, 2)
+    A, B, C = (rng.standard_normal(s) for s in ((n1, n2, k), (n2, n3, k), (n3, n4, k)))
+    if broken:
+        # "t-product" by slice-wise products in the *original* domain (no circular convolution)
+        def prod(X, Y):
+            return np.einsum("ijl,jkl->ikl", X, Y) + np.roll(np.einsum("ijl,jkl->ikl", X, Y), 1, axis=2)
+    else:
+        prod = ta.t_product
+    err = np.abs(prod(prod(A, B), C) - prod(A, prod(B, C))).max()
+    return ClaimResult(-err, 1e-10, f"shapes {n1}x{n2}x{n3}x{n4}, k={k}: max error {err:.2e}")
+
+
+@claim(
+    id="ir.talgebra.identity",
+    topic=TOPIC,
+    source=f"{_KM}, Def. 3.4 and Prop. 3.5",
+    statement="The identity tensor (I in slice 1, zeros elsewhere) is a two-sided unit: "
+              "I * A = A * I = A.",
+    tolerance_reason=_FFT_ROUNDOFF,
+)
+def check_identity(seed: int, broken: bool = False) -> ClaimResult:
+    rng, (n1, n2, _, _, k) = _random_tensors(seed)
+    k = max(k, 2)
+    A = rng.standard_normal((n1, n2, k))
+    I1, I2 = ta.t_identity(n1, k), ta.t_identity(n2, k)
+    if broken:  # identity placed in every slice instead of the first one only
+        I1, I2 = np.repeat(I1[:, :, :1], k, axis=2), np.repeat(I2[:, :, :1], k, axis=2)
+    err = max(np.abs(ta.t_product(I1, A) - A).max(), np.abs(ta.t_product(A, I2) - A).max())
+    return ClaimResult(-err, 1e-10, f"{n1}x{n2}x{k}: max |I*A - A|, |A*I - A| = {err:.2e}")
+
+
+@claim(
+    id="ir.talgebra.transpose_of_product",
+    topic=TOPIC,
+    source=f"{_KM}, Def. 3.14 and Lemma 3.16",
+    statement="(A * B)^T = B^T * A^T with the t-transpose (slice transpose + reversal of slices 2..k).",
+    tolerance_reason=_FFT_ROUNDOFF,
+)
+def check_transpose_of_product(seed: int, broken: bool = False) -> ClaimResult:
+    rng, (n1, n2, n3, _, k) = _random_tensors(seed)
+    k = max(k, 3)  # the slice reversal is a no-op for k <= 2
+    A, B = rng.standard_normal((n1, n2, k)), rng.standard_normal((n2, n3, k))
+    tr = _wrong_transpose if broken else ta.t_transpose
+    err = np.abs(tr(ta.t_product(A, B)) - ta.t_product(tr(B), tr(A))).max()
+    return ClaimResult(-err, 1e-10, f"{n1}x{n2}x{n3}, k={k}: max error {err:.2e}")
+
+
+@claim(
+    id="ir.talgebra.tsvd_reconstruction",
+    topic=TOPIC,
+    source=f"{_KM}, Thm 4.1 (t-SVD)",
+    statement="A = U * S * V^T with U^T * U = V^T * V = I and S f-diagonal, from per-Fourier-slice "
+              "SVDs.",
+    tolerance_reason=_FFT_ROUNDOFF,
+)
+def check_tsvd_reconstruction(seed: int, broken: bool = False) -> ClaimResult:
+    rng, (n1, n2, _, _, k) = _random_tensors(seed)
+    k = max(k, 3)
+    A = rng.standard_normal((n1, n2, k))
+    U, S, V, _ = ta.t_svd(A)
+    if broken:  # reconstruct with V instead of V^T (forgetting the t-transpose)
+        V = ta.t_transpose(V)
+    p = min(n1, n2)
+    err = max(
+        np.abs(ta.t_product(ta.t_product(U, S), ta.t_transpose(V)) - A).max(),
+        np.abs(ta.t_product(ta.t_transpose(U), U) - ta.t_identity(p, k)).max(),
+    )
+    return ClaimResult(-err, 1e-10, f"{n1}x{n2}x{k}: max reconstruction/orthogonality error {err:.2e}")
+
+
+@claim(
+    id="ir.talgebra.fft_equals_block_circulant",
+    topic=TOPIC,
+    source=f"{_KM}, Def. 3.1 (bcirc) and Eq. (3.1) (DFT block-diagonalisation)",
+    statement="The rfft t-product equals fold(bcirc(A) unfold(B)) computed without any FFT.",
+    tolerance_reason=_FFT_ROUNDOFF,
+)
+def check_fft_equals_block_circulant(seed: int, broken: bool = False) -> ClaimResult:
+    rng, (n1, n2, n3, _, k) = _random_tensors(seed)
+    k = max(k, 2)
+    A, B = rng.standard_normal((n1, n2, k)), rng.standard_normal((n2, n3, k))
+    fast = ta.t_product(A, B)
+    if broken:  # block-circulant of the wrong orientation: block (i, j) = A_(j - i) mod k
+        wrong = np.block([[A[:, :, (j - i) % k] for j in range(k)] for i in range(k)])
+        ref = ta.fold(wrong @ ta.unfold(B), k)
+    else:
+        ref = ta.t_product_block_circulant(A, B)
+    err = np.abs(fast - ref).max()
+    return ClaimResult(-err, 1e-10, f"{n1}x{n2}x{n3}, k={k}: max |FFT - bcirc| = {err:.2e}")
+
+
+def _matrix_gd_without_transpose(A, y, U, step, n_iter):
+    """A wrong matrix-sensing GD using 2 (sum_j r_j A_j) U (drops A_j^T; wrong for non-symmetric A_j)."""
+    m, n, _ = A.shape
+    for _ in range(n_iter):
+        r = A.reshape(m, -1) @ (U @ U.T).ravel() - y
+        U = U - step * 2.0 * (A.reshape(m, -1).T @ r).reshape(n, n) @ U
+    return U @ U.T
+
+
+@claim(
+    id="ir.sensing.k1_is_matrix_sensing",
+    topic=TOPIC,
+    source="Karnik et al. (ICML 2025), Sec. 3 (k = 1); Stoger & Soltanolkotabi (2021), Eq. (3)",
+    statement="With tube length k = 1, batched tubal GD reproduces plain matrix-sensing GD iterate by "
+              "iterate.",
+    tolerance_reason="float64: two routes (FFT/torch vs numpy matrices) of 300 GD steps on O(1) "
+                     "quantities agree to ~1e-13; threshold 1e-9 of ||X*||",
+)
+def check_k1_is_matrix_sensing(seed: int, broken: bool = False) -> ClaimResult:
+    n, r, R, n_iter = 6, 2, 8, 300
+    prob = make_tubal_sensing_problem(n, 1, r, c=3.0, n_seeds=1, seed=seed)
+    step = 0.2 / (4 * prob.m)
+    traj = run_tubal_gd(prob, width=R, alpha=1e-2, step=step, n_iter=n_iter, record_every=n_iter,
+                        method="factor", track_power=False)
+    from analysis.implicit_reg.sensing import init_directions
+
+    U0 = 1e-2 * init_directions(prob, R, 0).numpy()[0, :, :, 0]
+    A, y = prob.A.numpy()[0].reshape(prob.m, n, n), prob.y.numpy()[0]
+    if broken:
+        X = _matrix_gd_without_transpose(A, y, U0, step, n_iter)
+    else:
+        X = matrix_sensing_gd(A, y, U0, step=step, n_iter=n_iter)["X"]
+    X_star = prob.X_star.numpy()[0, :, :, 0]
+    err_matrix = np.linalg.norm(X - X_star) / np.linalg.norm(X_star)
+    diff = abs(err_matrix - traj.test_error[0, 0, 0, -1])
+    return ClaimResult(-diff, 1e-9, f"test error tubal {traj.test_error[0, 0, 0, -1]:.6e} vs matrix "
+                       f"{err_matrix:.6e} (|diff| {diff:.1e})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tubal sensing dynamics (paper's regime, scaled down: n = 6, k = 3, r* = 2, c = 1.2)
+# ---------------------------------------------------------------------------------------------
+
+_DYN = dict(n=6, k=3, rank=2, c=1.2, n_seeds=6, symmetric=True)
+_DYN_ALPHAS = (1e-2, 1e-4, 1e-6)
+_DYN_WIDTHS = (2, 24)  # R = r* (exact) and R = 4n (over-parametrised)
+_DYN_ITERS = 600
+
+
+def _dyn_step(m: int) -> float:
+    # symmetric Gaussian measurements: A^*A(X) ~ 4 m X and grad ~ 2 A^*A(X) * U, so the
+    # spectral-phase growth per step is ~ 1 + 8 m step; 0.15 keeps GD far from instability
+    return 0.15 / (8 * m)
+
+
+@functools.lru_cache(maxsize=8)
+def _dynamics(seed: int, noise_std: float = 0.0, effective_width: int | None = None,
+              alphas: tuple = _DYN_ALPHAS):
+    prob = make_tubal_sensing_problem(**_DYN, seed=seed, noise_std=noise_std)
+    return run_tubal_gd(prob, width=list(_DYN_WIDTHS), alpha=list(alphas), step=_dyn_step(prob.m),
+                        n_iter=_DYN_ITERS, record_every=5, init_seed=seed + 1,
+                        effective_width=effective_width, track_power=False)
+
+
+@claim(
+    id="ir.tubal.two_phases",
+    topic=TOPIC,
+    source=f"{_KVIK}, Thm 3.1 and Fig. 2 (spectral phase, then local refinement)",
+    statement="From small init (alpha=1e-6) the angle to the spectral subspace drops below 0.1 while "
+              "the test error is still >= 0.9; afterwards the test error falls below 1e-3.",
+    tolerance_reason="thresholds define the phases: at the end of the spectral phase U is still "
+                     "small, so the test error is 1 - o(1); medians over 6 independent instances",
+)
+def check_two_phases(seed: int, broken: bool = False) -> ClaimResult:
+    # broken: a large initialisation (alpha = 0.3) leaves no spectral phase
+    traj = _dynamics(seed, alphas=(0.3,)) if broken else _dynamics(seed)
+    a = 0 if broken else len(_DYN_ALPHAS) - 1
+    angle, err = traj.angle_spectral[1, a], traj.test_error[1, a]  # R = 4n
+    i_min = angle.argmin(axis=-1)
+    angle_min = float(np.median(angle.min(axis=-1)))
+    err_at_alignment = float(np.median(err[np.arange(err.shape[0]), i_min]))
+    err_final = float(np.median(err[:, -1]))
+    slack = min(0.1 - angle_min, err_at_alignment - 0.9, 1e-3 - err_final)
+    return ClaimResult(slack, 0.0, f"median min angle {angle_min:.3g}, test error there "
+                       f"{err_at_alignment:.3g}, final test error {err_final:.2e}")
+
+
+@claim(
+    id="ir.tubal.alpha_power_law",
+    topic=TOPIC,
+    source=f"{_KVIK}, Thm 3.1 (error bound shrinking with alpha) and Fig. 4",
+    statement="Test error after a fixed number of GD steps shrinks at least like alpha^(1/2) per decade "
+              "of alpha (fitted log-log exponent reported); noiseless measurements.",
+    tolerance_reason="1/2 is a conservative floor: the excess-rank part of U stays O(alpha), giving a "
+                     "linear heuristic rate (fits give ~0.8-1.2); medians over 6 instances",
+)
+def check_alpha_power_law(seed: int, broken: bool = False) -> ClaimResult:
+    # broken: measurement noise (1e-3 relative) puts a floor under the error
+    traj = _dynamics(seed, noise_std=1e-3 if broken else 0.0)
+    err = np.median(traj.test_error[1, :, :, -1], axis=-1)  # R = 4n, per alpha
+    log_a, log_e = np.log10(np.asarray(_DYN_ALPHAS)), np.log10(err)
+    local = np.diff(log_e) / np.diff(log_a)
+    exponent = float(np.polyfit(log_a, log_e, 1)[0])
+    return ClaimResult(float(local.min()) - 0.5, 0.0,
+                       f"median final test errors {np.array2string(err, precision=2)}; local exponents "
+                       f"{np.array2string(local, precision=2)}; fitted exponent {exponent:.2f}")
+
+
+@claim(
+    id="ir.tubal.overparam_alignment",
+    topic=TOPIC,
+    source=f"{_KVIK}, Thm 3.1 (R >= 2 r* ... ) and Fig. 3",
+    statement="Over-parametrising (R = 4n vs R = r*) improves the best alignment with the spectral "
+              "subspace in at least half of 6 independent instances (alpha = 1e-4).",
+    tolerance_reason="a paired Monte-Carlo comparison on 6 instances; 'at least half' is the claim "
+                     "itself",
+)
+def check_overparam_alignment(seed: int, broken: bool = False) -> ClaimResult:
+    # broken: the wide initialisation only has r* independent columns (effective width r*)
+    traj = _dynamics(seed, effective_width=_DYN_WIDTHS[0] if broken else None)
+    best = traj.angle_spectral[:, 1].min(axis=-1)  # (width, instance) at alpha = 1e-4
+    better = float(np.mean(best[1] < best[0]))
+    return ClaimResult(better - 0.5, 0.0, f"min angle R=r*: {np.array2string(best[0], precision=3)}; "
+                       f"R=4n: {np.array2string(best[1], precision=3)}; fraction better {better:.2f}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Separable data: GD -> max margin (Soudry et al. 2018); random labels (Zhang et al. 2017)
+# ---------------------------------------------------------------------------------------------
+
+_LR_RECORD = (300, 3_000, 30_000)
+
+
+@functools.lru_cache(maxsize=4)
+def _logistic_run(seed: int):
+    from analysis.implicit_reg.separable import logistic_gd, max_margin_directions, separable_dataset
+
+    data = [separable_dataset(30, 3, margin=0.2, rng=s) for s in spawn_seeds(seed, 4)]
+    X, y = np.stack([d[0] for d in data]), np.stack([d[1] for d in data])
+    run = logistic_gd(X, y, n_iter=_LR_RECORD[-1], record=list(_LR_RECORD))
+    return X, y, run, max_margin_directions(X, y)
+
+
+@claim(
+    id="ir.separable.maxmargin_log_growth",
+    topic=TOPIC,
+    source="Soudry, Hoffer, Nacson, Gunasekar & Srebro (JMLR 2018), Thm 3: w(t) = w_hat log t + rho(t)",
+    statement="GD on separable logistic regression grows like w_hat log t with w_hat the unit-margin "
+              "SVM (cvxpy): the log t coefficient along w_hat approaches 1 (within 0.25 over t in "
+              "[3e3, 3e4], closer than over [300, 3e3]).",
+    tolerance_reason="the coefficient is 1 + (rho(10t) - rho(t)).w_hat/(|w_hat|^2 log 10) and rho "
+                     "drifts slowly (O(log log t)); 0.25 bounds that drift at t >= 3e3; median of 4 datasets",
+)
+def check_maxmargin_log_growth(seed: int, broken: bool = False) -> ClaimResult:
+    X, y, run, w_hat = _logistic_run(seed)
+    if broken:  # a wrong constant: the SVM normalised to functional margin 2 instead of 1
+        w_hat = 2.0 * w_hat
+    along = np.einsum("tsd,sd->ts", run["w"], w_hat) / np.sum(w_hat**2, axis=1)
+    early = np.median((along[1] - along[0]) / np.log(10.0))
+    late = np.median((along[2] - along[1]) / np.log(10.0))
+    slack = min(0.25 - abs(late - 1.0), abs(early - 1.0) - abs(late - 1.0))
+    return ClaimResult(float(slack), 0.0, f"median log-t coefficient along w_hat: {early:.3f} on "
+                       f"[300, 3e3], {late:.3f} on [3e3, 3e4] (theory: -> 1)")
+
+
+@claim(
+    id="ir.interpolation.relu_2n_plus_d",
+    topic=TOPIC,
+    source="Zhang, Bengio, Hardt, Recht & Vinyals (ICLR 2017), Thm 1",
+    statement="A depth-2 ReLU net with 2n + d weights (interleaved biases) fits any n labels exactly.",
+    tolerance_reason="forward substitution is backward stable: |A w - y| <= n eps (|A| |w|) "
+                     "entrywise; the tolerance is 10x that bound, computed on the instance",
+)
+def check_relu_interpolation(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.implicit_reg.interpolation import relu_interpolant
+
+    rng = make_rng(seed)
+    n, d = int(rng.integers(20, 200)), int(rng.integers(1, 20))
+    X = rng.standard_normal((n, d))
+    y = rng.standard_normal(n)  # arbitrary real labels (random labels included)
+    net = relu_interpolant(X, y, rng=rng, biases="below" if broken else "interleaved")
+    assert net.n_weights == 2 * n + d
+    H = np.maximum(np.subtract.outer(X @ net.a, net.b), 0.0)
+    scale = np.abs(y).max()
+    bound = 10 * n * np.finfo(float).eps * float((np.abs(H) @ np.abs(net.w)).max()) / scale
+    err = float(np.abs(H @ net.w - y).max() / scale)
+    return ClaimResult(-err, bound, f"n={n}, d={d}, {net.n_weights} weights: max relative residual "
+                       f"{err:.2e} (backward-error bound {bound:.1e})")

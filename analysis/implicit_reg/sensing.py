@@ -1,0 +1,580 @@
+r"""Tubal tensor sensing by gradient descent from a small random initialisation (batched, torch).
+
+The model of Karnik, Veselovska, Iwen & Krahmer (ICML 2025): recover a symmetric low-tubal-rank
+tensor :math:`X^\star = \tilde U * \tilde U^\top` (:math:`\tilde U \in \mathbb R^{n \times r_\star
+\times k}` with orthonormal tubal columns, so every tubal singular value equals 1) from ``m``
+linear measurements :math:`y_j = \langle X^\star, A_j\rangle` by running gradient descent on an
+over-parametrised factor :math:`U \in \mathbb R^{n \times R \times k}`:
+
+.. math::
+
+    f(U) = \tfrac12 \sum_{j=1}^m \big(\langle U * U^\top, A_j\rangle - y_j\big)^2, \qquad
+    \nabla f(U) = \Big(\sum_j r_j\, (A_j + A_j^\top)\Big) * U, \qquad
+    U_{t+1} = U_t - \mu\, \nabla f(U_t),
+
+with :math:`r_j = \langle U * U^\top, A_j\rangle - y_j`, :math:`U_0 = (\alpha/\sqrt R)\, G`
+(:math:`G` i.i.d. N(0, 1)) and :math:`m = \lceil c\,(n+1)\, r_\star k \log(n+1)\rceil`.
+
+**Measurement normalisation.** We follow the authors' code: the entries of :math:`A_j` are
+i.i.d. N(0, 1) (optionally symmetrised, :math:`A_j = G_j + G_j^\top`, as the code does for its
+Figs 3 and 4), and the loss is the plain half sum of squares above. The paper's text states
+N(0, 1/m) entries; that loss is ``1/m`` times ours, so a paper step :math:`\eta` equals our step
+:math:`\mu = \eta / m` (:func:`code_step_from_paper_step`). The step sizes in
+:data:`PAPER_SETTINGS` are the code's (``nu = 1e-5``).
+
+**Computation.** Every t-product runs in the Fourier domain on the ``k // 2 + 1`` independent
+slices. Because each GD step left-multiplies the factor, :math:`\hat U_t^{(\ell)} =
+\hat P_t^{(\ell)} \hat U_0^{(\ell)}` with :math:`\hat P_{t+1} = (I - \mu \hat G_t) \hat P_t`;
+``method="gram"`` propagates the :math:`n \times n` slices :math:`\hat P_t` and
+:math:`\hat U_0 \hat U_0^{\mathsf H}` instead of :math:`\hat U_t` (cost independent of the width
+``R``; the same iterates in exact arithmetic), ``method="factor"`` updates :math:`\hat U_t`
+itself. The measurement operator is one dense ``(m, n^2 k)`` matrix per seed and seeds (and
+initialisation scales) form a batch axis.
+
+References
+----------
+.. [1] S. Karnik, A. Veselovska, M. Iwen, F. Krahmer, "Implicit Regularization for Tubal Tensor
+   Factorizations via Gradient Descent", ICML 2025 (arXiv 2410.16247), Sec. 3 (model, Eqs. for
+   the loss and GD), Sec. 5 (Figs 2-4); code AnnaVeselovskaUA/tubal-tensor-implicit-reg-GD.
+.. [2] D. Stoger, M. Soltanolkotabi, "Small random initialization is akin to spectral
+   learning", NeurIPS 2021 (the matrix case k = 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis._core.device import resolve_device, resolve_dtype
+from analysis._core.rng import make_rng, spawn_seeds
+from analysis._core.validate import as_array, check_choice, check_int, check_positive, check_real
+from analysis.implicit_reg.talgebra import t_product, t_svd, t_transpose
+
+#: Settings of the paper's figures in the code's normalisation (N(0, 1) measurements, step nu).
+PAPER_SETTINGS = {
+    "fig2": dict(n=10, k=4, rank=2, c=1.2, width=100, alpha=1e-7, step=1e-5, n_iter=10_000,
+                 symmetric=False),
+    "fig3": dict(n=10, k=4, rank=3, c=0.9, widths=(10, 50, 100, 200, 400), alpha=1e-7, step=1e-5,
+                 n_iter=4_000, symmetric=True),
+    "fig4": dict(n=10, k=4, rank=3, c=0.9, width=200, alphas=(1e-2, 1e-4, 1e-6, 1e-8), step=1e-5,
+                 n_iter=4_000, symmetric=True),
+}
+
+
+def measurement_count(n: int, k: int, rank: int, c: float) -> int:
+    r"""Number of measurements :math:`m = \lceil c\,(n+1)\, r_\star k \log(n+1) \rceil`.
+
+    References
+    ----------
+    .. [1] Karnik et al. (2025), Sec. 5; code ``numData``.
+    """
+    n = check_int(n, "n", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    rank = check_int(rank, "rank", minimum=1)
+    c = check_positive(c, "c")
+    return int(math.ceil(c * (n + 1) * rank * k * math.log(n + 1)))
+
+
+def code_step_from_paper_step(paper_step: float, m: int) -> float:
+    r"""Convert a step for N(0, 1/m) measurements (paper) to N(0, 1) measurements (code).
+
+    .. math:: f_{\text{paper}} = f_{\text{code}} / m \;\Rightarrow\; \mu_{\text{code}} =
+        \eta_{\text{paper}} / m.
+    """
+    return check_positive(paper_step, "paper_step") / check_int(m, "m", minimum=1)
+
+
+@dataclass(frozen=True)
+class TubalSensingProblem:
+    r"""A batch of independent tubal-sensing instances (one per seed), as torch tensors.
+
+    Attributes
+    ----------
+    X_star : (S, n, n, k) ground truths :math:`\\tilde U * \\tilde U^\\top`.
+    U_star : (S, n, r, k) their orthonormal tubal factors.
+    A : (S, m, n*n*k) measurement tensors, flattened in C order of (n, n, k).
+    y : (S, m) measurements :math:`y_j = \\langle X^\\star, A_j \\rangle` (+ noise if asked).
+    spectral_basis : (S, n, r, k) top-``r`` left t-singular factor of the symmetrised spectral
+        estimate :math:`\\tfrac12 (M + M^\\top)`, :math:`M = \\sum_j y_j A_j = \\mathcal A^*(y)`.
+    seeds : the per-instance seeds.
+    symmetric : whether the measurements were symmetrised (:math:`G_j + G_j^\\top`).
+    """
+
+    X_star: object
+    U_star: object
+    A: object
+    y: object
+    spectral_basis: object
+    seeds: tuple
+    symmetric: bool
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Side of the square frontal slices."""
+        return int(self.X_star.shape[1])
+
+    @property
+    def k(self) -> int:
+        """Tube length."""
+        return int(self.X_star.shape[3])
+
+    @property
+    def rank(self) -> int:
+        """Tubal rank of the ground truth."""
+        return int(self.U_star.shape[2])
+
+    @property
+    def m(self) -> int:
+        """Number of measurements per instance."""
+        return int(self.A.shape[1])
+
+    @property
+    def n_seeds(self) -> int:
+        """Number of independent instances in the batch."""
+        return int(self.A.shape[0])
+
+
+def make_tubal_sensing_problem(
+    n: int,
+    k: int,
+    rank: int,
+    *,
+    c: float | None = None,
+    m: int | None = None,
+    n_seeds: int = 1,
+    seed: int = 0,
+    symmetric: bool = False,
+    noise_std: float = 0.0,
+    device: str = "cpu",
+    dtype: str = "float64",
+) -> TubalSensingProblem:
+    r"""Draw ``n_seeds`` independent tubal-sensing instances.
+
+    For each instance: :math:`\tilde U` = left t-SVD factor of an :math:`n \times r \times k`
+    Gaussian tensor, :math:`X^\star = \tilde U * \tilde U^\top`, :math:`A_j` i.i.d. N(0, 1)
+    (or :math:`G_j + G_j^\top` when ``symmetric``), :math:`y_j = \langle X^\star, A_j\rangle`.
+
+    Parameters
+    ----------
+    n, k, rank : int
+        Slice size, tube length and tubal rank :math:`r_\star \le n`.
+    c : float, optional
+        Oversampling constant; ``m = measurement_count(n, k, rank, c)``. Give ``c`` or ``m``.
+    m : int, optional
+        Number of measurements (overrides ``c``).
+    n_seeds : int
+        Number of independent instances (the batch).
+    seed : int
+        Parent seed; instance ``i`` uses ``spawn_seeds(seed, n_seeds)[i]``.
+    symmetric : bool
+        Symmetrise the measurement tensors (the code's Figs 3 and 4).
+    noise_std : float
+        Standard deviation of additive Gaussian noise on ``y`` relative to ``||y||/sqrt(m)``
+        (0: noiseless, the paper's setting).
+    device, dtype : str
+        torch device and dtype of the stored tensors (data are drawn with numpy in float64, so
+        the instance does not depend on the device).
+
+    References
+    ----------
+    .. [1] Karnik et al. (2025), Sec. 5 ("normalised" ground truth); code of Figs 2-4.
+    """
+    import torch
+
+    n = check_int(n, "n", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    rank = check_int(rank, "rank", minimum=1, maximum=n)
+    n_seeds = check_int(n_seeds, "n_seeds", minimum=1)
+    if m is None:
+        if c is None:
+            raise ValueError("c: expected an oversampling constant c or a measurement count m, "
+                             "got neither")
+        m = measurement_count(n, k, rank, c)
+    m = check_int(m, "m", minimum=1)
+    if not isinstance(symmetric, bool):
+        raise ValueError(f"symmetric: expected a bool, got {symmetric!r}")
+    noise_std = check_real(noise_std, "noise_std", minimum=0.0)
+    dev, dt = resolve_device(device), resolve_dtype(dtype)
+    seeds = tuple(spawn_seeds(seed, n_seeds))
+    U_list, X_list, A_list, y_list, L_list = [], [], [], [], []
+    for s in seeds:
+        rng = make_rng(s)
+        U = t_svd(rng.standard_normal((n, rank, k))).U[:, :rank]
+        X = t_product(U, t_transpose(U))
+        G = rng.standard_normal((m, n, n, k))
+        if symmetric:
+            G = G + np.swapaxes(G[..., [(-j) % k for j in range(k)]], 1, 2)
+        A = G.reshape(m, -1)
+        y = A @ X.ravel()
+        if noise_std > 0:
+            y = y + noise_std * np.linalg.norm(y) / math.sqrt(m) * rng.standard_normal(m)
+        M = (A.T @ y).reshape(n, n, k)
+        L = t_svd(0.5 * (M + t_transpose(M))).U[:, :rank]
+        U_list.append(U), X_list.append(X), A_list.append(A), y_list.append(y), L_list.append(L)
+
+    def stack(items):
+        return torch.as_tensor(np.stack(items), dtype=dt, device=dev)
+
+    return TubalSensingProblem(
+        X_star=stack(X_list), U_star=stack(U_list), A=stack(A_list), y=stack(y_list),
+        spectral_basis=stack(L_list), seeds=seeds, symmetric=symmetric,
+        meta={"n": n, "k": k, "rank": rank, "m": m, "c": c, "seed": seed, "noise_std": noise_std},
+    )
+
+
+def init_directions(problem: TubalSensingProblem, width: int, seed: int, *,
+                    effective_width: int | None = None):
+    r"""Unit-scale initial factors :math:`G / \sqrt R` (G i.i.d. N(0, 1)), one per instance.
+
+    Parameters
+    ----------
+    problem : TubalSensingProblem
+    width : int
+        Number of tubal columns R.
+    seed : int
+        Parent seed; instance ``i`` uses child ``i`` of ``spawn_seeds(seed, S)``.
+    effective_width : int, optional
+        If given (< R), only that many independent columns are drawn and the others repeat
+        them (a rank-deficient initialisation; used to break the over-parametrisation claim).
+
+    Returns
+    -------
+    torch.Tensor, shape (S, n, R, k)
+    """
+    import torch
+
+    width = check_int(width, "width", minimum=1)
+    eff = width if effective_width is None else check_int(effective_width, "effective_width",
+                                                          minimum=1, maximum=width)
+    out = []
+    for s in spawn_seeds(seed, problem.n_seeds):
+        G = make_rng(s).standard_normal((problem.n, eff, problem.k))
+        G = G[:, np.arange(width) % eff]
+        out.append(G / math.sqrt(width))
+    return torch.as_tensor(np.stack(out), dtype=problem.A.dtype, device=problem.A.device)
+
+
+@dataclass(frozen=True)
+class TubalGDTrajectory:
+    r"""Trajectories of every measured quantity, shape ``(n_width, n_alpha, n_seeds, T, ...)``.
+
+    Attributes
+    ----------
+    iterations : (T,) iteration index of every record (0 = the initialisation).
+    alphas : (n_alpha,) initialisation scales.
+    widths : (n_width,) over-parametrisations R.
+    test_error : relative test error :math:`\\|U_t * U_t^\\top - X^\\star\\|_F / \\|X^\\star\\|_F`.
+    train_error : relative train error :math:`\\|\\mathcal A(U_t * U_t^\\top) - y\\|_2 / \\|y\\|_2`.
+    slice_singular_values : (..., T, k // 2 + 1, n) singular values of each Fourier slice of
+        :math:`U_t` (descending; the tubal singular values of :math:`X^\\star` are all 1).
+    angle_spectral : sine of the tubal principal angle between the top-:math:`r_\\star`
+        subspace of :math:`U_t * U_t^\\top` and the spectral subspace ``L``.
+    angle_truth : the same angle to the ground-truth subspace :math:`\\tilde U`.
+    angle_power : the angle between the top-:math:`r_\\star` subspace of the power-method iterate
+        :math:`(I + \\mu \\mathcal A^*\\mathcal A(X^\\star)_{\\rm sym})^t * U_0` and ``L``.
+    params : the run's parameters.
+    """
+
+    iterations: np.ndarray
+    alphas: np.ndarray
+    widths: np.ndarray
+    test_error: np.ndarray
+    train_error: np.ndarray
+    slice_singular_values: np.ndarray
+    angle_spectral: np.ndarray
+    angle_truth: np.ndarray
+    angle_power: np.ndarray
+    params: dict
+
+    def sigma_r_error(self, rank: int) -> np.ndarray:
+        r"""Relative error of the ``rank``-th tubal singular values over the Fourier slices.
+
+        .. math:: \|\sigma_{r_\star}(\hat U_t) - \mathbf 1\|_2 / \|\mathbf 1\|_2
+            \quad (\text{over the } k//2+1 \text{ independent slices}).
+        """
+        s = self.slice_singular_values[..., rank - 1]
+        return np.sqrt(np.mean((s - 1.0) ** 2, axis=-1))
+
+
+def _hermitian_top(X_hat, r: int):
+    """Eigen-decomposition of Hermitian slices: singular values (desc.) and top-r eigenvectors."""
+    import torch
+
+    evals, evecs = torch.linalg.eigh(X_hat)
+    return evals.flip(-1), evecs[..., -r:]
+
+
+def run_tubal_gd(
+    problem: TubalSensingProblem,
+    *,
+    width: int | list | tuple,
+    alpha: float | list | tuple | np.ndarray,
+    step: float,
+    n_iter: int,
+    record_every: int = 1,
+    init_seed: int = 0,
+    method: str = "auto",
+    effective_width: int | None = None,
+    track_power: bool = True,
+) -> TubalGDTrajectory:
+    r"""Tubal-sensing GD from a small random init, batched over instances, widths and scales.
+
+    Minimises :math:`f(U) = \frac12\|\mathcal A(U * U^\top) - y\|^2` from
+    :math:`U_0 = \alpha\, G/\sqrt R`.
+
+    Parameters
+    ----------
+    problem : TubalSensingProblem
+        ``S`` instances (their tensors fix the device and dtype of the run).
+    width : int or sequence of int
+        Over-parametrisation(s) R (number of tubal columns of U).
+    alpha : float or 1-D sequence of float
+        Initialisation scale(s) :math:`\alpha > 0`; the same direction G is scaled by each.
+    step : float
+        GD step :math:`\mu` in the N(0, 1) normalisation (see the module docstring).
+    n_iter : int
+        Number of GD steps.
+    record_every : int
+        Record the measured quantities every this many steps (and at 0 and ``n_iter``).
+    init_seed : int
+        Seed of the initial directions (:func:`init_directions`).
+    method : {"auto", "gram", "factor"}
+        ``"gram"`` propagates :math:`\hat P_t` with :math:`\hat U_t = \hat P_t \hat U_0`
+        (cost independent of R, and all widths run as one batch), ``"factor"`` updates
+        :math:`\hat U_t` (one width at a time); ``"auto"`` picks ``"gram"`` unless a single
+        width R <= n is given.
+    effective_width : int, optional
+        Rank-deficient initialisation (see :func:`init_directions`).
+    track_power : bool
+        Also run the linearised "power method" iterate (for ``angle_power``; NaN otherwise).
+
+    Returns
+    -------
+    TubalGDTrajectory
+        Arrays of shape ``(n_width, n_alpha, S, T, ...)``.
+
+    Raises
+    ------
+    ValueError
+        On bad arguments, or if GD diverges (non-finite iterates: the step is too large).
+
+    References
+    ----------
+    .. [1] Karnik et al. (2025), Sec. 3 (GD on the tubal factorisation), Sec. 5 (measured
+       quantities of Figs 2-4).
+    """
+    import torch
+
+    if not isinstance(problem, TubalSensingProblem):
+        raise ValueError(f"problem: expected a TubalSensingProblem, got {type(problem).__name__}")
+    widths = [check_int(w, "width", minimum=1) for w in np.atleast_1d(np.asarray(width)).tolist()]
+    alphas = as_array(np.atleast_1d(np.asarray(alpha, dtype=float)), "alpha", ndim=1, min_size=1)
+    if np.any(alphas <= 0):
+        raise ValueError(f"alpha: expected positive initialisation scales, got {alphas.tolist()}")
+    step = check_positive(step, "step")
+    n_iter = check_int(n_iter, "n_iter", minimum=1)
+    record_every = check_int(record_every, "record_every", minimum=1)
+    method = check_choice(method, "method", ("auto", "gram", "factor"))
+    if method == "auto":
+        method = "factor" if len(widths) == 1 and widths[0] <= problem.n else "gram"
+    if method == "factor" and len(widths) > 1:
+        parts = [run_tubal_gd(problem, width=w, alpha=alphas, step=step, n_iter=n_iter,
+                              record_every=record_every, init_seed=init_seed, method="factor",
+                              effective_width=effective_width, track_power=track_power)
+                 for w in widths]
+        fields = ("test_error", "train_error", "slice_singular_values", "angle_spectral",
+                  "angle_truth", "angle_power")
+        return TubalGDTrajectory(
+            iterations=parts[0].iterations, alphas=alphas, widths=np.asarray(widths),
+            **{f: np.concatenate([getattr(q, f) for q in parts], axis=0) for f in fields},
+            params={**parts[0].params, "widths": widths},
+        )
+
+    n, k, r = problem.n, problem.k, problem.rank
+    kh = k // 2 + 1
+    S, nW, nA = problem.n_seeds, len(widths), len(alphas)
+    B = nW * nA  # configurations (width, alpha), flattened
+    dt, dev = problem.A.dtype, problem.A.device
+    A, y = problem.A, problem.y  # (S, m, D), (S, m)
+    A_T = A.transpose(-2, -1).contiguous()
+    y_norm = torch.linalg.vector_norm(y, dim=-1)  # (S,)
+    X_star = problem.X_star
+    X_star_norm = torch.linalg.vector_norm(X_star.reshape(S, -1), dim=-1)
+
+    def fourier(T):  # (..., n1, n2, k) -> (..., kh, n1, n2)
+        return torch.movedim(torch.fft.rfft(T, dim=-1), -1, -3)
+
+    def real(T_hat):
+        return torch.fft.irfft(torch.movedim(T_hat, -3, -1), n=k, dim=-1)
+
+    def herm(T):
+        return T.conj().transpose(-2, -1)
+
+    L_hat = torch.linalg.qr(fourier(problem.spectral_basis))[0]  # (S, kh, n, r)
+    Ustar_hat = torch.linalg.qr(fourier(problem.U_star))[0]
+    a = torch.as_tensor(alphas, dtype=dt, device=dev).reshape(nA, 1, 1, 1, 1)
+    U0_hats = [a * fourier(init_directions(problem, w, init_seed, effective_width=effective_width)
+                           ).unsqueeze(0) for w in widths]  # each (nA, S, kh, n, R)
+    C0_hat = torch.cat([U @ herm(U) for U in U0_hats]).reshape(B, S, kh, n, n)
+    eye = torch.eye(n, dtype=C0_hat.dtype, device=dev).expand(B, S, kh, n, n)
+    P_hat = eye.clone()
+    U_hat = U0_hats[0].reshape(B, S, kh, n, widths[0]) if method == "factor" else None
+    # power method: -grad f at U = 0 is (M0 + M0^T) * U with M0 = A^*(y); its linearisation
+    M0 = (A_T @ y.unsqueeze(-1)).reshape(S, n, n, k)
+    G0_hat = fourier(M0 + t_transpose(M0))
+    Q_hat = eye.clone()
+    rev = [(-j) % k for j in range(k)]
+
+    records = sorted(set(range(0, n_iter + 1, record_every)) | {n_iter})
+    n_rec = len(records)
+    out = {name: torch.full((B, S, n_rec), float("nan"), dtype=dt, device=dev)
+           for name in ("test", "train", "ang_L", "ang_truth", "ang_power")}
+    sv = torch.empty((B, S, n_rec, kh, n), dtype=dt, device=dev)
+    rec_idx = 0
+    for t in range(n_iter + 1):
+        X_hat = P_hat @ C0_hat @ herm(P_hat) if method == "gram" else U_hat @ herm(U_hat)
+        X = real(X_hat)  # (B, S, n, n, k)
+        # (S, m, D) @ (S, D, B): one batched product per instance, no broadcast copy of A
+        resid = _bmm(A, X.reshape(B, S, -1).permute(1, 2, 0)).permute(2, 0, 1) - y  # (B, S, m)
+        if t == records[rec_idx]:
+            if not bool(torch.isfinite(resid).all()):
+                raise ValueError(f"step: gradient descent diverged with step={step:g} by iteration {t} "
+                                 "(non-finite iterates); use a smaller step or initialisation scale")
+            out["test"][:, :, rec_idx] = torch.linalg.vector_norm(
+                (X - X_star).reshape(B, S, -1), dim=-1) / X_star_norm
+            out["train"][:, :, rec_idx] = torch.linalg.vector_norm(resid, dim=-1) / y_norm
+            evals, top = _hermitian_top(X_hat, r)
+            sv[:, :, rec_idx] = evals.clamp(min=0).sqrt()
+            out["ang_L"][:, :, rec_idx] = _angle(top, L_hat)
+            out["ang_truth"][:, :, rec_idx] = _angle(top, Ustar_hat)
+            if track_power:
+                _, top_power = _hermitian_top(Q_hat @ C0_hat @ herm(Q_hat), r)
+                out["ang_power"][:, :, rec_idx] = _angle(top_power, L_hat)
+            rec_idx += 1
+        if t == n_iter:
+            break
+        M = _bmm(A_T, resid.permute(1, 2, 0)).permute(2, 0, 1).reshape(B, S, n, n, k)
+        G_hat = fourier(M + M[..., rev].transpose(-3, -2))
+        if method == "gram":
+            P_hat = P_hat - step * (G_hat @ P_hat)
+        else:
+            U_hat = U_hat - step * (G_hat @ U_hat)
+        if track_power:
+            Q_hat = Q_hat + step * (G0_hat @ Q_hat)
+            # rescale each slice of the power iterate (its subspace is scale-invariant, and the
+            # slices grow at different rates) so that none underflows relative to another
+            Q_hat = Q_hat / torch.linalg.matrix_norm(Q_hat, ord="fro")[..., None, None]
+
+    result = {name: val.cpu().numpy().reshape(nW, nA, S, n_rec) for name, val in out.items()}
+    checked = [v for name, v in result.items() if name != "ang_power" or track_power]
+    if not all(np.all(np.isfinite(v)) for v in checked):
+        raise ValueError(f"step: gradient descent diverged with step={step:g} (non-finite iterates); "
+                         "use a smaller step")
+    return TubalGDTrajectory(
+        iterations=np.asarray(records),
+        alphas=alphas,
+        widths=np.asarray(widths),
+        test_error=result["test"],
+        train_error=result["train"],
+        slice_singular_values=sv.cpu().numpy().reshape(nW, nA, S, n_rec, kh, n),
+        angle_spectral=result["ang_L"],
+        angle_truth=result["ang_truth"],
+        angle_power=result["ang_power"],
+        params={**problem.meta, "widths": widths, "alphas": alphas.tolist(), "step": step,
+                "n_iter": n_iter, "record_every": record_every, "init_seed": init_seed,
+                "method": method, "symmetric": problem.symmetric, "seeds": list(problem.seeds),
+                "effective_width": effective_width},
+    )
+
+
+def _bmm(A, B):
+    """Batched real matrix product ``A @ B``; on the CPU through numpy's BLAS loop.
+
+    torch's CPU ``bmm`` for float64 matrix-vector batches runs about 10x slower than numpy's
+    per-matrix BLAS calls at these sizes (benchmarks/bench_implicit_reg.py); the numpy views
+    share memory with the tensors, so nothing is copied.
+    """
+    import torch
+
+    if A.device.type == "cpu":
+        return torch.from_numpy(np.matmul(A.numpy(), B.contiguous().numpy()))
+    return A @ B
+
+
+def _angle(Qu, Qv):
+    """Largest principal-angle sine over Fourier slices; Qu (nA, S, kh, n, r), Qv (S, kh, n, r)."""
+    import torch
+
+    resid = Qu - Qv @ (Qv.conj().transpose(-2, -1) @ Qu)
+    return torch.linalg.matrix_norm(resid, ord=2).amax(dim=-1).clamp(max=1.0)
+
+
+def tubal_sensing_loss(U, problem: TubalSensingProblem, index: int = 0):
+    r"""The loss of one instance (torch; differentiable, to check the gradient by autograd).
+
+    .. math:: f(U) = \frac12 \sum_j (\langle U * U^\top, A_j\rangle - y_j)^2
+    """
+    import torch
+
+    index = check_int(index, "index", minimum=0, maximum=problem.n_seeds - 1)
+    X = t_product(U, t_transpose(U))
+    resid = problem.A[index] @ X.reshape(-1) - problem.y[index]
+    return 0.5 * torch.sum(resid**2)
+
+
+def tubal_sensing_gradient(U, problem: TubalSensingProblem, index: int = 0):
+    r"""Closed-form gradient :math:`\nabla f(U) = (\sum_j r_j (A_j + A_j^\top)) * U`."""
+    index = check_int(index, "index", minimum=0, maximum=problem.n_seeds - 1)
+    n, k = problem.n, problem.k
+    X = t_product(U, t_transpose(U))
+    resid = problem.A[index] @ X.reshape(-1) - problem.y[index]
+    M = (problem.A[index].T @ resid).reshape(n, n, k)
+    return t_product(M + t_transpose(M), U)
+
+
+def matrix_sensing_gd(A_mats, y, U0, *, step: float, n_iter: int) -> dict:
+    r"""Plain matrix sensing by GD (numpy): the k = 1 special case written with matrices.
+
+    .. math:: U_{t+1} = U_t - \mu \Big(\sum_j r_j (A_j + A_j^\top)\Big) U_t, \quad
+        r_j = \langle U_t U_t^\top, A_j\rangle - y_j.
+
+    Parameters
+    ----------
+    A_mats : array_like, shape (m, n, n)
+    y : array_like, shape (m,)
+    U0 : array_like, shape (n, R)
+    step : float
+    n_iter : int
+
+    Returns
+    -------
+    dict
+        ``{"U": final factor, "X": U U^T, "train_loss": (n_iter + 1,) losses}``.
+
+    References
+    ----------
+    .. [1] Stoger & Soltanolkotabi (2021), Eq. (3); Gunasekar et al. (2017).
+    """
+    A_mats = as_array(A_mats, "A_mats", ndim=3, min_size=1)
+    m, n, n2 = A_mats.shape
+    if n != n2:
+        raise ValueError(f"A_mats: expected square measurement matrices (m, n, n), got {A_mats.shape}")
+    y = as_array(y, "y", shape=(m,))
+    U = as_array(U0, "U0", ndim=2).copy()
+    if U.shape[0] != n:
+        raise ValueError(f"U0: expected {n} rows, got shape {U.shape}")
+    step = check_real(step, "step", minimum=0.0, strict_min=True)
+    n_iter = check_int(n_iter, "n_iter", minimum=0)
+    Aflat = A_mats.reshape(m, -1)
+    losses = np.empty(n_iter + 1)
+    for t in range(n_iter + 1):
+        r = Aflat @ (U @ U.T).ravel() - y
+        losses[t] = 0.5 * float(r @ r)
+        if t == n_iter:
+            break
+        M = (Aflat.T @ r).reshape(n, n)
+        U = U - step * (M + M.T) @ U
+    return {"U": U, "X": U @ U.T, "train_loss": losses}

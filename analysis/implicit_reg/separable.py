@@ -1,0 +1,144 @@
+r"""Gradient descent on separable logistic regression converges in direction to the max margin.
+
+For linearly separable data and the logistic loss
+:math:`\mathcal L(w) = \sum_i \log(1 + e^{-y_i x_i^\top w})`, gradient descent with a step
+:math:`\eta < 2/\beta` (:math:`\beta = \|Z\|_2^2/4`, :math:`Z = \operatorname{diag}(y) X`)
+diverges in norm like :math:`\log t` while its direction converges to the hard-margin SVM
+direction :math:`\hat w / \|\hat w\|` at the slow rate
+
+.. math::
+
+    \Big\| \frac{w(t)}{\|w(t)\|} - \frac{\hat w}{\|\hat w\|} \Big\| = O\!\Big(\frac{1}{\log t}\Big),
+    \qquad w(t) = \hat w \log t + \rho(t), \;\; \rho(t) \text{ bounded}.
+
+The reference :math:`\hat w` comes from the shared cvxpy solver
+:func:`analysis._core.maxmargin.max_margin_separator` (the same one the continual-learning topic
+uses).
+
+References
+----------
+.. [1] D. Soudry, E. Hoffer, M. S. Nacson, S. Gunasekar, N. Srebro, "The implicit bias of
+   gradient descent on separable data", JMLR 19, 2018, Thm 3 and Eq. (4)-(6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis._core.maxmargin import max_margin_separator
+from analysis._core.rng import make_rng
+from analysis._core.validate import as_array, check_int, check_positive, check_real
+
+
+def separable_dataset(n: int, d: int, *, margin: float = 0.2, rng=0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gaussian points labelled by a random homogeneous halfspace, with a guaranteed gap.
+
+    Points with :math:`|x^\top w_0| <` ``margin`` are rejected, so the data are separable
+    through the origin with margin at least ``margin`` (in the direction :math:`w_0`).
+
+    Returns
+    -------
+    X : (n, d) array, y : (n,) array of +-1
+    """
+    n = check_int(n, "n", minimum=2)
+    d = check_int(d, "d", minimum=1)
+    margin = check_real(margin, "margin", minimum=0.0)
+    gen = make_rng(rng)
+    w0 = gen.standard_normal(d)
+    w0 /= np.linalg.norm(w0)
+    X = np.empty((0, d))
+    while X.shape[0] < n:
+        cand = gen.standard_normal((4 * n, d))
+        X = np.vstack([X, cand[np.abs(cand @ w0) > margin]])
+    X = X[:n]
+    y = np.sign(X @ w0)
+    if np.all(y == y[0]):  # keep both classes present
+        y[0] = -y[0]
+        X[0] = -X[0]
+    return X, y
+
+
+def logistic_gd(X, y, *, n_iter: int, step: float | None = None, record=None) -> dict:
+    r"""Full-batch gradient descent on the logistic loss from :math:`w_0 = 0`.
+
+    .. math:: w_{t+1} = w_t + \eta \sum_i \frac{y_i x_i}{1 + e^{y_i x_i^\top w_t}}.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (S, n, d)
+        Inputs (a leading axis runs S independent datasets in one vectorised loop).
+    y : array_like, shape (n,) or (S, n)
+        Labels in {-1, +1}.
+    n_iter : int
+        Number of steps.
+    step : float, optional
+        Step :math:`\eta`; default :math:`1/\beta` with :math:`\beta = \max_s \|Z_s\|_2^2/4`
+        (half the largest stable step).
+    record : sequence of int, optional
+        Iterations at which to store :math:`w_t` (default: 30 log-spaced values up to n_iter).
+
+    Returns
+    -------
+    dict
+        ``{"t": (T,) iterations, "w": (T, [S,] d) iterates, "step": float}``.
+    """
+    X = as_array(X, "X", ndim=(2, 3), min_size=1)
+    single = X.ndim == 2
+    Xb = X[None] if single else X
+    y = as_array(y, "y", shape=Xb.shape[:2] if not single else (X.shape[0],))
+    yb = y[None] if single else y
+    if not np.all(np.isin(yb, (-1.0, 1.0))):
+        raise ValueError(f"y: expected labels in {{-1, +1}}, got values {np.unique(yb)[:5]}")
+    n_iter = check_int(n_iter, "n_iter", minimum=1)
+    Z = yb[..., None] * Xb  # (S, n, d)
+    if step is None:
+        beta = max(float(np.linalg.norm(Zs, 2)) ** 2 / 4.0 for Zs in Z)
+        step = 1.0 / beta
+    step = check_positive(step, "step")
+    if record is None:
+        record = np.unique(np.round(np.logspace(0, np.log10(n_iter), 30)).astype(int))
+    record = np.unique(np.asarray(record, dtype=int))
+    if record.min() < 0 or record.max() > n_iter:
+        raise ValueError(f"record: expected iterations in [0, {n_iter}], "
+                         f"got [{record.min()}, {record.max()}]")
+    is_rec = np.zeros(n_iter + 1, dtype=bool)
+    is_rec[record] = True
+    w = np.zeros(Z.shape[::2])  # (S, d)
+    out = []
+    ZT = np.ascontiguousarray(np.swapaxes(Z, 1, 2))
+    for t in range(n_iter + 1):
+        if is_rec[t]:
+            out.append(w.copy())
+        if t == n_iter:
+            break
+        margins = np.matmul(Z, w[:, :, None])
+        # 1 / (1 + e^m) = exp(-log(1 + e^m)): no overflow for large margins
+        weights = np.exp(-np.logaddexp(0.0, margins))
+        w = w + step * np.matmul(ZT, weights)[:, :, 0]
+    W = np.stack(out)
+    return {"t": record, "w": W[:, 0] if single else W, "step": step}
+
+
+def direction_error(w, w_ref) -> np.ndarray:
+    r"""Distance between normalised directions, :math:`\|w/\|w\| - \hat w/\|\hat w\|\|`.
+
+    Parameters
+    ----------
+    w : array_like, shape (..., d)
+    w_ref : array_like, shape (d,) or broadcastable to ``w``
+    """
+    w = as_array(w, "w")
+    w_ref = as_array(w_ref, "w_ref")
+    nw = np.linalg.norm(w, axis=-1, keepdims=True)
+    if np.any(nw == 0):
+        raise ValueError("w: expected non-zero iterates (record t >= 1)")
+    return np.linalg.norm(w / nw - w_ref / np.linalg.norm(w_ref, axis=-1, keepdims=True), axis=-1)
+
+
+def max_margin_directions(X, y) -> np.ndarray:
+    r"""Max-margin solutions :math:`\\hat w` (unit functional margin) of each dataset in a batch."""
+    X = as_array(X, "X", ndim=(2, 3))
+    if X.ndim == 2:
+        return max_margin_separator(X, y)
+    y = as_array(y, "y", shape=X.shape[:2])
+    return np.stack([max_margin_separator(Xs, ys) for Xs, ys in zip(X, y, strict=True)])
