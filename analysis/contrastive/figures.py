@@ -356,3 +356,74 @@ def make_align_uniform_plane(scale: str, seed: int, device: str):
     for handle in legend.legend_handles:
         handle.set_facecolor("0.7")
     return fig, data
+
+
+@figure(
+    name="cl_downstream_samples",
+    topic=TOPIC,
+    title="Downstream error vs labelled samples per class: contrastive features vs raw inputs",
+)
+def make_downstream_samples(scale: str, seed: int, device: str):
+    """Mean-classifier and linear-probe test error vs n labelled samples per class (bands: 1 std)."""
+    from analysis.contrastive.downstream import downstream_errors
+    from analysis.contrastive.training import numpy_encoder
+
+    quick = scale == "quick"
+    C, dim, sigma = 10, (50 if quick else 200), 1.0
+    steps = 100 if quick else 1000
+    sizes = [1, 2, 5, 10, 20] if quick else [1, 2, 5, 10, 20, 50, 100]
+    repeats = 3 if quick else 10
+    rng = make_rng(seed)
+    model = make_latent_class_model(C, dim, sigma=sigma, rng=rng, separation=3.0)
+    sub = spawn_seeds(seed, 3)
+    res = train_encoder(
+        model,
+        objective="logistic",
+        out_dim=C,
+        steps=steps,
+        batch_size=256,
+        lr=0.02,
+        seed=sub[0],
+        device=device,
+    )
+    curves = {
+        "contrastive features": downstream_errors(
+            numpy_encoder(res.encoder), model, sizes, n_repeats=repeats, rng=sub[1]
+        ),
+        "raw inputs": downstream_errors(lambda x: x, model, sizes, n_repeats=repeats, rng=sub[2]),
+    }
+    data = {
+        "params": {
+            "classes": C,
+            "dim": dim,
+            "sigma": sigma,
+            "separation": 3.0,
+            "out_dim": C,
+            "training_steps": steps,
+            "objective": "logistic L_un (k = 1)",
+            "repeats": repeats,
+            "seed": seed,
+        },
+        "n_labeled": np.array(sizes),
+        "curves": curves,
+    }
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+    for ax, key, title in (
+        (axes[0], "mean_classifier", "mean classifier"),
+        (axes[1], "linear_probe", "logistic-regression probe"),
+    ):
+        for (label, cur), color in zip(curves.items(), PALETTE, strict=False):
+            err = cur[key]
+            mean, std = err.mean(axis=1), err.std(axis=1)
+            ax.plot(sizes, mean, marker="o", ms=3, color=color, label=label)
+            ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+        ax.set_xscale("log")
+        ax.set_xlabel("labelled samples per class")
+        ax.set_title(title)
+    axes[0].set_ylabel("test error")
+    axes[0].legend()
+    fig.suptitle(
+        f"Labelled-sample complexity, C = {C} Gaussian classes in d = {dim} "
+        f"(encoder: linear, p = {C}, {steps} contrastive steps)"
+    )
+    return fig, data
