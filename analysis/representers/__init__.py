@@ -1,0 +1,84 @@
+"""Representer points: l2 (Yeh et al. 2018), l1 and nuclear norm (Tsai et al. 2023).
+
+Each prediction of a regularised model is decomposed exactly (at the optimum) into contributions
+of the training points; the contributions explain the prediction and are evaluated by
+case-deletion curves and leave-one-out retraining against influence functions, TracIn and random.
+"""
+
+from analysis.representers.baselines import (
+    influence_values,
+    l2_style_values,
+    loo_values,
+    random_values,
+    tracin_values,
+    training_checkpoints,
+)
+from analysis.representers.data import (
+    ClassificationData,
+    Ratings,
+    hold_out_ratings,
+    load_ratings_csv,
+    load_sklearn_binary,
+    make_lowrank_ratings,
+    make_sparse_logistic,
+)
+from analysis.representers.evaluation import (
+    DELETION_FRACTIONS,
+    deletion_auc,
+    deletion_changes,
+    mc_deletion_changes,
+    mean_ci,
+    sign_agreement,
+)
+from analysis.representers.l1 import (
+    RepresenterResult,
+    l1_kkt_residual,
+    l1_representers,
+    solve_l1,
+    solve_l1_cvxpy,
+)
+from analysis.representers.l2 import l2_representers, solve_l2, solve_l2_cvxpy
+from analysis.representers.nuclear import (
+    NuclearRepresenterResult,
+    NuclearSolution,
+    nuclear_kkt_residual,
+    nuclear_representers,
+    solve_nuclear,
+    solve_nuclear_cvxpy,
+)
+
+__all__ = [
+    "DELETION_FRACTIONS",
+    "ClassificationData",
+    "NuclearRepresenterResult",
+    "NuclearSolution",
+    "Ratings",
+    "RepresenterResult",
+    "deletion_auc",
+    "deletion_changes",
+    "hold_out_ratings",
+    "influence_values",
+    "l1_kkt_residual",
+    "l1_representers",
+    "l2_representers",
+    "l2_style_values",
+    "load_ratings_csv",
+    "load_sklearn_binary",
+    "loo_values",
+    "make_lowrank_ratings",
+    "make_sparse_logistic",
+    "mc_deletion_changes",
+    "mean_ci",
+    "nuclear_kkt_residual",
+    "nuclear_representers",
+    "random_values",
+    "sign_agreement",
+    "solve_l1",
+    "solve_l1_cvxpy",
+    "solve_l2",
+    "solve_l2_cvxpy",
+    "solve_nuclear",
+    "solve_nuclear_cvxpy",
+    "tracin_values",
+    "training_checkpoints",
+]

@@ -1,0 +1,241 @@
+r"""Evaluation of explainers.
+
+Case-deletion curves, their AUC with confidence intervals, and sign agreement with
+leave-one-out retraining.
+
+Case deletion (Tsai et al. 2023, Sec. 5; protocol of their ``del_curve_*`` scripts): for a test
+point ``t`` rank the training points by an explainer's value, delete the top ``p`` share
+(``p = 1..5 %``) of proponents (largest values) or opponents (smallest values), retrain, and record
+the change of the prediction ``f_t``. A good explainer's proponents, once deleted, lower ``f_t``
+most; its opponents raise it most. We summarise a curve by its normalised area
+
+.. math:: \mathrm{AUC} = \frac{1}{p_{\max}} \int_0^{p_{\max}} s\,\Delta f_t(p)\,dp,
+
+(trapezoid rule, ``Delta f_t(0) = 0``, ``s = -1`` for proponents and ``+1`` for opponents, so
+larger is better) and report the mean and a 95 % Student-t interval over test points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from analysis._core.validate import as_array, check_choice, check_positive, check_real
+from analysis.representers.l1 import check_design, check_test_design, solve_l1
+from analysis.representers.losses import check_loss
+from analysis.representers.nuclear import NuclearSolution, check_ratings, solve_nuclear
+
+#: Deletion levels of the paper: 1, 2, 3, 4, 5 % of the training set.
+DELETION_FRACTIONS = (0.01, 0.02, 0.03, 0.04, 0.05)
+DIRECTIONS = ("proponents", "opponents")
+
+
+def n_deleted(n: int, fraction: float) -> int:
+    """Points deleted at level ``fraction`` of ``n``: ``n - floor(n (1 - fraction))`` (at least 1)."""
+    return max(1, n - int(np.floor(n * (1.0 - fraction) + 1e-9)))
+
+
+def _check_fractions(fractions) -> np.ndarray:
+    fr = as_array(fractions, "fractions", ndim=1, min_size=1)
+    if np.any(fr <= 0) or np.any(fr >= 1) or np.any(np.diff(fr) <= 0):
+        raise ValueError(f"fractions: expected increasing shares in (0, 1), got {fr.tolist()}")
+    return fr
+
+
+def deletion_order(values: np.ndarray, direction: str) -> np.ndarray:
+    """Training indices in deletion order: largest values first for proponents, smallest for opponents.
+
+    Ties are broken by index (stable sort), so the order is deterministic.
+    """
+    direction = check_choice(direction, "direction", DIRECTIONS)
+    key = -values if direction == "proponents" else values
+    return np.argsort(key, kind="stable")
+
+
+def deletion_changes(
+    X,
+    y,
+    lam,
+    X_test,
+    values,
+    *,
+    loss: str = "logistic",
+    theta=None,
+    fractions=DELETION_FRACTIONS,
+    direction: str = "proponents",
+    tol: float = 1e-9,
+) -> np.ndarray:
+    """Prediction changes ``f_t(after deletion) - f_t`` of an l1 model for each test point and level.
+
+    Parameters
+    ----------
+    X, y, lam, loss
+        The l1-regularised training problem (see :func:`analysis.representers.l1.solve_l1`).
+    X_test : array_like, shape (n_test, d)
+    values : array_like, shape (n_test, n_train)
+        An explainer's values.
+    theta : array_like, optional
+        The full-data solution (warm start of every refit); solved if omitted.
+    fractions : sequence of float
+        Deletion levels.
+    direction : {"proponents", "opponents"}
+    tol : float
+        KKT tolerance of the refits.
+
+    Returns
+    -------
+    ndarray, shape (n_test, n_levels)
+    """
+    loss = check_loss(loss)
+    X, y = check_design(X, y, loss)
+    lam = check_positive(lam, "lam")
+    X_test = check_test_design(X_test, X.shape[1])
+    n = X.shape[0]
+    values = as_array(values, "values", ndim=2, shape=(X_test.shape[0], n))
+    fr = _check_fractions(fractions)
+    direction = check_choice(direction, "direction", DIRECTIONS)
+    if theta is None:
+        theta = solve_l1(X, y, lam, loss).theta
+    theta = as_array(theta, "theta", ndim=1, shape=(X.shape[1],))
+    base = X_test @ theta
+    out = np.empty((X_test.shape[0], fr.size))
+    for t in range(X_test.shape[0]):
+        order = deletion_order(values[t], direction)
+        for j, p in enumerate(fr):
+            w = np.ones(n)
+            w[order[: n_deleted(n, p)]] = 0.0
+            refit = solve_l1(X, y, lam, loss, sample_weight=w, theta0=theta, tol=tol).theta
+            out[t, j] = X_test[t] @ refit - base[t]
+    return out
+
+
+def deletion_auc(changes, fractions=DELETION_FRACTIONS, direction: str = "proponents") -> np.ndarray:
+    """Normalised area under each deletion curve (larger = better explainer); shape (n_test,)."""
+    changes = as_array(changes, "changes", ndim=2)
+    fr = _check_fractions(fractions)
+    if changes.shape[1] != fr.size:
+        raise ValueError(f"changes: expected {fr.size} columns (one per fraction), got {changes.shape}")
+    sign = -1.0 if check_choice(direction, "direction", DIRECTIONS) == "proponents" else 1.0
+    xs = np.concatenate([[0.0], fr])
+    ys = np.hstack([np.zeros((changes.shape[0], 1)), sign * changes])
+    return np.trapezoid(ys, xs, axis=1) / fr[-1]
+
+
+def mean_ci(samples, confidence: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of a Student-t confidence interval (half-width 0 for one sample)."""
+    x = as_array(samples, "samples", min_size=1).ravel()
+    confidence = check_real(
+        confidence, "confidence", minimum=0.0, maximum=1.0, strict_min=True, strict_max=True
+    )
+    if x.size < 2:
+        return float(x.mean()), 0.0
+    sem = x.std(ddof=1) / np.sqrt(x.size)
+    return float(x.mean()), float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * sem)
+
+
+def sign_agreement(values, reference) -> float:
+    """Share of entries where ``sign(values) == sign(reference)``, over entries with reference != 0."""
+    values = as_array(values, "values")
+    reference = as_array(reference, "reference")
+    if values.shape != reference.shape:
+        raise ValueError(
+            f"reference: expected shape {values.shape} to match values, got {reference.shape}"
+        )
+    mask = reference != 0
+    if not np.any(mask):
+        raise ValueError("reference: expected some non-zero entries, got all zeros")
+    return float(np.mean(np.sign(values[mask]) == np.sign(reference[mask])))
+
+
+@dataclass
+class DeletionExperiment:
+    """Deletion curves of several explainers.
+
+    Attributes
+    ----------
+    fractions : ndarray
+    changes : dict
+        ``changes[direction][explainer]``: array (n_test, n_levels) of prediction changes.
+    auc : dict
+        ``auc[direction][explainer] = (mean, half_width)``.
+    seconds : dict
+        Time to compute each explainer's values for all test points.
+    """
+
+    fractions: np.ndarray
+    changes: dict = field(default_factory=dict)
+    auc: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+def summarise(experiment: DeletionExperiment) -> DeletionExperiment:
+    """Fill ``experiment.auc`` from its changes."""
+    for direction, by_explainer in experiment.changes.items():
+        experiment.auc[direction] = {
+            name: mean_ci(deletion_auc(ch, experiment.fractions, direction))
+            for name, ch in by_explainer.items()
+        }
+    return experiment
+
+
+# ----------------------------------------------------------------------------------------------
+# matrix completion
+
+
+def mc_deletion_changes(
+    rows,
+    cols,
+    values,
+    shape,
+    lam,
+    solution: NuclearSolution,
+    query_rows,
+    query_cols,
+    explainer_values,
+    *,
+    fractions=DELETION_FRACTIONS,
+    direction="proponents",
+    tol: float = 1e-6,
+) -> np.ndarray:
+    """Case deletion for matrix completion: delete top entries among those sharing the user or item.
+
+    For query ``(u, v)`` the candidates are the observed entries in row ``u`` or column ``v``
+    (the only ones with non-zero representer weight); the top ``p`` share of them (at least 1)
+    by ``explainer_values[q]`` is given weight 0 and the model is refitted by soft-impute,
+    warm-started from ``solution``.
+
+    Returns
+    -------
+    ndarray, shape (n_query, n_levels)
+        ``Theta_uv(after) - Theta_uv``.
+    """
+    rows, cols, values, shape = check_ratings(rows, cols, values, shape)
+    q_rows, q_cols, _, _ = check_ratings(
+        query_rows, query_cols, None, shape, names=("query_rows", "query_cols", "values")
+    )
+    ev = as_array(explainer_values, "explainer_values", ndim=2, shape=(q_rows.size, rows.size))
+    fr = _check_fractions(fractions)
+    direction = check_choice(direction, "direction", DIRECTIONS)
+    base = solution.entries(q_rows, q_cols)
+    out = np.empty((q_rows.size, fr.size))
+    for q in range(q_rows.size):
+        cand = np.flatnonzero((rows == q_rows[q]) | (cols == q_cols[q]))
+        order = cand[deletion_order(ev[q, cand], direction)]
+        for j, p in enumerate(fr):
+            w = np.ones(rows.size)
+            w[order[: n_deleted(cand.size, p)]] = 0.0
+            refit = solve_nuclear(
+                rows,
+                cols,
+                values,
+                shape,
+                lam,
+                sample_weight=w,
+                warm_start=solution,
+                tol=tol,
+                check_every=2,
+            )
+            out[q, j] = refit.entries(q_rows[q : q + 1], q_cols[q : q + 1])[0] - base[q]
+    return out

@@ -1,0 +1,569 @@
+r"""Nuclear-norm matrix completion and its representer decomposition (collaborative filtering).
+
+Model: observed entries ``Omega = {(i_e, j_e)}``, ``e = 1..n``, ratings ``y_e``, squared loss,
+
+.. math:: \hat\Theta = \arg\min_\Theta \frac1n \sum_{e} w_e\,\tfrac12 (\Theta_{i_e j_e} - y_e)^2
+   + \lambda \|\Theta\|_* .
+
+With ``Theta = U S V^T`` (compact SVD), ``U~ = U S^{1/2}``, ``V~ = V S^{1/2}`` and
+``alpha_e = -w_e (Theta_{i_e j_e} - y_e) / (lambda n)``, the KKT condition
+``A := sum_e alpha_e e_{i_e} e_{j_e}^T = U V^T + W`` (``U^T W = 0``, ``W V = 0``, ``||W||_2 <= 1``)
+gives ``Theta = A V S V^T = U S U^T A``; averaging the two (Tsai et al. 2023, Thm 2),
+
+.. math:: \hat\Theta_{uv} = \frac12 \sum_{e \in \Omega} \alpha_e
+   \big(\mathbf 1[i_e = u] \langle \tilde V_{j_e}, \tilde V_v\rangle
+   + \mathbf 1[j_e = v] \langle \tilde U_{i_e}, \tilde U_u\rangle\big).
+
+Only entries in row ``u`` (same user) or column ``v`` (same item) get weight. Off the optimum the
+identity fails by ``(1/2)[((U - A V) S V^T)_{uv} + (U S (V - A^T U)^T)_{uv}]``, which the
+first two parts of :func:`nuclear_kkt_residual` control.
+
+The default solver is soft-impute (Mazumder, Hastie & Tibshirani 2010) = proximal gradient with
+step ``n`` (the Lipschitz constant of the data term is ``1/n``):
+``Theta <- SVT_{lambda n}(P_Omega(y) + P_Omega^perp(Theta))``, accelerated (FISTA with adaptive
+restart), with a truncated SVD of the "sparse + low rank" matrix for large shapes and warm starts.
+
+References
+----------
+.. [1] Tsai et al., "Representer Point Selection for Explaining Regularized High-dimensional
+   Models", ICML 2023, Sec. 4 (nuclear norm / collaborative filtering).
+.. [2] R. Mazumder, T. Hastie, R. Tibshirani, "Spectral Regularization Algorithms for Learning
+   Large Incomplete Matrices", JMLR 2010 (soft-impute).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, svds
+
+from analysis._core.validate import as_array, check_int, check_positive
+
+#: Above this many entries the solver uses a truncated SVD of a sparse + low-rank operator.
+DENSE_LIMIT = 40_000
+
+
+def check_ratings(rows, cols, values, shape, *, names=("rows", "cols", "values")):
+    """Validate observed entries of a ``shape`` matrix; return ``(rows, cols, values, shape)``.
+
+    Errors name the argument: out-of-range indices, non-integer indices, mismatched lengths,
+    NaN ratings and duplicated ``(row, col)`` pairs are rejected.
+    """
+    if not (isinstance(shape, tuple | list) and len(shape) == 2):
+        raise ValueError(f"shape: expected a (n_rows, n_cols) pair, got {shape!r}")
+    m = check_int(shape[0], "shape[0]", minimum=1)
+    k = check_int(shape[1], "shape[1]", minimum=1)
+    out = []
+    for arr, name, hi in ((rows, names[0], m), (cols, names[1], k)):
+        raw = np.asarray(arr)
+        if raw.ndim != 1 or raw.size == 0:
+            raise ValueError(f"{name}: expected a non-empty 1-D array of indices, got shape {raw.shape}")
+        if not np.issubdtype(raw.dtype, np.integer):
+            if not (
+                np.issubdtype(raw.dtype, np.floating)
+                and np.all(np.isfinite(raw))
+                and np.all(raw == np.round(raw))
+            ):
+                raise ValueError(f"{name}: expected integer indices, got dtype {raw.dtype}")
+        idx = raw.astype(np.int64)
+        if idx.min() < 0 or idx.max() >= hi:
+            raise ValueError(
+                f"{name}: expected indices in 0..{hi - 1}, got range [{idx.min()}, {idx.max()}]"
+            )
+        out.append(idx)
+    rows_i, cols_i = out
+    if rows_i.shape != cols_i.shape:
+        raise ValueError(
+            f"{names[1]}: expected {rows_i.size} indices to match {names[0]}, got {cols_i.size}"
+        )
+    vals = None
+    if values is not None:
+        vals = as_array(values, names[2], ndim=1)
+        if vals.shape[0] != rows_i.shape[0]:
+            raise ValueError(
+                f"{names[2]}: expected {rows_i.size} ratings to match {names[0]}, got {vals.size}"
+            )
+        linear = rows_i * k + cols_i
+        if np.unique(linear).size != linear.size:
+            raise ValueError(
+                f"{names[0]}, {names[1]}: expected distinct (row, col) pairs, got duplicates"
+            )
+    return rows_i, cols_i, vals, (m, k)
+
+
+# ----------------------------------------------------------------------------------------------
+# low-rank iterates
+
+
+@dataclass(frozen=True)
+class NuclearSolution:
+    """Output of :func:`solve_nuclear`: ``Theta = U diag(s) V^T``.
+
+    Attributes
+    ----------
+    U : ndarray, shape (m, r)
+    s : ndarray, shape (r,)
+        Positive singular values (after soft-thresholding), decreasing.
+    V : ndarray, shape (k, r)
+    objective : float
+    kkt_residual : float
+        :func:`nuclear_kkt_residual`.
+    n_iter : int
+    """
+
+    U: np.ndarray
+    s: np.ndarray
+    V: np.ndarray
+    objective: float
+    kkt_residual: float
+    n_iter: int
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The dense matrix ``U diag(s) V^T``."""
+        return (self.U * self.s) @ self.V.T
+
+    @property
+    def rank(self) -> int:
+        """Number of non-zero singular values."""
+        return int(self.s.size)
+
+    def entries(self, rows, cols) -> np.ndarray:
+        """``Theta[rows, cols]`` without forming the dense matrix."""
+        return np.einsum("er,er->e", self.U[rows] * self.s, self.V[cols])
+
+
+def _entries(U, s, V, rows, cols):
+    return np.einsum("er,er->e", U[rows] * s, V[cols])
+
+
+def _nuclear_objective(U, s, V, rows, cols, y, w, lam, n):
+    resid = _entries(U, s, V, rows, cols) - y
+    return float(0.5 * (w @ resid**2) / n + lam * s.sum())
+
+
+def nuclear_objective(theta, rows, cols, values, lam, sample_weight=None) -> float:
+    """Objective ``(1/n) sum_e w_e (Theta_e - y_e)^2 / 2 + lam ||Theta||_*`` for a dense ``theta``."""
+    theta = as_array(theta, "theta", ndim=2)
+    rows, cols, values, _ = check_ratings(rows, cols, values, theta.shape)
+    n = rows.size
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    resid = theta[rows, cols] - values
+    return float(0.5 * (w @ resid**2) / n + lam * np.linalg.svd(theta, compute_uv=False).sum())
+
+
+def _svt_dense(Z, thresh):
+    U, sv, Vt = np.linalg.svd(Z, full_matrices=False)
+    keep = sv > thresh
+    return U[:, keep], sv[keep] - thresh, Vt[keep].T
+
+
+def _svt_truncated(sparse_part, factors, shape, thresh, rank_guess):
+    """SVT of ``sparse_part + sum_f L_f R_f^T`` via ARPACK, growing ``k`` until the tail is cut."""
+    m, k = shape
+    Ls = [f[0] for f in factors]
+    Rs = [f[1] for f in factors]
+    L = np.hstack(Ls) if Ls else np.zeros((m, 0))
+    R = np.hstack(Rs) if Rs else np.zeros((k, 0))
+    csr = sparse_part.tocsr()
+    csr_t = csr.T.tocsr()
+
+    def matvec(v):
+        v = np.ravel(v)
+        return csr @ v + L @ (R.T @ v)
+
+    def rmatvec(u):
+        u = np.ravel(u)
+        return csr_t @ u + R @ (L.T @ u)
+
+    op = LinearOperator((m, k), matvec=matvec, rmatvec=rmatvec, dtype=float)
+    n_sv = min(max(rank_guess + 6, 8), min(m, k) - 1)
+    v0 = np.ones(min(m, k)) / np.sqrt(min(m, k))  # fixed start: deterministic results
+    while True:
+        U, sv, Vt = svds(op, k=n_sv, v0=v0, tol=0, solver="arpack")
+        order = np.argsort(-sv)
+        U, sv, Vt = U[:, order], sv[order], Vt[order]
+        if sv[-1] <= thresh or n_sv >= min(m, k) - 1:
+            break
+        n_sv = min(2 * n_sv, min(m, k) - 1)
+    keep = sv > thresh
+    return U[:, keep], sv[keep] - thresh, Vt[keep].T
+
+
+def _svt_subspace(sparse_part, factors, shape, thresh, basis):
+    """Approximate SVT by one warm-started block power iteration on the right basis ``basis``.
+
+    The outer soft-impute loop refines ``basis`` at every step (as in soft-impute-ALS), so the
+    kept singular triplets converge together with the iterate; the final KKT residual is
+    computed exactly. Returns ``(U, s, V, new_basis)``; ``new_basis`` is None when the basis was
+    too small (every singular value above the threshold) and the caller must fall back to ARPACK.
+    """
+    L = np.hstack([f[0] for f in factors])
+    R = np.hstack([f[1] for f in factors])
+    csr = sparse_part.tocsr()
+    Y = csr @ basis + L @ (R.T @ basis)
+    Q, _ = np.linalg.qr(Y)
+    B = (csr.T @ Q + R @ (L.T @ Q)).T  # Q^T Z, shape (p, k)
+    Ub, sv, Vt = np.linalg.svd(B, full_matrices=False)
+    if sv[-1] > thresh:
+        return None
+    keep = sv > thresh
+    U = Q @ Ub[:, keep]
+    # carry the kept directions plus a margin of 10: the basis shrinks as the rank settles
+    margin = min(int(keep.sum()) + 10, sv.size)
+    return U, sv[keep] - thresh, Vt[keep].T, Vt[:margin].T
+
+
+def nuclear_kkt_residual(U, s, V, rows, cols, values, lam, sample_weight=None, n=None) -> float:
+    r"""KKT residual of ``Theta = U diag(s) V^T`` for nuclear-norm matrix completion.
+
+    With ``A = -(1/(lam n)) P_Omega(w (Theta - y))`` the optimality conditions are
+    ``A V = U``, ``A^T U = V`` and ``||(I - UU^T) A (I - VV^T)||_2 <= 1``; the residual is
+
+    .. math:: \max(\|AV - U\|_{\max}, \|A^\top U - V\|_{\max},
+       (\|P_U^\perp A P_V^\perp\|_2 - 1)_+).
+
+    Returns
+    -------
+    float
+    """
+    m, k = U.shape[0], V.shape[0]
+    n = rows.size if n is None else n
+    w = np.ones(rows.size) if sample_weight is None else sample_weight
+    alpha = -w * (_entries(U, s, V, rows, cols) - values) / (lam * n)
+    A = sp.csr_matrix((alpha, (rows, cols)), shape=(m, k))
+    r1 = np.abs(A @ V - U).max() if U.size else 0.0
+    r2 = np.abs(A.T @ U - V).max() if U.size else 0.0
+
+    def proj_matvec(v):
+        v = np.ravel(v)
+        v = v - V @ (V.T @ v)
+        u = A @ v
+        return u - U @ (U.T @ u)
+
+    def proj_rmatvec(u):
+        u = np.ravel(u)
+        u = u - U @ (U.T @ u)
+        v = A.T @ u
+        return v - V @ (V.T @ v)
+
+    if m * k <= DENSE_LIMIT:
+        Ad = A.toarray()
+        P = Ad - U @ (U.T @ Ad)
+        P = P - (P @ V) @ V.T
+        top = np.linalg.norm(P, 2)
+    else:
+        op = LinearOperator((m, k), matvec=proj_matvec, rmatvec=proj_rmatvec, dtype=float)
+        v0 = np.ones(min(m, k)) / np.sqrt(min(m, k))
+        top = float(svds(op, k=1, v0=v0, tol=1e-10, return_singular_vectors=False)[0])
+    return float(max(r1, r2, max(top - 1.0, 0.0)))
+
+
+def solve_nuclear(
+    rows,
+    cols,
+    values,
+    shape,
+    lam,
+    *,
+    sample_weight=None,
+    warm_start: NuclearSolution | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 5000,
+    check_every: int = 10,
+) -> NuclearSolution:
+    r"""Nuclear-norm matrix completion by accelerated soft-impute.
+
+    .. math:: \Theta_{t+1} = \mathrm{SVT}_{\lambda n}\big(Z_t - n \nabla F(Z_t)\big)
+       = \mathrm{SVT}_{\lambda n}\big(P_\Omega(y) + P_\Omega^\perp(Z_t)\big)
+       \text{ (unit weights)},
+
+    with ``Z_t`` the FISTA extrapolation (restarted when it points uphill). Shapes with more than
+    :data:`DENSE_LIMIT` entries use ARPACK on the sparse + low-rank operator.
+
+    Parameters
+    ----------
+    rows, cols : array_like of int, shape (n,)
+        Observed entries.
+    values : array_like, shape (n,)
+        Ratings.
+    shape : (int, int)
+    lam : float
+        Regularisation ``lambda > 0`` (objective with ``1/n``).
+    sample_weight : array_like, shape (n,), optional
+        Non-negative weights (0 deletes an entry; ``1/n`` is kept).
+    warm_start : NuclearSolution, optional
+        Start from this solution (case-deletion refits).
+    tol : float
+        Stop when the cheap KKT parts ``||AV - U||``, ``||A^T U - V||`` and the relative change
+        of the iterate fall below ``tol``.
+    max_iter : int
+    check_every : int
+        Iterations between KKT checks.
+
+    Returns
+    -------
+    NuclearSolution
+    """
+    rows, cols, values, shape = check_ratings(rows, cols, values, shape)
+    lam = check_positive(lam, "lam")
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    n = rows.size
+    w = (
+        np.ones(n)
+        if sample_weight is None
+        else as_array(sample_weight, "sample_weight", ndim=1, shape=(n,))
+    )
+    if np.any(w < 0) or np.any(w > 1):
+        raise ValueError("sample_weight: expected weights in [0, 1] (soft-impute step size 1/max w)")
+    m, k = shape
+    dense = m * k <= DENSE_LIMIT
+    thresh = lam * n
+
+    if warm_start is None and not dense:
+        # continuation from lambda_max (where Theta = 0) down to lam keeps every iterate low rank,
+        # so each truncated SVD stays cheap (Mazumder et al. 2010, Sec. 5: warm starts on a path)
+        observed = sp.csr_matrix((w * values, (rows, cols)), shape=shape)
+        v0 = np.ones(min(m, k)) / np.sqrt(min(m, k))
+        lam_max = float(svds(observed, k=1, v0=v0, return_singular_vectors=False)[0]) / n
+        path = np.geomspace(0.5 * lam_max, lam, 8)[:-1] if lam < 0.5 * lam_max else []
+        for lam_stage in path:
+            warm_start = solve_nuclear(
+                rows,
+                cols,
+                values,
+                shape,
+                float(lam_stage),
+                sample_weight=w,
+                warm_start=warm_start,
+                tol=max(tol, 1e-4),
+                max_iter=200,
+                check_every=5,
+            )
+    if warm_start is None:
+        U, s, V = np.zeros((m, 0)), np.zeros(0), np.zeros((k, 0))
+    else:
+        U, s, V = warm_start.U.copy(), warm_start.s.copy(), warm_start.V.copy()
+    # extrapolated point Z = (1 + beta) Theta_t - beta Theta_{t-1}, kept as factors
+    Z_factors = [(U * s, V)]
+    prev = (U, s, V)
+    basis = None if (dense or warm_start is None) else _extend_basis(V, k, s.size + 10)
+    t_mom = 1.0
+    it = 0
+    for it in range(1, max_iter + 1):
+        ZL = np.hstack([f[0] for f in Z_factors])
+        ZR = np.hstack([f[1] for f in Z_factors])
+        z_obs = np.einsum("er,er->e", ZL[rows], ZR[cols])
+        # gradient step with step size n: Z - n * (1/n) P_Omega(w (Z - y))
+        step_sparse = sp.coo_matrix((-w * (z_obs - values), (rows, cols)), shape=shape)
+        if dense:
+            Zd = ZL @ ZR.T + step_sparse.toarray()
+            U_new, s_new, V_new = _svt_dense(Zd, thresh)
+        else:
+            out = None if basis is None else _svt_subspace(step_sparse, Z_factors, shape, thresh, basis)
+            if out is None:
+                U_new, s_new, V_new = _svt_truncated(
+                    step_sparse, Z_factors, shape, thresh, max(s.size, 1)
+                )
+                basis = _extend_basis(V_new, k, s_new.size + 10)
+            else:
+                U_new, s_new, V_new, basis = out
+        Up, sp_, Vp = prev = (U, s, V)
+        # adaptive restart: (Z - Theta_new) . (Theta_new - Theta_old) > 0 means uphill momentum
+        inner_zn = _frob_inner(ZL, ZR, U_new * s_new, V_new) - _frob_inner(
+            U_new * s_new, V_new, U_new * s_new, V_new
+        )
+        inner_zo = _frob_inner(ZL, ZR, Up * sp_, Vp) - _frob_inner(U_new * s_new, V_new, Up * sp_, Vp)
+        if inner_zn - inner_zo > 0:
+            t_mom = 1.0
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t_mom * t_mom))
+        beta = (t_mom - 1.0) / t_next
+        U, s, V = U_new, s_new, V_new
+        Z_factors = [(U * ((1.0 + beta) * s), V)]
+        if beta > 0 and sp_.size:
+            Z_factors.append((Up * (-beta * sp_), Vp))
+        t_mom = t_next
+        if it % check_every == 0 or it == max_iter:
+            change = _frob_dist(U, s, V, *prev)
+            scale = max(1.0, float(np.sqrt((s**2).sum())))
+            if (
+                change <= tol * scale
+                and _cheap_kkt(U, s, V, rows, cols, values, w, lam, n, shape) <= tol
+            ):
+                break
+    kkt = nuclear_kkt_residual(U, s, V, rows, cols, values, lam, w, n)
+    obj = _nuclear_objective(U, s, V, rows, cols, values, w, lam, n)
+    return NuclearSolution(U, s, V, obj, kkt, it)
+
+
+def _extend_basis(V, k, p):
+    """An orthonormal ``(k, p)`` basis whose first columns span ``V`` (deterministic filler)."""
+    p = min(p, k)
+    filler = np.cos(np.outer(np.arange(k) + 0.5, np.arange(1, p + 1)) * np.pi / k)
+    Q, _ = np.linalg.qr(np.hstack([V, filler])[:, : max(p, V.shape[1])])
+    return Q
+
+
+def _frob_inner(L1, R1, L2, R2):
+    """<L1 R1^T, L2 R2^T>_F without forming the matrices."""
+    return float(np.sum((L1.T @ L2) * (R1.T @ R2)))
+
+
+def _frob_dist(U, s, V, U0, s0, V0):
+    sq = (
+        _frob_inner(U * s, V, U * s, V)
+        - 2 * _frob_inner(U * s, V, U0 * s0, V0)
+        + _frob_inner(U0 * s0, V0, U0 * s0, V0)
+    )
+    return float(np.sqrt(max(sq, 0.0)))
+
+
+def _cheap_kkt(U, s, V, rows, cols, values, w, lam, n, shape):
+    if s.size == 0:
+        return 0.0
+    alpha = -w * (_entries(U, s, V, rows, cols) - values) / (lam * n)
+    A = sp.csr_matrix((alpha, (rows, cols)), shape=shape)
+    return float(max(np.abs(A @ V - U).max(), np.abs(A.T @ U - V).max()))
+
+
+def solve_nuclear_cvxpy(
+    rows, cols, values, shape, lam, *, sample_weight=None, solver="CLARABEL", **solver_options
+):
+    """Reference cvxpy (SDP) solve of the same problem (small shapes); returns ``(Theta, objective)``."""
+    import cvxpy as cp
+
+    from analysis._core.solve import solve_problem
+
+    rows, cols, values, shape = check_ratings(rows, cols, values, shape)
+    lam = check_positive(lam, "lam")
+    n = rows.size
+    w = (
+        np.ones(n)
+        if sample_weight is None
+        else as_array(sample_weight, "sample_weight", ndim=1, shape=(n,))
+    )
+    Theta = cp.Variable(shape)
+    resid = Theta[rows, cols] - values
+    problem = cp.Problem(
+        cp.Minimize(0.5 * cp.sum(cp.multiply(w, cp.square(resid))) / n + lam * cp.normNuc(Theta))
+    )
+    solve_problem(problem, solver, what="nuclear-norm matrix completion", **solver_options)
+    theta = np.asarray(Theta.value, dtype=float)
+    return theta, nuclear_objective(theta, rows, cols, values, lam, w)
+
+
+# ----------------------------------------------------------------------------------------------
+# the decomposition
+
+
+@dataclass(frozen=True)
+class NuclearRepresenterResult:
+    """Representer decomposition of queried entries of a nuclear-norm completion.
+
+    Attributes
+    ----------
+    solution : NuclearSolution
+    alpha : ndarray, shape (n_obs,)
+        ``alpha_e = -(Theta_e - y_e) / (lambda n)``.
+    values : ndarray, shape (n_query, n_obs)
+        Contribution of observed entry ``e`` to query ``q``.
+    same_user, same_item : ndarray of bool, shape (n_query, n_obs)
+        Whether entry ``e`` shares the query's row (user) / column (item).
+    predictions, reconstruction : ndarray, shape (n_query,)
+    identity_residual, kkt_residual : float
+    """
+
+    solution: NuclearSolution
+    alpha: np.ndarray
+    values: np.ndarray
+    same_user: np.ndarray
+    same_item: np.ndarray
+    predictions: np.ndarray
+    reconstruction: np.ndarray
+    identity_residual: float
+    kkt_residual: float
+
+
+def nuclear_representer_values(U, s, V, rows, cols, alpha, query_rows, query_cols):
+    """``values[q, e]`` of the nuclear-norm decomposition (no validation); also the masks.
+
+    Returns
+    -------
+    (values, same_user, same_item)
+    """
+    root = np.sqrt(s)
+    Ut, Vt = U * root, V * root
+    same_user = rows[None, :] == query_rows[:, None]
+    same_item = cols[None, :] == query_cols[:, None]
+    item_sim = Vt[query_cols] @ Vt[cols].T  # <V~_v, V~_j> for each query and entry
+    user_sim = Ut[query_rows] @ Ut[rows].T  # <U~_u, U~_i>
+    values = 0.5 * alpha[None, :] * (same_user * item_sim + same_item * user_sim)
+    return values, same_user, same_item
+
+
+def nuclear_representers(
+    rows,
+    cols,
+    values,
+    shape,
+    lam,
+    query_rows,
+    query_cols,
+    *,
+    solution: NuclearSolution | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 5000,
+) -> NuclearRepresenterResult:
+    r"""Representer values of nuclear-norm matrix completion for queried ``(user, item)`` pairs.
+
+    .. math:: \hat\Theta_{uv} = \frac12 \sum_{(i,j) \in \Omega} \alpha_{ij}
+       \big(\mathbf 1[i = u]\langle \tilde V_j, \tilde V_v\rangle
+       + \mathbf 1[j = v]\langle \tilde U_i, \tilde U_u\rangle\big),
+       \quad \alpha_{ij} = -\frac{\Theta_{ij} - y_{ij}}{\lambda n}.
+
+    Parameters
+    ----------
+    rows, cols, values, shape, lam
+        As in :func:`solve_nuclear`.
+    query_rows, query_cols : array_like of int, shape (n_query,)
+        Entries to explain.
+    solution : NuclearSolution, optional
+        A fitted solution (skips the solve).
+    tol, max_iter
+        Passed to :func:`solve_nuclear`.
+
+    Returns
+    -------
+    NuclearRepresenterResult
+
+    References
+    ----------
+    .. [1] Tsai et al., ICML 2023, Thm 2 (nuclear-norm representer).
+    """
+    rows, cols, values, shape = check_ratings(rows, cols, values, shape)
+    lam = check_positive(lam, "lam")
+    q_rows, q_cols, _, _ = check_ratings(
+        query_rows, query_cols, None, shape, names=("query_rows", "query_cols", "values")
+    )
+    if solution is None:
+        solution = solve_nuclear(rows, cols, values, shape, lam, tol=tol, max_iter=max_iter)
+    U, s, V = solution.U, solution.s, solution.V
+    n = rows.size
+    alpha = -(solution.entries(rows, cols) - values) / (lam * n)
+    vals, same_user, same_item = nuclear_representer_values(U, s, V, rows, cols, alpha, q_rows, q_cols)
+    predictions = solution.entries(q_rows, q_cols)
+    reconstruction = vals.sum(axis=1)
+    return NuclearRepresenterResult(
+        solution=solution,
+        alpha=alpha,
+        values=vals,
+        same_user=same_user,
+        same_item=same_item,
+        predictions=predictions,
+        reconstruction=reconstruction,
+        identity_residual=float(np.abs(predictions - reconstruction).max()),
+        kkt_residual=nuclear_kkt_residual(U, s, V, rows, cols, values, lam),
+    )
