@@ -1,0 +1,458 @@
+"""Figures of the representer topic."""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from analysis._core.registry import figure
+from analysis._core.rng import spawn_seeds
+from analysis._core.style import DIVERGING_CMAP, PALETTE
+from analysis.representers.baselines import (
+    influence_values,
+    l2_style_values,
+    loo_values,
+    random_values,
+    tracin_values,
+    training_checkpoints,
+)
+from analysis.representers.data import (
+    hold_out_ratings,
+    load_sklearn_binary,
+    make_lowrank_ratings,
+    make_sparse_logistic,
+)
+from analysis.representers.evaluation import (
+    DELETION_FRACTIONS,
+    DIRECTIONS,
+    deletion_auc,
+    deletion_changes,
+    mean_ci,
+    sign_agreement,
+)
+from analysis.representers.l1 import (
+    _proximal_gradient,
+    identity_residual_bound,
+    l1_kkt_residual,
+    l1_representer_values,
+    l1_representers,
+)
+from analysis.representers.l2 import l2_representers
+from analysis.representers.losses import loss_derivative
+from analysis.representers.nuclear import nuclear_representers, solve_nuclear
+
+TOPIC = "representers"
+
+#: Explainers compared in the deletion experiments, in plotting order.
+EXPLAINERS = ("l1 representer", "influence (exact Hessian)", "l2 representer", "TracIn", "random")
+
+
+def l1_explainer_values(X, y, lam, X_test, theta, rng, loss="logistic") -> dict[str, np.ndarray]:
+    """Values of every explainer of :data:`EXPLAINERS` for an l1 model, with their timings."""
+    out, seconds = {}, {}
+    start = time.perf_counter()
+    alpha = -loss_derivative(X @ theta, y, loss) / (lam * X.shape[0])
+    out["l1 representer"] = l1_representer_values(X, alpha, theta, X_test)
+    seconds["l1 representer"] = time.perf_counter() - start
+    start = time.perf_counter()
+    out["influence (exact Hessian)"] = influence_values(X, y, theta, lam, X_test, loss)
+    seconds["influence (exact Hessian)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    out["l2 representer"] = l2_style_values(X, y, theta, lam, X_test, loss)
+    seconds["l2 representer"] = time.perf_counter() - start
+    start = time.perf_counter()
+    checkpoints, step = training_checkpoints(X, y, lam, loss)
+    out["TracIn"] = tracin_values(X, y, X_test, checkpoints, step, loss)
+    seconds["TracIn"] = time.perf_counter() - start
+    out["random"] = random_values(X_test.shape[0], X.shape[0], rng)
+    seconds["random"] = 0.0
+    return out, seconds
+
+
+@figure(
+    name="rep_identity",
+    topic=TOPIC,
+    title="Representer decompositions sum to the prediction (l2, l1, nuclear); residual tracks KKT",
+)
+def make_identity(scale: str, seed: int, device: str):
+    """Prediction vs sum of representer values for l2, l1 and nuclear models; residual vs KKT."""
+    quick = scale == "quick"
+    s_l2, s_l1, s_nuc, s_path = spawn_seeds(seed, 4)
+    # l2: sklearn's digits (0-4 vs 5-9, 64 features); l1: synthetic sparse logistic
+    real = load_sklearn_binary("breast_cancer" if quick else "digits", rng=s_l2)
+    res_l2 = l2_representers(real.X, real.y, 0.01, real.X_test)
+    n1, d1 = (120, 300) if quick else (300, 1000)
+    syn = make_sparse_logistic(n1, d1, n_test=60 if quick else 200, rng=s_l1)
+    lam1 = 0.04
+    res_l1 = l1_representers(syn.X, syn.y, lam1, syn.X_test)
+    shape = (60, 90) if quick else (943, 1682)
+    n_r = 1200 if quick else 100_000
+    ratings, _ = make_lowrank_ratings(
+        shape, n_ratings=n_r, rank=5 if quick else 10, min_per_user=10 if quick else 20, rng=s_nuc
+    )
+    train, test = hold_out_ratings(ratings, 40 if quick else 200, rng=s_nuc)
+    lam_nuc = 0.004 if quick else 6e-5
+    sol = solve_nuclear(
+        train.rows,
+        train.cols,
+        train.values,
+        train.shape,
+        lam_nuc,
+        tol=1e-12 if quick else 1e-9,
+        max_iter=5000,
+    )
+    res_nuc = nuclear_representers(
+        train.rows, train.cols, train.values, train.shape, lam_nuc, test.rows, test.cols, solution=sol
+    )
+    # residual vs KKT along an un-polished proximal-gradient path of the l1 model
+    n = syn.X.shape[0]
+    kkts, resids, bounds = [], [], []
+    for its in (2, 5, 10, 20, 40, 80, 160, 320):
+        theta, _ = _proximal_gradient(
+            syn.X, syn.y, np.ones(n), lam1, "logistic", np.zeros(syn.X.shape[1]), 0.0, its
+        )
+        alpha = -loss_derivative(syn.X @ theta, syn.y, "logistic") / (lam1 * n)
+        vals = l1_representer_values(syn.X, alpha, theta, syn.X_test)
+        kkt = l1_kkt_residual(syn.X, syn.y, theta, lam1)
+        kkts.append(kkt)
+        resids.append(float(np.abs(syn.X_test @ theta - vals.sum(axis=1)).max()))
+        bounds.append(float(identity_residual_bound(syn.X_test, theta, kkt, lam1).max()))
+    kkts.append(res_l1.kkt_residual)
+    resids.append(max(res_l1.identity_residual, 1e-17))
+    bounds.append(
+        float(identity_residual_bound(syn.X_test, res_l1.theta, res_l1.kkt_residual, lam1).max())
+    )
+
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
+    panels = [
+        (
+            axes[0],
+            res_l2.predictions,
+            res_l2.reconstruction,
+            f"l2 (Yeh 2018), {real.name}\nresidual {res_l2.identity_residual:.1e}, "
+            f"grad {res_l2.kkt_residual:.0e}",
+        ),
+        (
+            axes[1],
+            res_l1.predictions,
+            res_l1.reconstruction,
+            f"l1, sparse logistic n={n1}, d={d1}\nresidual {res_l1.identity_residual:.1e}, "
+            f"KKT {res_l1.kkt_residual:.0e}",
+        ),
+        (
+            axes[2],
+            res_nuc.predictions,
+            res_nuc.reconstruction,
+            f"nuclear, {shape[0]}x{shape[1]}, rank {sol.rank}\n"
+            f"residual {res_nuc.identity_residual:.1e}, "
+            f"KKT {res_nuc.kkt_residual:.0e}",
+        ),
+    ]
+    for ax, pred, recon, title in panels:
+        lo, hi = float(min(pred.min(), recon.min())), float(max(pred.max(), recon.max()))
+        ax.plot([lo, hi], [lo, hi], color="0.6", lw=1, ls="--", label="y = x")
+        ax.scatter(pred, recon, s=12, color=PALETTE[0], alpha=0.8, label="test points")
+        ax.set_xlabel("prediction  $f(x_t)$")
+        ax.set_ylabel("sum of representer values")
+        ax.set_title(title, fontsize=9)
+        ax.legend(loc="upper left")
+    ax = axes[3]
+    ax.loglog(kkts, np.maximum(resids, 1e-17), "o-", color=PALETTE[1], label="identity residual")
+    ax.loglog(
+        kkts,
+        np.maximum(bounds, 1e-17),
+        "s--",
+        color=PALETTE[2],
+        label=r"bound $\|\theta x_t\|_1$ KKT$/\lambda$",
+    )
+    ax.set_xlabel("KKT residual of the iterate")
+    ax.set_ylabel("max identity residual")
+    ax.set_title("l1: residual tracks KKT (prox-grad path)", fontsize=9)
+    ax.legend(loc="upper left")
+    fig.suptitle(
+        "Representer decompositions at a tight solve"
+        + ("" if quick else " (nuclear: synthetic ratings at MovieLens-100k's shape)")
+    )
+    data = {
+        "params": {
+            "seed": seed,
+            "scale": scale,
+            "l2_data": real.name,
+            "lam_l2": 0.01,
+            "l1_n": n1,
+            "l1_d": d1,
+            "lam_l1": lam1,
+            "nuc_shape": list(shape),
+            "nuc_ratings": int(train.n),
+            "lam_nuc": lam_nuc,
+        },
+        "l2_prediction": res_l2.predictions,
+        "l2_reconstruction": res_l2.reconstruction,
+        "l1_prediction": res_l1.predictions,
+        "l1_reconstruction": res_l1.reconstruction,
+        "nuc_prediction": res_nuc.predictions,
+        "nuc_reconstruction": res_nuc.reconstruction,
+        "path_kkt": np.array(kkts),
+        "path_residual": np.array(resids),
+        "path_bound": np.array(bounds),
+    }
+    return fig, data
+
+
+def deletion_experiment(n, d, n_test, lam, fractions, seeds, loss="logistic"):
+    """Deletion curves of every explainer on synthetic sparse logistic data over several seeds.
+
+    Returns
+    -------
+    (changes, aucs, info)
+        ``changes[direction][explainer]``: (n_test * n_seeds, n_levels) prediction changes;
+        ``aucs[direction][explainer] = (mean, half_width)``; ``info`` has support sizes and timings.
+    """
+    changes = {dr: {e: [] for e in EXPLAINERS} for dr in DIRECTIONS}
+    info = {"support": [], "seconds_values": {e: 0.0 for e in EXPLAINERS}}
+    for s in seeds:
+        data = make_sparse_logistic(n, d, n_test=n_test, rng=s)
+        res = l1_representers(data.X, data.y, lam, data.X_test, loss)
+        info["support"].append(int(res.support.size))
+        values, seconds = l1_explainer_values(data.X, data.y, lam, data.X_test, res.theta, s + 1, loss)
+        for e in EXPLAINERS:
+            info["seconds_values"][e] += seconds[e]
+            for dr in DIRECTIONS:
+                changes[dr][e].append(
+                    deletion_changes(
+                        data.X,
+                        data.y,
+                        lam,
+                        data.X_test,
+                        values[e],
+                        loss=loss,
+                        theta=res.theta,
+                        fractions=fractions,
+                        direction=dr,
+                    )
+                )
+    changes = {dr: {e: np.vstack(v) for e, v in by.items()} for dr, by in changes.items()}
+    aucs = {
+        dr: {e: mean_ci(deletion_auc(ch, fractions, dr)) for e, ch in by.items()}
+        for dr, by in changes.items()
+    }
+    return changes, aucs, info
+
+
+@figure(
+    name="rep_deletion_curves",
+    topic=TOPIC,
+    title="Case-deletion curves (mean, 95% CI): l1 representer vs influence, l2 rep., TracIn, random",
+)
+def make_deletion_curves(scale: str, seed: int, device: str):
+    """Prediction change after deleting the top proponents / opponents of each explainer."""
+    quick = scale == "quick"
+    if quick:
+        n, d, n_test, n_seeds, fractions = 120, 250, 4, 1, (0.01, 0.03, 0.05)
+    else:
+        n, d, n_test, n_seeds, fractions = 300, 1000, 20, 2, DELETION_FRACTIONS
+    lam = 0.04
+    seeds = spawn_seeds(seed, n_seeds)
+    changes, aucs, info = deletion_experiment(n, d, n_test, lam, fractions, seeds)
+    fr = np.asarray(fractions)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, dr in zip(axes, DIRECTIONS, strict=True):
+        for c, e in enumerate(EXPLAINERS):
+            ch = changes[dr][e]
+            mean = np.concatenate([[0.0], ch.mean(axis=0)])
+            half = np.concatenate([[0.0], [mean_ci(ch[:, j])[1] for j in range(fr.size)]])
+            xs = np.concatenate([[0.0], 100 * fr])
+            auc, auc_half = aucs[dr][e]
+            ax.plot(xs, mean, "o-", color=PALETTE[c], label=f"{e} (AUC {auc:.2f} $\\pm$ {auc_half:.2f})")
+            ax.fill_between(xs, mean - half, mean + half, color=PALETTE[c], alpha=0.15)
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_xlabel("training points deleted (%)")
+        ax.set_ylabel(r"change of prediction $f(x_t)$")
+        ax.set_title(
+            f"deleting the top {dr}"
+            + (" (lower is better)" if dr == "proponents" else " (higher is better)")
+        )
+        ax.legend(fontsize=7.5)
+    fig.suptitle(
+        f"Sparse logistic regression, n={n}, d={d}, lambda={lam}, {n_test * n_seeds} test points "
+        f"(synthetic stand-in for the paper's gisette/rcv1/news20)",
+        fontsize=10,
+    )
+    data = {
+        "params": {
+            "seed": seed,
+            "n": n,
+            "d": d,
+            "lam": lam,
+            "n_test": n_test,
+            "n_seeds": n_seeds,
+            "fractions": list(fractions),
+            "support_sizes": info["support"],
+        },
+        "changes": {dr: {e: ch for e, ch in by.items()} for dr, by in changes.items()},
+        "auc": {dr: {e: list(v) for e, v in by.items()} for dr, by in aucs.items()},
+    }
+    return fig, data
+
+
+@figure(
+    name="rep_loo_agreement",
+    topic=TOPIC,
+    title="Explainer values vs leave-one-out retraining (l1 logistic model, small n)",
+)
+def make_loo_agreement(scale: str, seed: int, device: str):
+    """Scatter of each explainer's values against exact leave-one-out effects, with sign agreement."""
+    quick = scale == "quick"
+    n, d, n_test = (50, 80, 8) if quick else (100, 300, 40)
+    lam = 0.03
+    (s_data,) = spawn_seeds(seed, 1)
+    data = make_sparse_logistic(n, d, n_test=n_test, rng=s_data)
+    res = l1_representers(data.X, data.y, lam, data.X_test)
+    loo = loo_values(data.X, data.y, lam, data.X_test, theta=res.theta)
+    values, _ = l1_explainer_values(data.X, data.y, lam, data.X_test, res.theta, s_data + 1)
+    shown = [e for e in EXPLAINERS if e != "random"]
+    fig, axes = plt.subplots(1, len(shown), figsize=(3.6 * len(shown), 3.5))
+    agreement = {}
+    for c, (ax, e) in enumerate(zip(axes, shown, strict=True)):
+        v = values[e]
+        agreement[e] = sign_agreement(v, loo)
+        scale_v = np.abs(v).max() or 1.0
+        ax.scatter(loo.ravel(), v.ravel() / scale_v, s=4, alpha=0.4, color=PALETTE[c])
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(0, color="0.5", lw=0.8)
+        ax.set_xlabel(r"leave-one-out effect $f_t - f_t^{(-i)}$")
+        ax.set_ylabel("explainer value (scaled)")
+        ax.set_title(f"{e}\nsign agreement {agreement[e]:.2f}", fontsize=9)
+    agreement["random"] = sign_agreement(values["random"], loo)
+    fig.suptitle(
+        f"Sparse logistic regression, n={n}, d={d}, lambda={lam}, |supp|={res.support.size}; "
+        f"random explainer agreement {agreement['random']:.2f}",
+        fontsize=10,
+    )
+    out = {
+        "params": {"seed": seed, "n": n, "d": d, "n_test": n_test, "lam": lam},
+        "loo": loo,
+        "values": {e: values[e] for e in shown},
+        "sign_agreement": agreement,
+    }
+    return fig, out
+
+
+@figure(
+    name="rep_cf_panel",
+    topic=TOPIC,
+    title="Collaborative filtering: the training ratings that explain one held-out rating",
+)
+def make_cf_panel(scale: str, seed: int, device: str):
+    """User x item panel around a held-out rating with its top contributing ratings highlighted."""
+    quick = scale == "quick"
+    shape = (80, 120) if quick else (943, 1682)
+    n_r = 2000 if quick else 100_000
+    (s_data,) = spawn_seeds(seed, 1)
+    ratings, _ = make_lowrank_ratings(
+        shape, n_ratings=n_r, rank=5 if quick else 10, min_per_user=10 if quick else 20, rng=s_data
+    )
+    train, test = hold_out_ratings(ratings, 20, rng=s_data)
+    lam = 0.003 if quick else 6e-5
+    sol = solve_nuclear(
+        train.rows, train.cols, train.values, train.shape, lam, tol=1e-10 if quick else 1e-7
+    )
+    res = nuclear_representers(
+        train.rows, train.cols, train.values, train.shape, lam, test.rows, test.cols, solution=sol
+    )
+    q = int(np.argmax(np.abs(res.predictions)))  # a confidently predicted held-out rating
+    u, v = int(test.rows[q]), int(test.cols[q])
+    vals = res.values[q]
+    user_idx = np.flatnonzero(train.rows == u)
+    item_idx = np.flatnonzero(train.cols == v)
+    top_user = user_idx[np.argsort(-np.abs(vals[user_idx]))[:8]]
+    top_item = item_idx[np.argsort(-np.abs(vals[item_idx]))[:8]]
+    # panel: the query user plus the users of the top item-side ratings, the query item plus the
+    # items of the top user-side ratings
+    panel_users = np.unique(np.concatenate([[u], train.rows[top_item]]))
+    panel_items = np.unique(np.concatenate([[v], train.cols[top_user]]))
+    grid = np.full((panel_users.size, panel_items.size), np.nan)
+    contrib = np.zeros_like(grid)
+    lookup = {(int(r), int(c)): e for e, (r, c) in enumerate(zip(train.rows, train.cols, strict=True))}
+    for a, uu in enumerate(panel_users):
+        for b, ii in enumerate(panel_items):
+            e = lookup.get((int(uu), int(ii)))
+            if e is not None:
+                grid[a, b] = train.values[e]
+                contrib[a, b] = vals[e]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    ax = axes[0]
+    cmap = plt.get_cmap(DIVERGING_CMAP).copy()
+    cmap.set_bad("0.82")  # unobserved entries in grey, so a 3-star (0.0) rating stays distinguishable
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-1, vmax=1, aspect="auto")
+    a0, b0 = int(np.flatnonzero(panel_users == u)[0]), int(np.flatnonzero(panel_items == v)[0])
+    ax.add_patch(plt.Rectangle((b0 - 0.5, a0 - 0.5), 1, 1, fill=False, ec="black", lw=2.5))
+    for a in range(panel_users.size):
+        for b in range(panel_items.size):
+            if contrib[a, b] != 0:
+                dark = abs(grid[a, b]) > 0.6
+                ax.text(
+                    b,
+                    a,
+                    f"{contrib[a, b]:+.3f}",
+                    ha="center",
+                    va="center",
+                    fontsize=5.5,
+                    color="white" if dark else "black",
+                )
+    ax.set_xticks(range(panel_items.size), [str(i) for i in panel_items], rotation=90, fontsize=6)
+    ax.set_yticks(range(panel_users.size), [str(i) for i in panel_users], fontsize=6)
+    ax.set_xlabel("item")
+    ax.set_ylabel("user")
+    ax.set_title(
+        f"ratings (colour; grey = unobserved), contributions (text)\nquery (user {u}, item {v}) boxed",
+        fontsize=9,
+    )
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="rating in [-1, 1]")
+    for ax, idx, label, key in (
+        (axes[1], top_user, "same user: rated items", train.cols),
+        (axes[2], top_item, "same item: other users", train.rows),
+    ):
+        colours = [PALETTE[0] if x > 0 else PALETTE[1] for x in vals[idx]]
+        ax.barh(range(idx.size), vals[idx], color=colours)
+        ax.set_yticks(
+            range(idx.size),
+            [
+                f"{'item' if key is train.cols else 'user'} {int(key[e])} (r={train.values[e]:+.1f})"
+                for e in idx
+            ],
+            fontsize=7,
+        )
+        ax.invert_yaxis()
+        ax.axvline(0, color="0.5", lw=0.8)
+        ax.set_xlabel("representer value")
+        ax.set_title(f"top contributors, {label}", fontsize=9)
+    fig.suptitle(
+        f"Nuclear-norm completion {shape[0]}x{shape[1]} ({train.n} ratings, rank {sol.rank}): "
+        f"prediction {res.predictions[q]:+.3f} = sum of values {res.reconstruction[q]:+.3f}; "
+        f"held-out rating {test.values[q]:+.1f}",
+        fontsize=10,
+    )
+    data = {
+        "params": {
+            "seed": seed,
+            "shape": list(shape),
+            "n_ratings": int(train.n),
+            "lam": lam,
+            "query": [u, v],
+        },
+        "panel_users": panel_users,
+        "panel_items": panel_items,
+        "panel_ratings": np.nan_to_num(grid, nan=0.0),
+        "panel_contributions": contrib,
+        "top_user_values": vals[top_user],
+        "top_item_values": vals[top_item],
+        "prediction": float(res.predictions[q]),
+        "reconstruction": float(res.reconstruction[q]),
+        "user_share": float(vals[user_idx].sum()),
+        "item_share": float(vals[item_idx].sum()),
+    }
+    return fig, data
