@@ -285,7 +285,8 @@ def _logistic_run(seed: int):
               "SVM (cvxpy): the log t coefficient along w_hat approaches 1 (within 0.25 over t in "
               "[3e3, 3e4], closer than over [300, 3e3]).",
     tolerance_reason="the coefficient is 1 + (rho(10t) - rho(t)).w_hat/(|w_hat|^2 log 10) and rho "
-                     "drifts slowly (O(log log t)); 0.25 bounds that drift at t >= 3e3; median of 4 datasets",
+                     "drifts slowly (O(log log t)); 0.25 bounds that drift at t >= 3e3; median of 4 "
+                     "datasets",
 )
 def check_maxmargin_log_growth(seed: int, broken: bool = False) -> ClaimResult:
     X, y, run, w_hat = _logistic_run(seed)

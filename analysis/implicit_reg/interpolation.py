@@ -182,7 +182,7 @@ def fit_mlp_batch(
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     record_every = check_int(record_every, "record_every", minimum=1)
     lr = check_real(lr, "lr", minimum=0.0, strict_min=True)
-    wd = np.broadcast_to(np.asarray(weight_decay, dtype=float), (B,))
+    wd = np.array(np.broadcast_to(np.asarray(weight_decay, dtype=float), (B,)))
     if np.any(wd < 0) or not np.all(np.isfinite(wd)):
         raise ValueError(f"weight_decay: expected non-negative finite values, got {wd.tolist()}")
     dev, dt = resolve_device(device), resolve_dtype(dtype)

@@ -274,7 +274,9 @@ class TubalGDTrajectory:
         subspace of :math:`U_t * U_t^\\top` and the spectral subspace ``L``.
     angle_truth : the same angle to the ground-truth subspace :math:`\\tilde U`.
     angle_power : the angle between the top-:math:`r_\\star` subspace of the power-method iterate
-        :math:`(I + \\mu \\mathcal A^*\\mathcal A(X^\\star)_{\\rm sym})^t * U_0` and ``L``.
+        :math:`(I + \\mu \\mathcal A^*\\mathcal A(X^\\star)_{\\rm sym})^t * U_0` and ``L``; NaN once
+        its :math:`r_\\star`-th eigenvalue falls below 1e-8 of the first in some slice (then
+        float64 cannot resolve the subspace), and NaN throughout when ``track_power`` is False.
     params : the run's parameters.
     """
 
@@ -419,6 +421,10 @@ def run_tubal_gd(
     U0_hats = [a * fourier(init_directions(problem, w, init_seed, effective_width=effective_width)
                            ).unsqueeze(0) for w in widths]  # each (nA, S, kh, n, R)
     C0_hat = torch.cat([U @ herm(U) for U in U0_hats]).reshape(B, S, kh, n, n)
+    # a square root L0 L0^H = C0, so that the singular values of U_t = P_t U_0 are those of
+    # P_t L0 (an SVD resolves them to eps * sigma_max; sqrt(eig(X_t)) only to sqrt(eps))
+    ev0, V0 = torch.linalg.eigh(C0_hat)
+    L0_hat = V0 * ev0.clamp(min=0).sqrt().unsqueeze(-2).to(V0.dtype)
     eye = torch.eye(n, dtype=C0_hat.dtype, device=dev).expand(B, S, kh, n, n)
     P_hat = eye.clone()
     U_hat = U0_hats[0].reshape(B, S, kh, n, widths[0]) if method == "factor" else None
@@ -446,13 +452,19 @@ def run_tubal_gd(
             out["test"][:, :, rec_idx] = torch.linalg.vector_norm(
                 (X - X_star).reshape(B, S, -1), dim=-1) / X_star_norm
             out["train"][:, :, rec_idx] = torch.linalg.vector_norm(resid, dim=-1) / y_norm
-            evals, top = _hermitian_top(X_hat, r)
-            sv[:, :, rec_idx] = evals.clamp(min=0).sqrt()
+            _, top = _hermitian_top(X_hat, r)
+            s_vals = torch.linalg.svdvals(P_hat @ L0_hat if method == "gram" else U_hat)
+            sv[:, :, rec_idx] = 0.0  # a width R < n has only R singular values per slice
+            sv[:, :, rec_idx, :, : s_vals.shape[-1]] = s_vals[..., :n]
             out["ang_L"][:, :, rec_idx] = _angle(top, L_hat)
             out["ang_truth"][:, :, rec_idx] = _angle(top, Ustar_hat)
             if track_power:
-                _, top_power = _hermitian_top(Q_hat @ C0_hat @ herm(Q_hat), r)
-                out["ang_power"][:, :, rec_idx] = _angle(top_power, L_hat)
+                ev_power, top_power = _hermitian_top(Q_hat @ C0_hat @ herm(Q_hat), r)
+                # the r*-th eigenvalue decays geometrically relative to the first; eigh's subspace
+                # error is ~ eps * lambda_1 / gap, so past a ratio of 1e-8 the angle is round-off
+                resolvable = (ev_power[..., r - 1] / ev_power[..., 0]).amin(dim=-1) > 1e-8
+                nan = torch.full(resolvable.shape, float("nan"), dtype=dt, device=dev)
+                out["ang_power"][:, :, rec_idx] = torch.where(resolvable, _angle(top_power, L_hat), nan)
             rec_idx += 1
         if t == n_iter:
             break
@@ -469,7 +481,7 @@ def run_tubal_gd(
             Q_hat = Q_hat / torch.linalg.matrix_norm(Q_hat, ord="fro")[..., None, None]
 
     result = {name: val.cpu().numpy().reshape(nW, nA, S, n_rec) for name, val in out.items()}
-    checked = [v for name, v in result.items() if name != "ang_power" or track_power]
+    checked = [v for name, v in result.items() if name != "ang_power"]
     if not all(np.all(np.isfinite(v)) for v in checked):
         raise ValueError(f"step: gradient descent diverged with step={step:g} (non-finite iterates); "
                          "use a smaller step")
