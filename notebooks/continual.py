@@ -1,0 +1,148 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Continual learning on separable data: sequential max-margin, forgetting, the regression contrast
+#
+# Evron, Moroshko, Buzaglo, Khriesh, Marjieh, Srebro & Soudry (ICML 2023) study a linear
+# classifier trained on a sequence of jointly separable binary tasks. Each sample $(x, y)$ gives a
+# halfspace $y\,w^\top x \ge 1$; task $m$'s feasible set $\mathcal W_m$ is the intersection of its
+# halfspaces and $\mathcal W^\star = \cap_m \mathcal W_m$ is non-empty, with offline max-margin
+# solution $w^\star = \arg\min\{\|w\| : w \in \mathcal W^\star\}$. Their results, reproduced here:
+#
+# * weakly regularised continual learning, $w_t^\lambda = \arg\min_w \mathcal L_{\tau(t)}(w) +
+#   \frac\lambda2\|w - w_{t-1}^\lambda\|^2$, satisfies $w_t^\lambda/\ln(1/\lambda) \to w_t$, the
+#   **sequential max-margin** (SMM) iterate $w_t = P_{\mathcal W_{\tau(t)}}(w_{t-1})$;
+# * SMM is projection onto convex sets (POCS): it reaches $\mathcal W^\star$ but **not
+#   necessarily** $w^\star$;
+# * forgetting vanishes for cyclic and random task orders, with bounds.
+#
+# We add the regression counterpart (Evron et al., COLT 2022: fitting a task is an affine
+# projection) and unregularised GD with a fixed budget per task (Jung, Cho & Yun, ICLR 2025),
+# which *does* turn towards $w^\star$. Set `ANALYSIS_SCALE=paper` before starting JupyterLab for
+# the larger settings.
+
+# %%
+import numpy as np
+
+from analysis._core.claims import get_claims, run_claim
+from analysis._core.registry import render_figure
+from analysis._core.scale import notebook_scale
+from analysis.continual import (
+    counterexample_closed_form,
+    counterexample_tasks,
+    cyclic_order,
+    make_separable_tasks,
+    offline_max_margin,
+    project_onto_task,
+    sequential_max_margin,
+)
+
+SCALE = notebook_scale()
+SEED = 0
+
+# %% [markdown]
+# ## 1. The SMM step and its solvers
+# One SMM step is the projection $\arg\min_w \|w - w_{t-1}\|^2$ s.t. $y_i x_i^\top w \ge 1$.
+# The default solver reduces it to a least-distance program and solves the dual with the
+# Lawson-Hanson active-set NNLS (compiled in SciPy), warm-started from the task's previous active
+# set; Hildreth's dual coordinate ascent and cvxpy/Clarabel are the independent routes. A
+# non-separable task is refused with a Farkas certificate and the task's name.
+
+# %%
+tasks, planted = make_separable_tasks(4, 30, 20, SEED)
+w = np.random.default_rng(SEED).standard_normal(20)
+X, y = tasks[0]
+fast = project_onto_task(w, X, y)
+for method in ("hildreth", "cvxpy"):
+    other = project_onto_task(w, X, y, method=method)
+    print(f"default vs {method}: relative difference {np.linalg.norm(fast - other) / np.linalg.norm(other):.1e}")
+try:
+    project_onto_task(np.zeros(2), [[1.0, 0.0], [-1.0, 0.0]], [1, 1], task_name="tasks[3]")
+except ValueError as err:
+    print("refused:", str(err)[:110], "...")
+
+# %% [markdown]
+# ## 2. SMM reaches $\mathcal W^\star$, but not always $w^\star$
+# The counterexample: task 1 is $x_1 = e_1$, task 2 is $x_2 = c(e_1 + 2e_2)$ (labels $+1$). From
+# $0$, SMM goes to $e_1$, then to $e_1 + \frac{1-c}{5c}(e_1 + 2e_2) \in \mathcal W^\star$ and
+# stays there, while $w^\star = e_1 + \frac{1-c}{2c}e_2$ (closed forms proved in
+# `proofs_checks/check_continual.py`). **Honesty note:** we could not retrieve the exact instance
+# drawn in the paper's figure; this is the simplest instance we derived with the property the
+# paper states.
+
+# %%
+cex = counterexample_tasks(0.5)
+W = sequential_max_margin(cex, cyclic_order(2, 10))
+smm_limit, w_star = counterexample_closed_form(0.5)
+print("SMM iterates:", np.round(W[:4], 4).tolist())
+print("SMM limit", W[-1], "closed form", smm_limit, "| offline w*", offline_max_margin(cex), "closed form", w_star)
+
+# %% [markdown]
+# Distances per iteration on a random instance and on the counterexample, for SMM (cyclic and
+# random orders), the regularised path at $\lambda = 10^{-12}$ (normalised by $\ln(1/\lambda)$)
+# and fixed-budget GD. On the counterexample SMM is stuck at angle $1-\cos \approx 10^{-2}$ from
+# $w^\star$; GD keeps turning towards $w^\star$ at the slow (logarithmic) rate of implicit bias,
+# crossing $w^\star$'s direction and approaching it from the other side (the non-monotone
+# $1-\cos$ at paper scale). The finite-$\lambda$ path sits between the two: at $\lambda =
+# 10^{-12}$ the reduction to SMM is still far from exact (Section 3). GD's own distance to
+# $\mathcal W^\star$ drops to 0 once its norm is large enough, which says nothing about direction.
+
+# %%
+fig, data = render_figure("cont_distance_vs_iteration", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# ## 3. The $\lambda \to 0$ reduction is logarithmically slow
+# We solve each regularised step by damped Newton in log space (every term of
+# $\frac1\lambda\mathcal L + \frac12\|w - w_{t-1}\|^2$ stays O(1)) with continuation in
+# $\ln(1/\lambda)$. This reaches $\lambda = 10^{-100}$ in float64, whereas a direct float64 fit of
+# $\mathcal L + \frac\lambda2\|\cdot\|^2$ breaks around $10^{-48}$. The relative error follows the
+# shape $\ln\ln(1/\lambda)/\ln(1/\lambda)$ predicted by the expansion $w_t^\lambda =
+# \ln(1/\lambda)\,w_t - \ln\ln(1/\lambda)\,c_t + O(1)$, i.e. still about $0.05$-$0.1$ at
+# $\lambda = 10^{-24}$, which is what the paper reports (order $0.1$).
+
+# %%
+fig, data = render_figure("cont_lambda_reduction", scale=SCALE, seed=SEED)
+print("relative error at the smallest lambda:", np.round(data["rel_error"][-1], 4))
+fig
+
+# %% [markdown]
+# ## 4. Forgetting: classification vs regression
+# Forgetting after $k$ iterations is $F(k) = \frac1k\sum_{t\le k} V_{\tau(t)}(w_k)$ with
+# $V_m(w) = \max_{(x,y)\in S_m}(1 - y\,w^\top x)_+^2$ (classification) or
+# $\|X_m w - y_m\|^2$ (regression, COLT 2022 Def. 2.1). **Honesty note:** the full text of the
+# ICML 2023 paper was not accessible from this environment, so we could not quote its forgetting
+# definition's normalisation or its Sec. 5-6 constants. The classification bounds drawn are ones
+# we derive from the same POCS facts (proved in `analysis/continual/forgetting.py` and
+# `proofs_checks/check_continual.py`):
+# cyclic $\frac1k\sum_{j\le k}F(j) \le (T-1)^2R^2\|w^\star\|^2/k$ and random
+# $\mathbb E\frac1k\sum_{t<k}\bar G(w_t) \le R^2\|w^\star\|^2/k$ (T-free). For regression the
+# cyclic bound $T^2\min(1/\sqrt k, d/k)\|w^\star\|^2R^2$ is the COLT 2022 abstract's. On random
+# Gaussian tasks both settings forget very little and the bounds (worst case over data) are
+# loose by orders of magnitude; SMM's forgetting even hits exactly 0 once all tasks are fitted,
+# which regression (a linear, never-finite convergence) cannot.
+
+# %%
+fig, data = render_figure("cont_forgetting_vs_k", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# ## 5. The claims ledger
+# Every statement above is a registered claim, checked on random seeds and shown to fail on a
+# deliberately broken input (tests/test_ledger.py).
+
+# %%
+for c in get_claims("continual"):
+    record = run_claim(c, SEED)
+    print(f"{record['status']:4s}  {c.id:38s} {record['detail'][:70]}")

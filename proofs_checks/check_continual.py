@@ -1,0 +1,55 @@
+"""Symbolic checks of the continual-learning derivations (sympy, symbolic c, a, z, u, lambda)."""
+
+import sympy as sp
+
+from analysis.continual import proofs
+
+
+def test_counterexample_closed_forms_for_symbolic_c():
+    res = proofs.counterexample_residuals()
+    for key in ("smm_step", "smm_in_task1", "w_star_active_1", "w_star_active_2", "alpha1", "alpha2"):
+        value = res[key]
+        zero = value.is_zero_matrix if hasattr(value, "is_zero_matrix") else sp.simplify(value) == 0
+        assert zero, (key, value)
+    c = sp.Symbol("c", positive=True)
+    # KKT of w*: both multipliers are >= 0 exactly on c in [1/5, 1]
+    alpha1 = (5 * c - 1) / (4 * c)
+    feasible = sp.solve_univariate_inequality(alpha1 >= 0, c, relational=False)
+    assert feasible.intersect(sp.Interval.open(0, sp.oo)) == sp.Interval(sp.Rational(1, 5), sp.oo)
+    # the SMM limit differs from w* for every c in (1/5, 1)
+    e1 = sp.Matrix([1, 0])
+    gap = (e1 + (1 - c) / (5 * c) * sp.Matrix([1, 2])) - sp.Matrix([1, (1 - c) / (2 * c)])
+    gap2 = sp.factor(sp.simplify(gap.dot(gap)))
+    assert sp.simplify(gap2 - (1 - c) ** 2 / (20 * c**2)) == 0
+    assert sp.simplify(gap2.subs(c, sp.Rational(1, 2))) == sp.Rational(1, 20)
+
+
+def test_wrong_counterexample_closed_form_is_caught():
+    c = sp.Symbol("c", positive=True)
+    e1 = sp.Matrix([1, 0])
+    x2 = c * sp.Matrix([1, 2])
+    w2 = e1 + (1 - x2.dot(e1)) / x2.dot(x2) * x2
+    wrong = e1 + (1 - c) / (4 * c) * sp.Matrix([1, 2])
+    assert not sp.simplify(w2 - wrong).is_zero_matrix
+
+
+def test_hinge_equals_norm_times_halfspace_distance():
+    assert proofs.halfspace_distance_residual() == 0
+
+
+def test_fejer_identity_for_a_halfspace_projection():
+    # ||z-u||^2 - ||Pz-u||^2 - ||z-Pz||^2 = 2 (1 - a.z)(a.u - 1)/|a|^2 >= 0 when a.z < 1 <= a.u
+    assert proofs.fejer_gap() == 0
+
+
+def test_lambert_w_closed_form_of_the_regularised_step_and_its_limit():
+    res = proofs.lambert_w_step()
+    assert res["stationarity"] == 0
+    assert res["numeric"] < 1e-40
+    z = sp.Symbol("z", positive=True)
+    # w e^w is increasing, so W(z) <= log z iff z(log z - 1) >= 0, true for z >= e ...
+    assert sp.simplify(res["upper_gap"] - z * (sp.log(z) - 1)) == 0
+    # ... and W(z) >= log z - log log z iff -z log(log z)/log z <= 0, true for z >= e
+    assert sp.simplify(res["lower_gap"] + z * sp.log(sp.log(z)) / sp.log(z)) == 0
+    # both bounds over ln(1/lambda) tend to 1: w^lambda / ln(1/lambda) -> x / |x|^2 = SMM step
+    assert res["limit_upper"] == 1 and res["limit_lower"] == 1
