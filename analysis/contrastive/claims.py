@@ -399,3 +399,44 @@ def check_alignment_exact(seed: int, broken: bool = False) -> ClaimResult:
             f"d={d} alpha={alpha:.2f} theta={theta:.2f}: {est:.4f} vs {exact:.4f} ({zscore:+.1f} SE)"
         )
     return ClaimResult(float(worst), Z_SE, "; ".join(details))
+
+
+@claim(
+    id="cl.downstream.fewer_labels",
+    topic=TOPIC,
+    source=f"{ARORA}, Sec. 1 and 5 (representations reduce labelled sample complexity)",
+    statement="With 2 labelled samples per class, the empirical mean classifier on contrastive features "
+    "(linear encoder trained on unlabelled data) has a lower test error than on the raw inputs.",
+    tolerance_reason="Monte Carlo, 8 independent labelled sets per representation: the slack is the "
+    "error reduction in standard errors minus 3, so the claim needs a reduction significant at 3 SE "
+    "(tolerance 0)",
+)
+def check_downstream_fewer_labels(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.contrastive.downstream import downstream_errors
+    from analysis.contrastive.training import numpy_encoder, train_encoder
+
+    rng = make_rng(seed)
+    model = make_latent_class_model(10, 50, sigma=1.0, rng=rng, separation=3.0)
+    # broken: the encoder trained with positives and negatives swapped
+    res = train_encoder(
+        model,
+        objective="logistic",
+        out_dim=10,
+        steps=80,
+        batch_size=256,
+        lr=0.02,
+        seed=int(rng.integers(2**31)),
+        reverse=broken,
+    )
+    kwargs = {"n_test": 1000, "n_repeats": 8, "probe": False}
+    feat = downstream_errors(numpy_encoder(res.encoder), model, [2], rng=rng, **kwargs)[
+        "mean_classifier"
+    ][0]
+    raw = downstream_errors(lambda x: x, model, [2], rng=rng, **kwargs)["mean_classifier"][0]
+    se = math.hypot(feat.std(ddof=1), raw.std(ddof=1)) / math.sqrt(feat.size)
+    z = (raw.mean() - feat.mean()) / se
+    return ClaimResult(
+        float(z),
+        Z_SE,
+        f"error at n = 2/class: features {feat.mean():.3f}, raw {raw.mean():.3f} ({z:+.1f} SE)",
+    )
