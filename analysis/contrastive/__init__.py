@@ -12,6 +12,7 @@ from analysis.contrastive.bounds import (
     lemma_4_3_bound,
     lemma_4_4_constant,
     theorem_4_1_terms,
+    theorem_6_1_bound,
 )
 from analysis.contrastive.data import (
     LatentClassModel,
@@ -79,6 +80,7 @@ __all__ = [
     "supervised_mean_loss",
     "supervised_mean_loss_linear_exact",
     "theorem_4_1_terms",
+    "theorem_6_1_bound",
     "uniformity",
     "uniformity_kernel_mean",
     "uniformity_uniform_sphere",

@@ -33,6 +33,7 @@ __all__ = [
     "lemma_4_3_bound",
     "lemma_4_4_constant",
     "theorem_4_1_terms",
+    "theorem_6_1_bound",
 ]
 
 
@@ -67,6 +68,23 @@ def lemma_4_3_bound(unsupervised_loss: float, tau: float) -> float:
     tau = _check_tau(tau)
     value = check_real(unsupervised_loss, "unsupervised_loss")
     return (value - tau) / (1.0 - tau)
+
+
+def theorem_6_1_bound(unsupervised_loss: float, rho, k: int) -> float:
+    r"""Bound of Arora et al. (2019), Theorem 6.1 (k negatives), with population losses.
+
+    .. math::
+
+        \tilde L^\mu_{sup}(f) \le \frac{L_{un}(f) - \tau_k}{1 - \tau_k},
+        \qquad \tau_k = 1 - \sum_c \rho(c)(1 - \rho(c))^k ,
+
+    where :math:`\tilde L^\mu_{sup}` averages the mean classifier's loss over the tasks formed by
+    the positive class and the distinct negative classes, conditioned on no collision
+    (:func:`analysis.contrastive.losses.supervised_mean_loss`). The generalisation term of the
+    theorem vanishes for population losses. The block loss of Sec. 6.2 (Prop. 6.2) may replace
+    :math:`L_{un}`.
+    """
+    return lemma_4_3_bound(unsupervised_loss, collision_probability(rho, k))
 
 
 def lemma_4_4_constant(loss: str = "logistic", base: float = 2.0) -> float:

@@ -15,6 +15,7 @@ from analysis.contrastive.bounds import (
     lemma_4_3_bound,
     lemma_4_4_constant,
     theorem_4_1_terms,
+    theorem_6_1_bound,
 )
 from analysis.contrastive.data import (
     LatentClassModel,
@@ -169,3 +170,11 @@ def test_theorem_terms_and_constants():
     assert_allclose(terms["bound"], 0.3 + terms["beta"] * 0.2 + 0.1 / 0.75)
     assert generalization_term(1.0, 1.0, 400, 0.05) > generalization_term(1.0, 1.0, 1600, 0.05)
     assert_allclose(lemma_4_3_bound(0.7, 0.5), 0.4)
+
+
+def test_theorem_6_1_uses_tau_k():
+    rho = np.array([0.5, 0.3, 0.2])
+    tau3 = 1 - np.sum(rho * (1 - rho) ** 3)
+    assert_allclose(theorem_6_1_bound(2.0, rho, 3), (2.0 - tau3) / (1 - tau3), rtol=1e-14)
+    with pytest.raises(ValueError, match="tau"):
+        theorem_6_1_bound(2.0, [1.0], 3)
