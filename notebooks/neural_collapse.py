@@ -12,14 +12,24 @@
 # ---
 
 # %% [markdown]
-# # Neural collapse: geometric oracles
+# # Neural collapse: oracles, metrics, the CE and SCL unconstrained-features models
 #
 # Neural collapse (Papyan, Han & Donoho, 2020) says that at the end of training the class means
 # of the last-layer features form a **simplex equiangular tight frame** (ETF): unit-norm,
-# centred vectors with pairwise cosine $-1/(C-1)$. With supervised contrastive loss and
-# non-negative (post-ReLU) features the geometry is instead an **orthogonal frame** (OF)
-# (Kini et al., 2024). This notebook builds both oracles and checks their identities through the
-# claims ledger. Set `ANALYSIS_SCALE=paper` before starting JupyterLab for paper-scale figures.
+# centred vectors with pairwise cosine $-1/(C-1)$, the classifier aligns with them (self-duality)
+# and within-class variability vanishes. With supervised contrastive loss (SCL) and
+# non-negative (post-ReLU) features the geometry is instead an **orthogonal frame** (OF), for
+# any class counts (Kini et al., ICLR 2024). This notebook walks through
+#
+# 1. the two oracles and the NC metrics (exact definitions and their published variants);
+# 2. the cross-entropy unconstrained-features model (UFM): ETF when balanced, minority collapse
+#    when imbalanced, long-tailed regularisers, label smoothing vs MaxSup;
+# 3. the SCL UFM: a convex program over the Gram matrix (cvxpy), its class-block reduction, and
+#    gradient descent on free features with and without ReLU;
+# 4. batching: a fixed mini-batch partition can break the OF, batch-binding restores it.
+#
+# Every number comes from the library (`analysis.neural_collapse`); every claim is in the
+# ledger. Set `ANALYSIS_SCALE=paper` before starting JupyterLab for paper-scale figures.
 
 # %%
 import numpy as np
@@ -27,28 +37,38 @@ import numpy as np
 from analysis._core.claims import get_claims, run_claim
 from analysis._core.registry import render_figure
 from analysis._core.scale import notebook_scale
-from analysis.neural_collapse import etf_gram, orthogonal_frame, simplex_etf
+from analysis.neural_collapse import (
+    batching_condition,
+    bind_batches,
+    collapsed_etf_features,
+    etf_gram,
+    labels_from_counts,
+    nc_metrics,
+    orthogonal_frame,
+    random_batches,
+    simplex_etf,
+    solve_scl_ufm,
+    step_imbalanced_counts,
+    train_ce_ufm,
+)
 from analysis.neural_collapse.geometry import cosine_matrix
+from analysis.neural_collapse.metrics import NC1_VARIANTS, nc1_within_class
 
 SCALE = notebook_scale()
 SEED = 0
+print("scale:", SCALE)
 
 # %% [markdown]
-# ## The simplex ETF
-# $M M^\top = \frac{C}{C-1}(I - \frac1C \mathbf 1 \mathbf 1^\top)$, for any rotation.
+# ## 1. Oracles
+# $M M^\top = \frac{C}{C-1}(I - \frac1C \mathbf 1 \mathbf 1^\top)$ for any rotation; centring an
+# equal-norm orthogonal frame and renormalising gives the simplex ETF (proved symbolically for
+# general $C$ in `proofs_checks/check_neural_collapse.py`).
 
 # %%
 C, d = 5, 8
 M = simplex_etf(C, d, rng=SEED)
 print(np.round(cosine_matrix(M), 3))
-print("max Gram error:", np.abs(M @ M.T - etf_gram(C)).max())
-
-# %% [markdown]
-# ## The orthogonal frame, and its centred version
-# Centring an equal-norm orthogonal frame and renormalising gives the simplex ETF
-# (proved symbolically for general $C$ in `proofs_checks/check_neural_collapse.py`).
-
-# %%
+print("max ETF Gram error:", np.abs(M @ M.T - etf_gram(C)).max())
 F = orthogonal_frame(C, d)
 V = F - F.mean(axis=0)
 print("centred OF vs ETF Gram error:", np.abs(cosine_matrix(V) - etf_gram(C)).max())
@@ -58,9 +78,134 @@ fig, data = render_figure("nc_gram_etf_of", scale=SCALE, seed=SEED)
 fig
 
 # %% [markdown]
+# ## 2. Metrics
+# `nc_metrics(H, y, W, b)` returns NC1 ($\operatorname{Tr}(\Sigma_W\Sigma_B^+)/C$ with an eigh
+# pseudo-inverse cut at rank $C-1$), NC2 (equinorm, equiangularity, max-angle, Gram distance to
+# the ETF), NC3 (self-duality), NC4 (classifier vs nearest class centre), the OF distance of the
+# uncentred class means, CDNV and the effective rank. Published code disagrees on the $1/C$ in
+# NC1 and on dividing $\Sigma_B$ by $d$: the variants are available by name. The global mean is
+# the mean of the class means by default (`global_mean="samples"` for Papyan's sample mean;
+# they coincide for balanced classes). On an exact collapsed ETF every metric is 0:
+
+# %%
+H, y, M = collapsed_etf_features([6, 6, 6, 6], 6, scale=2.0, rng=SEED)
+print({k: f"{v:.1e}" for k, v in nc_metrics(H, y, W=M).items()})
+Hn, yn, _ = collapsed_etf_features([6, 3, 6, 2], 6, noise=0.2, rng=SEED)
+print({name: round(nc1_within_class(Hn, yn, variant=name), 4) for name in NC1_VARIANTS})
+
+# %% [markdown]
+# ## 3. Cross-entropy UFM
+# Full-batch GD in torch on $\frac1N\sum_i \mathrm{CE}(W h_i + b, y_i) + \frac{\lambda_W}{2}
+# \|W\|^2 + \frac{\lambda_H}{2N}\|H\|^2 + \frac{\lambda_b}{2}\|b\|^2$ (all $\lambda = 5\cdot
+# 10^{-3}$). Balanced classes: every metric goes to 0 (Zhu et al., 2021, Thm. 3.1). The paper
+# scale is $C = 10$ classes with 100 samples each, 2000 GD steps, three seeds (band: min-max).
+
+# %%
+fig, data = render_figure("nc_metrics_vs_epoch", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# **Minority collapse.** With a step imbalance (half the classes have $n/R$ samples), the
+# minority classifiers turn towards each other as $R$ grows (Fang et al., 2021): their cosine
+# rises from the ETF value $-1/(C-1)$.
+
+# %%
+for ratio in (1.0, 10.0, 100.0):
+    res = train_ce_ufm(step_imbalanced_counts(4, 100, ratio), 6, epochs=300, lr=2.0,
+                       record_every=300, seed=SEED)
+    print(f"R = {ratio:5.0f}: minority cosine {res.history['minority_cosine'][-1]:+.3f}, "
+          f"NC2 ETF distance {res.history['nc2_etf_gram'][-1]:.3f}")
+
+# %% [markdown]
+# **Long-tailed regularisers and label smoothing.** Liu et al. (AISTATS 2023) add a
+# within-class and a between-class feature regulariser to make NC appear under imbalance. Only
+# their abstract was available here, so we use our own forms and say so: the within-class term is
+# the mean squared distance to the class mean, the between-class term the mean squared gap of
+# the centred-mean cosines to $-1/(C-1)$. In the UFM the between-class term is what matters
+# (features already collapse within class); it brings the class means much closer to an ETF at
+# $R = 10$, and less so at $R = 100$ within the step budget (its transient is slow).
+#
+# Label smoothing is CE plus $\alpha(z_y - \bar z)$ (symbolic identity in the ledger, claim
+# `nc.ls.identity_symbolic`); MaxSup replaces $z_y$ by $\max_k z_k$. Once every training sample
+# is fitted ($z_y = \max_k z_k$) the two losses coincide, so in the UFM their NC1 curves
+# overlap; both drive NC1 down much faster than plain CE at the same weight decay.
+
+# %%
+fig, data = render_figure("nc_longtail_and_smoothing", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# ## 4. Supervised contrastive loss: a convex program over the Gram matrix
+# On normalised features the full-batch SCL is a function of the Gram matrix $G$ alone: linear
+# terms plus log-sum-exps of linear terms, convex over $\{G \succeq 0, \operatorname{diag} G =
+# 1\}$. `solve_scl_ufm(counts, temperature, nonnegative)` solves it with Clarabel. With
+# $G \ge 0$ (ReLU) the minimiser is the OF $G_{ij} = \mathbb 1[y_i = y_j]$ for any counts:
+
+# %%
+res = solve_scl_ufm([5, 3, 2], temperature=0.1, nonnegative=True)
+print("N x N Gram, OF distance:", f"{res.of_distance:.1e}")
+print(np.round(res.class_gram, 3))
+plain = solve_scl_ufm([5, 3, 2], temperature=0.1, nonnegative=False)
+print("without ReLU:", np.round(plain.class_gram, 3))
+
+# %% [markdown]
+# The N x N problem has $N(N-1)$ exponential cones. The class-block reduction (the objective is
+# invariant under permutations within a class, so a block-constant minimiser exists) turns it
+# into a C x C problem whatever N is; `benchmarks/bench_neural_collapse.py` measures both.
+#
+# The heat maps below compare the class-mean geometry of CE (GD; centred means, an ETF at
+# $R = 1$), SCL and SCL + ReLU (convex route, $\tau = 0.1$) at $R = 1, 10, 100$: CE and plain
+# SCL lose their symmetry as $R$ grows; SCL + ReLU stays an orthogonal frame.
+
+# %%
+fig, data = render_figure("nc_gram_heatmaps_imbalance", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# **Convex vs GD, and the temperature.** The GD route optimises free features $z_i$ through a
+# ReLU (or not) and normalisation. At the paper's $\tau = 0.1$ the loss is flat to about
+# $e^{-1/\tau}$ along the between-class directions, so GD needs far more steps to settle the
+# geometry than a figure can afford; at $\tau = 0.5$ GD matches the convex solution to ~1e-5 in a
+# few hundred steps (test `test_gd_route_agrees_with_convex_route`). With ReLU both routes sit at
+# the OF for every ratio (the convex values at $\tau = 0.1$ are Clarabel's accuracy, ~1e-5).
+#
+# **Paper vs ours.** Kini et al. report, for deep networks, that without ReLU the SCL geometry
+# drifts away from symmetric as the imbalance grows. In the UFM at $\tau = 0.1$ this drift is
+# small in the OF distance (0.605 at $R = 1$ to about 0.61 at $R = 100$ for $C = 4$) because the
+# between-class cosines barely affect the loss at that temperature; the cosines themselves move
+# visibly (heat maps), and at $\tau = 0.5$ the effect is large (claim
+# `nc.scl.no_relu_depends_on_imbalance`).
+
+# %%
+fig, data = render_figure("nc_of_distance_vs_imbalance", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# ## 5. Batching
+# With a fixed partition into mini-batches the loss is a sum of per-batch SCL losses. Two
+# examples of a class only attract each other if they share a batch, and two classes only repel
+# if they co-occur. We check (i) for each class, the graph "shares a batch" on its examples is
+# connected and (ii) every pair of classes co-occurs. This is our reading of the
+# necessary-and-sufficient condition of Kini et al. (Sec. 4); the paper text was not available
+# here to re-check the exact statement, so the simulation is what we rely on. **Batch-binding**
+# appends the same C examples (one per class) to every batch and satisfies both conditions.
+
+# %%
+labels = labels_from_counts([10, 10, 3, 3])
+batches = random_batches(labels.size, 4, SEED)
+print("random partition:", batching_condition(batches, labels))
+print("with batch-binding:", batching_condition(bind_batches(batches, labels, SEED), labels))
+
+# %%
+fig, data = render_figure("nc_batching_of_distance", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
 # ## The claims of this topic
+# Each claim runs a seeded random instance and fails on a deliberately broken input
+# (`tests/test_ledger.py`).
 
 # %%
 for c in get_claims("neural_collapse"):
     r = run_claim(c, seed=SEED)
-    print(f"{r['status']:5s} {r['id']:40s} slack={r['slack']:.2e}")
+    print(f"{r['status']:5s} {r['id']:40s} slack={r['slack']:+.2e}  {r['detail'][:70]}")

@@ -194,8 +194,9 @@ def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
         C, n_major_cvx, n_major_gd, gd_epochs = 4, 200, 20, 200
         gd_ratios, cvx_ratios = (1.0, 3.0, 10.0), np.array([1.0, 3.0, 10.0, 30.0, 100.0])
     else:
-        C, n_major_cvx, n_major_gd, gd_epochs = 10, 500, 50, 300
-        gd_ratios = (1.0, 2.0, 5.0, 10.0, 25.0)
+        # GD on N x N similarities: majority n = 20 keeps N <= 200 (40 ms per step at N = 500)
+        C, n_major_cvx, n_major_gd, gd_epochs = 10, 500, 20, 300
+        gd_ratios = (1.0, 2.0, 5.0, 10.0)
         cvx_ratios = np.array([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 250.0])
     floor = 1e-9  # OF distances below this are solver round-off and are drawn at it
     fig, (ax_left, ax_right) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -292,15 +293,17 @@ def make_longtail_and_smoothing(scale: str, seed: int, device: str):
 
     Right: NC1 against the epoch for CE, label smoothing and MaxSup (balanced UFM).
     """
-    variants = {"CE": {}, "CE + between-class reg.": {"between_class_weight": 0.3},
-                "CE + within & between reg.": {"within_class_weight": 0.1,
-                                               "between_class_weight": 0.3}}
     if scale == "quick":
         C, n_major, epochs, ratios, n_ls, ls_epochs = 4, 20, 600, (1.0, 10.0), 10, 200
-        variants.pop("CE + within & between reg.")
     else:
-        C, n_major, epochs, n_ls, ls_epochs = 10, 100, 2000, 100, 1000
-        ratios = (1.0, 5.0, 10.0, 20.0, 100.0)
+        C, n_major, epochs, ratios, n_ls, ls_epochs = 10, 100, 1500, (1.0, 10.0, 100.0), 100, 1000
+    # the between-class term is a mean over C(C-1)/2 pairs: weight 0.05 per pair
+    beta_b = 0.05 * C * (C - 1) / 2
+    variants = {"CE": {}, "CE + between-class reg.": {"between_class_weight": beta_b},
+                "CE + within & between reg.": {"within_class_weight": 0.1,
+                                               "between_class_weight": beta_b}}
+    if scale == "quick":
+        variants.pop("CE + within & between reg.")
     fig, (ax, ax_ls) = plt.subplots(1, 2, figsize=(11, 4))
     data = {"ratios": np.array(ratios)}
     for (name, kw), color in zip(variants.items(), PALETTE, strict=False):

@@ -384,7 +384,7 @@ def batched_scl_loss(features, labels, index, valid, temperature: float):
 
     ``index`` (n_batches, size) holds sample indices, ``valid`` marks real entries; anchors
     without a positive in their batch contribute 0 (as in Khosla et al.'s reference code).
-    Returns the loss divided by the number of contributing anchors.
+    Returns the sum over contributing anchors (divide by their number for the mean).
     """
     import torch
 
@@ -402,7 +402,7 @@ def batched_scl_loss(features, labels, index, valid, temperature: float):
     attract = (logits * pos).sum(dim=2) / n_pos.clamp_min(1)
     anchor = (n_pos > 0) & valid
     per_anchor = torch.where(anchor, lse - attract, torch.zeros_like(lse))
-    return per_anchor.sum() / anchor.sum()
+    return per_anchor.sum(), anchor.sum()
 
 
 def train_scl_ufm(
@@ -413,7 +413,7 @@ def train_scl_ufm(
     relu: bool = True,
     batches: object = None,
     epochs: int = 400,
-    lr: float = 4.0,
+    lr: float = 0.3,
     record_every: int = 25,
     seed: int = 0,
     device: str = "cpu",
@@ -423,8 +423,10 @@ def train_scl_ufm(
 
     Features :math:`h_i = \phi(z_i)/\|\phi(z_i)\|` with :math:`\phi` = ReLU (``relu=True``) or
     the identity; GD on :math:`Z` with the loss summed over the fixed ``batches`` (full batch
-    when ``None``), normalised by the number of contributing anchors. One epoch = one GD step on
-    that sum.
+    when ``None``) and over their anchors. One epoch = one GD step on that sum. The step of
+    :math:`z_i` is divided by the number of batches that contain sample i (a diagonal
+    preconditioner: bound examples sit in every batch), which keeps the step size independent
+    of N and of the batching. The recorded ``loss`` is the mean over contributing anchors.
 
     Parameters
     ----------
@@ -483,6 +485,8 @@ def train_scl_ufm(
     labels = torch.as_tensor(labels_np, device=dev)
     index = torch.as_tensor(index_np, device=dev)
     valid = torch.as_tensor(valid_np, device=dev)
+    counts_in_batches = np.bincount(index_np[valid_np], minlength=N).astype(np.float64)
+    multiplicity = torch.as_tensor(counts_in_batches, device=dev, dtype=dt)[:, None]
 
     def features():
         phi = torch.relu(Z) if relu else Z
@@ -491,18 +495,18 @@ def train_scl_ufm(
     recorded, of_hist, loss_hist = [], [], []
     for epoch in range(epochs + 1):
         h = features()
-        value = batched_scl_loss(h, labels, index, valid, tau)
+        value, n_anchors = batched_scl_loss(h, labels, index, valid, tau)
         if epoch % record_every == 0 or epoch == epochs:
             hn = h.detach().cpu().numpy().astype(np.float64)
             means = class_means(hn, labels_np, C)
             recorded.append(epoch)
             of_hist.append(of_distance_from_gram(means @ means.T))
-            loss_hist.append(float(value.detach()))
+            loss_hist.append(float(value.detach()) / max(int(n_anchors), 1))
         if epoch == epochs:
             break
         (grad,) = torch.autograd.grad(value, (Z,))
         with torch.no_grad():
-            Z -= lr * grad
+            Z -= (lr / multiplicity) * grad
             # The loss depends on each z_i only through its direction (ReLU is positively
             # homogeneous), so rescaling rows changes nothing but keeps the effective step
             # size from shrinking as the norms grow.
