@@ -29,6 +29,7 @@ from analysis.representers.l1 import (
 from analysis.representers.l2 import l2_representer_values, solve_l2
 from analysis.representers.losses import loss_derivative
 from analysis.representers.nuclear import (
+    CLARABEL_SDP_TIGHT,
     nuclear_objective,
     nuclear_representer_values,
     solve_nuclear,
@@ -236,7 +237,7 @@ def check_nuclear_locality(seed: int, broken: bool = False) -> ClaimResult:
     source="Tsai et al. (2023), Sec. 3 (the l1 model); reference: cvxpy + Clarabel",
     statement="The default l1 solver (FISTA + active-set Newton) reaches the cvxpy optimum (relative "
     "objective difference < 1e-8) for logistic and least squares.",
-    tolerance_reason="Clarabel run with 1e-10 gap/feasibility tolerances gives ~1e-11 relative "
+    tolerance_reason="Clarabel run with 1e-9 gap/feasibility tolerances gives ~1e-10 relative "
     "objective "
     "accuracy; 1e-8 is the spec's agreement level",
 )
@@ -261,7 +262,7 @@ def check_l1_matches_cvxpy(seed: int, broken: bool = False) -> ClaimResult:
     source="Mazumder et al. (2010) soft-impute vs the SDP form of the nuclear norm (cvxpy + Clarabel)",
     statement="Accelerated soft-impute reaches the cvxpy optimum of nuclear-norm matrix completion "
     "(relative objective difference < 1e-8).",
-    tolerance_reason="Clarabel with 1e-10 tolerances solves the small SDP to ~1e-10 relative; "
+    tolerance_reason="Clarabel with 1e-10 tolerances solves the small SDP to ~5e-10 relative; "
     "1e-8 is the "
     "spec's agreement level",
 )
@@ -269,7 +270,7 @@ def check_nuclear_matches_cvxpy(seed: int, broken: bool = False) -> ClaimResult:
     rows, cols, values, shape, lam, _, _ = _ratings_instance(seed)
     fast = solve_nuclear(rows, cols, values, shape, lam * (1.01 if broken else 1.0), tol=1e-13)
     fast_obj = nuclear_objective(fast.theta, rows, cols, values, lam)
-    _, ref_obj = solve_nuclear_cvxpy(rows, cols, values, shape, lam, **CLARABEL_TIGHT)
+    _, ref_obj = solve_nuclear_cvxpy(rows, cols, values, shape, lam, **CLARABEL_SDP_TIGHT)
     rel = abs(fast_obj - ref_obj) / abs(ref_obj)
     return ClaimResult(
         -rel, 1e-8, f"shape {shape}, rank {fast.rank}: relative objective difference {rel:.1e}"

@@ -83,8 +83,9 @@ def check_sample_weight(sample_weight: object, n: int) -> np.ndarray:
 
 
 #: Clarabel tolerances for the cvxpy references: its defaults (1e-8) leave ~1e-9 relative
-#: objective error on these problems, too close to the 1e-8 agreement we check.
-CLARABEL_TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
+#: objective error on these problems, too close to the 1e-8 agreement we check; 1e-10 sometimes
+#: ends "optimal_inaccurate" on the logistic exp-cone form, 1e-9 did not in 50 random instances.
+CLARABEL_TIGHT = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9}
 
 # ----------------------------------------------------------------------------------------------
 # objective, gradient, KKT

@@ -114,7 +114,7 @@ def solve_l2(
     return theta
 
 
-def solve_l2_cvxpy(X, y, lam, loss: str = "logistic", *, solver: str = "CLARABEL"):
+def solve_l2_cvxpy(X, y, lam, loss: str = "logistic", *, solver: str = "CLARABEL", **solver_options):
     """Reference cvxpy solve of the l2 problem; returns ``(theta, objective)``."""
     import cvxpy as cp
 
@@ -131,7 +131,7 @@ def solve_l2_cvxpy(X, y, lam, loss: str = "logistic", *, solver: str = "CLARABEL
     else:
         data_term = 0.5 * cp.sum_squares(f - y) / n
     problem = cp.Problem(cp.Minimize(data_term + lam * cp.sum_squares(theta)))
-    solve_problem(problem, solver, what=f"l2-regularised {loss} regression")
+    solve_problem(problem, solver, what=f"l2-regularised {loss} regression", **solver_options)
     value = np.asarray(theta.value, dtype=float)
     return value, l2_objective(X, y, value, lam, loss)
 

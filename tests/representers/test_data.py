@@ -1,0 +1,95 @@
+"""Data generators, sklearn's bundled data sets and the ratings CSV loader."""
+
+import numpy as np
+import pytest
+
+from analysis.representers import (
+    hold_out_ratings,
+    load_ratings_csv,
+    load_sklearn_binary,
+    make_lowrank_ratings,
+    make_sparse_logistic,
+)
+from analysis.representers.data import ML100K_STAR_SHARES
+
+
+def test_sparse_logistic_shapes_and_determinism():
+    a = make_sparse_logistic(40, 200, n_test=7, n_informative=10, rng=3)
+    b = make_sparse_logistic(40, 200, n_test=7, n_informative=10, rng=3)
+    assert a.X.shape == (40, 200) and a.X_test.shape == (7, 200)
+    assert set(np.unique(a.y)) <= {-1.0, 1.0}
+    assert np.count_nonzero(a.theta_true) == 10
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
+
+
+@pytest.mark.parametrize("name,d", [("breast_cancer", 30), ("digits", 64), ("wine", 13)])
+def test_sklearn_bundled_datasets(name, d):
+    data = load_sklearn_binary(name, rng=0)
+    assert data.X.shape[1] == d == data.X_test.shape[1]
+    assert set(np.unique(data.y)) == {-1.0, 1.0}
+    assert np.allclose(data.X.mean(axis=0), 0, atol=1e-10)
+
+
+def test_lowrank_ratings_have_movielens_shape():
+    ratings, scores = make_lowrank_ratings(rng=0)
+    assert ratings.shape == (943, 1682) and ratings.n == 100_000
+    assert np.bincount(ratings.rows, minlength=943).min() >= 20
+    assert 0.05 < ratings.density < 0.07
+    stars = np.round(2 * ratings.values + 3).astype(int)
+    shares = np.bincount(stars, minlength=6)[1:] / ratings.n
+    assert np.abs(shares - ML100K_STAR_SHARES).max() < 0.01
+    assert scores.shape == (943, 1682)
+    linear = ratings.rows * 1682 + ratings.cols
+    assert np.unique(linear).size == linear.size
+
+
+def test_hold_out_keeps_neighbours():
+    ratings, _ = make_lowrank_ratings((50, 60), n_ratings=800, min_per_user=10, rng=1)
+    train, test = hold_out_ratings(ratings, 30, min_left=5, rng=1)
+    assert train.n + test.n == ratings.n
+    for u, i in zip(test.rows, test.cols):
+        assert np.sum(train.rows == u) >= 5 and np.sum(train.cols == i) >= 5
+
+
+def test_load_ratings_csv(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_text("user,item,rating,timestamp\n1,1,5,0\n1,3,1,0\n2,2,3,0\n")
+    ratings = load_ratings_csv(path)
+    assert ratings.shape == (2, 3)
+    assert ratings.rows.tolist() == [0, 0, 1] and ratings.cols.tolist() == [0, 2, 1]
+    assert ratings.values.tolist() == [1.0, -1.0, 0.0]
+    fixed = load_ratings_csv(path, n_users=5, n_items=4)
+    assert fixed.shape == (5, 4)
+
+
+@pytest.mark.parametrize(
+    "text,kwargs,match",
+    [
+        ("1,7,3\n", {"n_items": 5}, "item index 7 out of range 1..5"),
+        ("0,1,3\n", {}, "user index 0 out of range"),
+        ("1,1,9\n", {}, r"expected a rating in \[1.0, 5.0\]"),
+        ("1,1,nan\n", {}, r"expected a rating in"),
+        ("1.5,1,3\n", {}, "integer user and item ids"),
+        ("1,1\n", {}, "expected 'user, item, rating'"),
+        ("1,1,3\n1,1,4\n", {}, "duplicates"),
+        ("u,i,r\n", {}, "at least one rating"),
+    ],
+)
+def test_load_ratings_csv_bad_input(tmp_path, text, kwargs, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ValueError, match=match):
+        load_ratings_csv(path, **kwargs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_generators_reject_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="n_informative"):
+        make_sparse_logistic(10, 5, n_informative=6)
+    with pytest.raises(ValueError, match="name"):
+        load_sklearn_binary("iris")
+    with pytest.raises(ValueError, match="n_ratings"):
+        make_lowrank_ratings((10, 10), n_ratings=50, min_per_user=10)
+    with pytest.raises(ValueError, match="path"):
+        load_ratings_csv(tmp_path / "missing.csv")

@@ -1,0 +1,101 @@
+"""Nuclear-norm matrix completion: soft-impute vs cvxpy, the representer identity, locality, bad input."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import analysis.representers.nuclear as nuclear
+from analysis.representers import nuclear_representers, solve_nuclear, solve_nuclear_cvxpy
+from analysis.representers.nuclear import CLARABEL_SDP_TIGHT, nuclear_kkt_residual, nuclear_objective
+
+
+def _instance(seed, m=14, k=11, r=2, density=0.5):
+    rng = np.random.default_rng(seed)
+    scores = rng.standard_normal((m, r)) @ rng.standard_normal((r, k)) / np.sqrt(r)
+    mask = rng.random((m, k)) < density
+    mask[np.arange(m), rng.integers(0, k, m)] = True
+    rows, cols = np.nonzero(mask)
+    values = np.clip(0.5 * scores[rows, cols] + 0.2 * rng.standard_normal(rows.size), -1, 1)
+    free = np.argwhere(~mask)
+    return rows, cols, values, (m, k), free[:5, 0], free[:5, 1]
+
+
+def test_soft_impute_matches_cvxpy(seed):
+    rows, cols, values, shape, _, _ = _instance(seed)
+    lam = 0.006
+    fast = solve_nuclear(rows, cols, values, shape, lam, tol=1e-12)
+    theta, ref = solve_nuclear_cvxpy(rows, cols, values, shape, lam, **CLARABEL_SDP_TIGHT)
+    ours = nuclear_objective(fast.theta, rows, cols, values, lam)
+    assert abs(ours - ref) <= 1e-8 * ref
+    assert ours <= ref + 1e-12
+    assert_allclose(fast.theta, theta, atol=1e-4)  # the SDP's primal is ~1e-5 accurate
+    assert fast.kkt_residual < 1e-10
+
+
+def test_decomposition_sums_to_prediction_and_is_local(seed):
+    rows, cols, values, shape, qr, qc = _instance(seed)
+    res = nuclear_representers(rows, cols, values, shape, 0.006, qr, qc, tol=1e-13)
+    assert res.values.shape == (qr.size, rows.size)
+    assert res.identity_residual < 1e-8
+    assert_allclose(res.reconstruction, res.predictions, atol=1e-8)
+    outside = ~(res.same_user | res.same_item)
+    assert np.all(res.values[outside] == 0)
+    # the user half and the item half each reconstruct Theta_uv (Theta = A V S V^T = U S U^T A)
+    user_half = np.where(res.same_user, res.values, 0).sum(axis=1)
+    item_half = np.where(res.same_item, res.values, 0).sum(axis=1)
+    assert_allclose(2 * user_half, res.predictions, atol=1e-8)
+    assert_allclose(2 * item_half, res.predictions, atol=1e-8)
+
+
+def test_identity_residual_tracks_kkt_on_loose_solves():
+    rows, cols, values, shape, qr, qc = _instance(7)
+    loose = solve_nuclear(rows, cols, values, shape, 0.006, max_iter=3, check_every=1)
+    tight = solve_nuclear(rows, cols, values, shape, 0.006, tol=1e-13)
+    r_loose = nuclear_representers(rows, cols, values, shape, 0.006, qr, qc, solution=loose)
+    r_tight = nuclear_representers(rows, cols, values, shape, 0.006, qr, qc, solution=tight)
+    assert r_loose.kkt_residual > 1e-6 and r_loose.identity_residual > 1e-8
+    assert r_tight.kkt_residual < 1e-11 and r_tight.identity_residual < 1e-10
+
+
+def test_truncated_svd_path_matches_dense_path(monkeypatch):
+    rows, cols, values, shape, _, _ = _instance(3, m=40, k=50, r=3, density=0.3)
+    dense = solve_nuclear(rows, cols, values, shape, 0.003, tol=1e-11)
+    monkeypatch.setattr(nuclear, "DENSE_LIMIT", 10)
+    sparse = solve_nuclear(rows, cols, values, shape, 0.003, tol=1e-11)
+    assert sparse.rank == dense.rank
+    assert_allclose(sparse.theta, dense.theta, atol=1e-8)
+    assert nuclear_kkt_residual(sparse.U, sparse.s, sparse.V, rows, cols, values, 0.003) < 1e-8
+
+
+def test_warm_start_and_zero_weights():
+    rows, cols, values, shape, _, _ = _instance(4)
+    full = solve_nuclear(rows, cols, values, shape, 0.006, tol=1e-12)
+    w = np.ones(rows.size)
+    w[:3] = 0
+    refit = solve_nuclear(rows, cols, values, shape, 0.006, sample_weight=w, warm_start=full, tol=1e-12)
+    n = rows.size
+    # dropping 3 terms but keeping 1/n == solving on the rest with lambda * n / (n - 3)
+    direct = solve_nuclear(rows[3:], cols[3:], values[3:], shape, 0.006 * n / (n - 3), tol=1e-12)
+    assert_allclose(refit.theta, direct.theta, atol=1e-9)
+
+
+def test_bad_input_raises_clear_errors():
+    rows, cols, values, shape, qr, qc = _instance(0)
+    with pytest.raises(ValueError, match=r"rows: expected indices in 0..13"):
+        nuclear_representers(rows + 1, cols, values, shape, 0.01, qr, qc)
+    with pytest.raises(ValueError, match=r"query_cols: expected indices in 0..10"):
+        nuclear_representers(rows, cols, values, shape, 0.01, qr, qc + 20)
+    with pytest.raises(ValueError, match="lam"):
+        nuclear_representers(rows, cols, values, shape, 0.0, qr, qc)
+    bad = values.copy()
+    bad[0] = np.nan
+    with pytest.raises(ValueError, match="values: expected finite"):
+        solve_nuclear(rows, cols, bad, shape, 0.01)
+    with pytest.raises(ValueError, match="values: expected"):
+        solve_nuclear(rows, cols, values[:-1], shape, 0.01)
+    with pytest.raises(ValueError, match="duplicates"):
+        solve_nuclear(np.r_[rows, rows[0]], np.r_[cols, cols[0]], np.r_[values, 0.0], shape, 0.01)
+    with pytest.raises(ValueError, match="rows: expected integer"):
+        solve_nuclear(rows + 0.5, cols, values, shape, 0.01)
+    with pytest.raises(ValueError, match="shape"):
+        solve_nuclear(rows, cols, values, (14,), 0.01)
