@@ -47,7 +47,7 @@ def test_hold_out_keeps_neighbours():
     ratings, _ = make_lowrank_ratings((50, 60), n_ratings=800, min_per_user=10, rng=1)
     train, test = hold_out_ratings(ratings, 30, min_left=5, rng=1)
     assert train.n + test.n == ratings.n
-    for u, i in zip(test.rows, test.cols):
+    for u, i in zip(test.rows, test.cols, strict=True):
         assert np.sum(train.rows == u) >= 5 and np.sum(train.cols == i) >= 5
 
 

@@ -14,7 +14,12 @@ from analysis.representers import (
     solve_l2,
     solve_l2_cvxpy,
 )
-from analysis.representers.l1 import CLARABEL_TIGHT, _proximal_gradient, identity_residual_bound, l1_objective
+from analysis.representers.l1 import (
+    CLARABEL_TIGHT,
+    _proximal_gradient,
+    identity_residual_bound,
+    l1_objective,
+)
 
 
 def _problem(seed, loss, n=70, d=120):
@@ -153,7 +158,7 @@ def test_inputs_are_not_modified():
     copies = [a.copy() for a in (X, y, X_test)]
     l1_representers(X, y, 0.05, X_test)
     l2_representers(X, y, 0.05, X_test)
-    for a, b in zip((X, y, X_test), copies):
+    for a, b in zip((X, y, X_test), copies, strict=True):
         assert np.array_equal(a, b)
 
 
