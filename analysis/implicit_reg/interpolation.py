@@ -196,7 +196,11 @@ def fit_mlp_batch(
     Xt = torch.as_tensor(X, dtype=dt, device=dev).expand(B, n, d)
     yt = torch.as_tensor(labels, dtype=torch.long, device=dev)
     lam = torch.as_tensor(wd, dtype=dt, device=dev)
-    opt = torch.optim.Adam(params, lr=lr)
+    # Adam (Kingma & Ba 2015, default betas) written out: torch.optim's first step costs seconds
+    # of one-off initialisation, more than these small runs themselves
+    beta1, beta2, eps_adam = 0.9, 0.999, 1e-8
+    m1 = [torch.zeros_like(p) for p in params]
+    m2 = [torch.zeros_like(p) for p in params]
     steps, accs, losses = [], [], []
     for step in range(n_steps + 1):
         logits = torch.relu(Xt @ W1 + b1) @ W2 + b2  # (B, n, C)
@@ -210,9 +214,14 @@ def fit_mlp_batch(
         if step == n_steps:
             break
         reg = 0.5 * lam * ((W1**2).sum(dim=(1, 2)) + (W2**2).sum(dim=(1, 2)))
-        opt.zero_grad()
-        (ce + reg).sum().backward()
-        opt.step()
+        grads = torch.autograd.grad((ce + reg).sum(), params)
+        with torch.no_grad():
+            for p, g, a, b in zip(params, grads, m1, m2, strict=True):
+                a.mul_(beta1).add_(g, alpha=1 - beta1)
+                b.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                a_hat = a / (1 - beta1 ** (step + 1))
+                b_hat = b / (1 - beta2 ** (step + 1))
+                p.sub_(lr * a_hat / (b_hat.sqrt() + eps_adam))
     acc = np.stack(accs, axis=1)
     steps_arr = np.asarray(steps)
     fitted = acc >= 1.0

@@ -431,7 +431,13 @@ def run_tubal_gd(
     # power method: -grad f at U = 0 is (M0 + M0^T) * U with M0 = A^*(y); its linearisation
     M0 = (A_T @ y.unsqueeze(-1)).reshape(S, n, n, k)
     G0_hat = fourier(M0 + t_transpose(M0))
-    Q_hat = eye.clone()
+    # (I + mu G0)^t in closed form from the eigen-decomposition of the Hermitian slices of G0,
+    # so the power iterate costs nothing per step; log-growth rates, rescaled per slice by the
+    # fastest one (the subspace is scale-invariant and the slices grow at different rates)
+    g_val, g_vec = torch.linalg.eigh(G0_hat)  # (S, kh, n), (S, kh, n, n)
+    base = 1.0 + step * g_val
+    log_growth = torch.log(base.abs())
+    log_growth = log_growth - log_growth.amax(dim=-1, keepdim=True)
     rev = [(-j) % k for j in range(k)]
 
     records = sorted(set(range(0, n_iter + 1, record_every)) | {n_iter})
@@ -459,6 +465,8 @@ def run_tubal_gd(
             out["ang_L"][:, :, rec_idx] = _angle(top, L_hat)
             out["ang_truth"][:, :, rec_idx] = _angle(top, Ustar_hat)
             if track_power:
+                power = torch.exp(t * log_growth) * torch.sign(base) ** t
+                Q_hat = (g_vec * power.unsqueeze(-2).to(g_vec.dtype)) @ herm(g_vec)
                 ev_power, top_power = _hermitian_top(Q_hat @ C0_hat @ herm(Q_hat), r)
                 # the r*-th eigenvalue decays geometrically relative to the first; eigh's subspace
                 # error is ~ eps * lambda_1 / gap, so past a ratio of 1e-8 the angle is round-off
@@ -474,11 +482,6 @@ def run_tubal_gd(
             P_hat = P_hat - step * (G_hat @ P_hat)
         else:
             U_hat = U_hat - step * (G_hat @ U_hat)
-        if track_power:
-            Q_hat = Q_hat + step * (G0_hat @ Q_hat)
-            # rescale each slice of the power iterate (its subspace is scale-invariant, and the
-            # slices grow at different rates) so that none underflows relative to another
-            Q_hat = Q_hat / torch.linalg.matrix_norm(Q_hat, ord="fro")[..., None, None]
 
     result = {name: val.cpu().numpy().reshape(nW, nA, S, n_rec) for name, val in out.items()}
     checked = [v for name, v in result.items() if name != "ang_power"]
