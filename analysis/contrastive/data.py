@@ -66,8 +66,11 @@ class LatentClassModel:
     rho: np.ndarray
 
     def __post_init__(self) -> None:
-        means = as_array(self.means, "means", ndim=2, min_size=1)
-        rho = _check_rho(self.rho)
+        # private read-only copies: the model never changes after construction
+        means = as_array(self.means, "means", ndim=2, min_size=1).copy()
+        rho = _check_rho(self.rho).copy()
+        means.flags.writeable = False
+        rho.flags.writeable = False
         if rho.shape[0] != means.shape[0]:
             raise ValueError(f"rho: expected {means.shape[0]} class probabilities, got {rho.shape[0]}")
         object.__setattr__(self, "means", means)

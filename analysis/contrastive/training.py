@@ -89,7 +89,7 @@ def numpy_encoder(module):
 
     def encode(x):
         with torch.no_grad():
-            xt = torch.as_tensor(np.asarray(x), dtype=param.dtype, device=param.device)
+            xt = torch.tensor(np.asarray(x), dtype=param.dtype, device=param.device)  # copies
             return module(xt).cpu().numpy().astype(np.float64)
 
     if hasattr(module, "weight"):
@@ -200,8 +200,9 @@ def train_encoder(
     dev, dt = resolve_device(device), resolve_dtype(dtype)
     encoder = make_encoder(kind, model.dim, out_dim, hidden=hidden, seed=seed, device=dev, dtype=dt)
     gen = make_torch_generator(int(make_rng(seed).integers(2**31)), "cpu")
-    means = torch.as_tensor(model.means, dtype=dt, device=dev)
-    rho = torch.as_tensor(model.rho, dtype=torch.float64)
+    # copies: the model's arrays are read-only
+    means = torch.tensor(np.array(model.means), dtype=dt, device=dev)
+    rho = torch.tensor(np.array(model.rho), dtype=torch.float64)
     opt = torch.optim.Adam(encoder.parameters(), lr=lr)
     losses = np.empty(steps)
     snapshots = {}
