@@ -1,0 +1,273 @@
+r"""Gaussian hypothesis spaces that fit the training data: exact GP posterior, random features.
+
+Both spaces give test predictions :math:`f_* \sim N(\mu_*, \Sigma_*)` (per output column),
+so their inductive bias is computed exactly by
+:func:`analysis.inductive_bias.estimators.gaussian_inductive_bias`, and sampled hypotheses
+feed the published estimator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis._core.rng import make_rng
+from analysis._core.validate import as_array, check_choice, check_int, check_positive, check_real
+from analysis.inductive_bias.estimators import gaussian_loss_law
+
+__all__ = [
+    "DEFAULT_JITTER",
+    "GaussianPredictions",
+    "gp_posterior",
+    "gp_posterior_samples",
+    "random_feature_posterior",
+    "random_feature_models",
+    "rbf_kernel",
+    "sample_gaussian_losses",
+]
+
+#: Relative diagonal jitter added to the training Gram matrix before its Cholesky factorisation
+#: (times the kernel variance). Interpolation residuals are O(jitter * |y|); see the claims.
+DEFAULT_JITTER = 1e-10
+
+
+@dataclass(frozen=True)
+class GaussianPredictions:
+    r"""Test predictions :math:`f_* \sim N(\text{mean}, \text{cov})`, columns independent."""
+
+    mean: np.ndarray  # (m, k)
+    cov: np.ndarray  # (m, m)
+
+
+def _check_inputs(X_train, Y_train, X_test):
+    X = as_array(X_train, "X_train", ndim=2, min_size=1)
+    Y = as_array(Y_train, "Y_train", ndim=(1, 2))
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y_train: expected {X.shape[0]} rows to match X_train, got {Y.shape[0]}")
+    Xs = as_array(X_test, "X_test", ndim=2, min_size=1)
+    if Xs.shape[1] != X.shape[1]:
+        raise ValueError(f"X_test: expected {X.shape[1]} columns to match X_train, got {Xs.shape[1]}")
+    return X, Y, Xs
+
+
+def rbf_kernel(A: object, B: object, lengthscale: float = 1.0, variance: float = 1.0) -> np.ndarray:
+    r"""Gaussian (RBF) kernel :math:`k(a, b) = v \exp(-\lVert a - b\rVert^2 / (2\ell^2))`.
+
+    The published kernel space uses :math:`\ell = v = 1` (kernel_inductive_bias.py, ``rbf_kernel``).
+    """
+    A = as_array(A, "A", ndim=2)
+    B = as_array(B, "B", shape=(None, A.shape[1]))
+    ell = check_positive(lengthscale, "lengthscale")
+    v = check_positive(variance, "variance")
+    sq = (np.sum(A**2, 1)[:, None] + np.sum(B**2, 1)[None, :] - 2.0 * A @ B.T)
+    return v * np.exp(-np.maximum(sq, 0.0) / (2.0 * ell**2))
+
+
+def gp_posterior(X_train: object, Y_train: object, X_test: object, *, lengthscale: float = 1.0,
+                 variance: float = 1.0, jitter: float = DEFAULT_JITTER) -> GaussianPredictions:
+    r"""Exact noise-free GP posterior at the test inputs (the space of interpolating GP draws).
+
+    .. math::
+
+        \mu_* = K_{*X}(K_{XX} + \delta v I)^{-1} Y, \qquad
+        \Sigma_* = K_{**} - K_{*X}(K_{XX} + \delta v I)^{-1} K_{X*},
+
+    by one Cholesky factorisation, with relative jitter :math:`\delta` (default 1e-10). The
+    published code fits :math:`(K+\cdot)^{-1}Y` and :math:`(K+\cdot)^{-1}K_{X*}` by 10,000 epochs
+    of Adam and takes ``scipy.linalg.sqrtm`` of :math:`\Sigma_*` (complex on numerically
+    indefinite input); the direct solve is exact and faster (benchmarks/bench_inductive_bias.py).
+
+    References
+    ----------
+    Rasmussen & Williams (2006), Gaussian Processes for Machine Learning, Alg. 2.1;
+    Boopathy et al. (2024), Sec. 5.1 (kernel hypothesis space).
+    """
+    X, Y, Xs = _check_inputs(X_train, Y_train, X_test)
+    v = check_positive(variance, "variance")
+    jitter = check_real(jitter, "jitter", minimum=0.0)
+    K = rbf_kernel(X, X, lengthscale, v) + jitter * v * np.eye(X.shape[0])
+    try:
+        chol = np.linalg.cholesky(K)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(f"jitter: the training Gram matrix is singular with jitter {jitter:g}; "
+                         "increase it or remove duplicate training inputs") from exc
+    from scipy.linalg import solve_triangular
+
+    Ks = rbf_kernel(X, Xs, lengthscale, v)
+    V = solve_triangular(chol, Ks, lower=True)
+    alpha = solve_triangular(chol.T, solve_triangular(chol, Y, lower=True), lower=False)
+    mean = Ks.T @ alpha
+    cov = rbf_kernel(Xs, Xs, lengthscale, v) - V.T @ V
+    return GaussianPredictions(mean, 0.5 * (cov + cov.T))
+
+
+def gp_posterior_samples(X_train: object, Y_train: object, X_eval: object, n_samples: int, *,
+                         rng=0, lengthscale: float = 1.0, variance: float = 1.0,
+                         jitter: float = DEFAULT_JITTER) -> np.ndarray:
+    """Sampled interpolating GP hypotheses evaluated at ``X_eval``, shape (n_samples, m, k).
+
+    Joint draws by the Cholesky factor of the posterior covariance at ``X_eval`` (plus the same
+    relative jitter), used to check that sampled hypotheses really fit the training data
+    (evaluate them at the training inputs).
+    """
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    post = gp_posterior(X_train, Y_train, X_eval, lengthscale=lengthscale, variance=variance,
+                        jitter=jitter)
+    m, k = post.mean.shape
+    # posterior covariances are singular at the training inputs: factor with eigh and clip
+    evals, evecs = np.linalg.eigh(post.cov)
+    root = evecs * np.sqrt(np.clip(evals, 0.0, None))
+    z = make_rng(rng).standard_normal((n_samples, m, k))
+    return post.mean[None] + np.einsum("ij,sjk->sik", root, z)
+
+
+def random_feature_posterior(X_train: object, Y_train: object, X_test: object, n_features: int, *,
+                             rng=0, lengthscale: float = 1.0, variance: float = 1.0
+                             ) -> GaussianPredictions:
+    r"""Random-Fourier-feature models :math:`f = \phi(x)^\top\theta`, conditioned to interpolate.
+
+    :math:`\phi(x) = \sqrt{2/D}\cos(W^\top x + b)` with :math:`W \sim N(0, \ell^{-2} I)`,
+    :math:`b \sim U[0, 2\pi]` fixed (the architecture), :math:`\theta \sim N(0, vI)` conditioned
+    on :math:`\Phi\theta = Y` (needs D >= n). With :math:`\Phi^\top = QR`,
+
+    .. math::
+
+        \mu_* = \Phi_* Q R^{-\top} Y, \qquad
+        \Sigma_* = v\,(\Phi_*\Phi_*^\top - (\Phi_* Q)(\Phi_* Q)^\top).
+
+    References
+    ----------
+    Rahimi & Recht (2007), Random features for large-scale kernel machines.
+    """
+    X, Y, Xs = _check_inputs(X_train, Y_train, X_test)
+    D = check_int(n_features, "n_features", minimum=X.shape[0])
+    W, b = _rff_parameters(X.shape[1], D, rng, lengthscale)
+    v = check_positive(variance, "variance")
+    Phi, Phis = _rff(X, W, b), _rff(Xs, W, b)
+    Q, R = np.linalg.qr(Phi.T)
+    from scipy.linalg import solve_triangular
+
+    coef = Q @ solve_triangular(R.T, Y, lower=True)  # minimum-norm interpolant
+    PQ = Phis @ Q
+    cov = v * (Phis @ Phis.T - PQ @ PQ.T)
+    return GaussianPredictions(Phis @ coef, 0.5 * (cov + cov.T))
+
+
+def random_feature_models(X_train: object, Y_train: object, n_features: int, n_models: int, *,
+                          rng=0, lengthscale: float = 1.0, variance: float = 1.0):
+    r"""Sampled interpolating random-feature models by Matheron's rule.
+
+    :math:`\theta = \theta_0 + \Phi^\top(\Phi\Phi^\top)^{-1}(Y - \Phi\theta_0)`,
+    :math:`\theta_0 \sim N(0, vI)`: an exact draw from the conditioned Gaussian.
+
+    Returns
+    -------
+    predict : callable
+        ``predict(X) -> (n_models, m, k)`` predictions of every sampled model.
+    thetas : numpy.ndarray, shape (n_models, D, k)
+    """
+    X, Y, _ = _check_inputs(X_train, Y_train, X_train)
+    D = check_int(n_features, "n_features", minimum=X.shape[0])
+    n_models = check_int(n_models, "n_models", minimum=1)
+    gen = make_rng(rng)
+    W, b = _rff_parameters(X.shape[1], D, gen, lengthscale)
+    v = check_positive(variance, "variance")
+    Phi = _rff(X, W, b)
+    Q, R = np.linalg.qr(Phi.T)
+    from scipy.linalg import solve_triangular
+
+    theta0 = np.sqrt(v) * gen.standard_normal((n_models, D, Y.shape[1]))
+    resid = Y[None] - np.einsum("nd,sdk->snk", Phi, theta0)
+    # (Phi Phi^T)^{-1} r = Q R^{-T} r for every model's residual r, solved for all models at once
+    stacked = resid.transpose(1, 0, 2).reshape(X.shape[0], -1)
+    coef = solve_triangular(R.T, stacked, lower=True).reshape(X.shape[0], n_models, -1)
+    corr = np.einsum("dn,snk->sdk", Q, coef.transpose(1, 0, 2))
+    thetas = theta0 + corr
+
+    def predict(X_new):
+        Xn = as_array(X_new, "X_new", shape=(None, X.shape[1]))
+        return np.einsum("md,sdk->smk", _rff(Xn, W, b), thetas)
+
+    return predict, thetas
+
+
+def _rff_parameters(dim, n_features, rng, lengthscale):
+    gen = make_rng(rng)
+    ell = check_positive(lengthscale, "lengthscale")
+    W = gen.standard_normal((dim, n_features)) / ell
+    b = gen.uniform(0.0, 2 * np.pi, n_features)
+    return W, b
+
+
+def _rff(X, W, b):
+    return np.sqrt(2.0 / W.shape[1]) * np.cos(X @ W + b)
+
+
+def sample_gaussian_losses(mean: object, cov: object, target: object, n_samples: int, *, rng=0,
+                           method: str = "chi2", batch: int = 20_000, device: str = "cpu",
+                           psd_tol: float | None = None) -> np.ndarray:
+    r"""Test MSEs of ``n_samples`` hypotheses :math:`f \sim N(\mu, \Sigma)` (columns independent).
+
+    Each hypothesis is :math:`f = \mu + U\Lambda^{1/2} z` (the eigen-factor, clipped at zero:
+    never ``sqrtm``, which turns complex on numerically indefinite covariances), whose loss is
+    :math:`\tfrac1N\sum_j\lVert\sqrt{\sigma_j} z_j + r_j\rVert^2 + c` with
+    :math:`r = U^\top(\mu - y)` -- the same number as :math:`\tfrac1N\lVert f - y\rVert^2`.
+
+    Parameters
+    ----------
+    method : {"chi2", "eigen"}
+        ``"eigen"``: draw all m k coordinates z in torch (float64) on ``device`` (a GPU when
+        given), in batches. ``"chi2"``: draw each eigen-direction's k-column term directly as
+        :math:`(z + \lVert r_j\rVert/\sqrt{\sigma_j})^2 + \chi^2_{k-1}` (numpy), the same
+        law with 2 variates per eigenvalue instead of k -- the fast CPU path.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_samples,)
+    """
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    batch = check_int(batch, "batch", minimum=1)
+    check_choice(method, "method", ("chi2", "eigen"))
+    law = gaussian_loss_law(mean, cov, target, psd_tol=psd_tol)
+    if method == "chi2":
+        gen = make_rng(rng)
+        out = np.empty(n_samples)
+        shift = np.sqrt(law.noncentrality)
+        for start in range(0, n_samples, batch):
+            size = min(batch, n_samples - start)
+            term = (gen.standard_normal((size, law.weights.size)) + shift) ** 2
+            if law.dof[0] > 1:
+                term += 2.0 * gen.standard_gamma((law.dof[0] - 1) / 2.0, (size, law.weights.size))
+            out[start:start + size] = term @ law.weights + law.offset
+        return out
+
+    import torch
+
+    from analysis._core.device import resolve_device
+    from analysis._core.rng import make_torch_generator
+
+    mu = np.asarray(mean, dtype=float)
+    y = np.asarray(target, dtype=float)
+    if mu.ndim == 1:
+        mu, y = mu[:, None], y[:, None]
+    sigma = np.asarray(cov, dtype=float)
+    evals, evecs = np.linalg.eigh(0.5 * (sigma + sigma.T))
+    tol = 1e-9 * max(1.0, float(evals.max())) if psd_tol is None else float(psd_tol)
+    keep = evals > tol  # the same split into random and deterministic directions as the law
+    resid = evecs.T @ (mu - y)
+    dev = resolve_device(device)
+    seed = int(make_rng(rng).integers(0, 2**63 - 1))
+    gen = make_torch_generator(seed, dev)
+    root = torch.as_tensor(np.sqrt(evals[keep]), dtype=torch.float64, device=dev)[:, None]
+    r = torch.as_tensor(resid[keep], dtype=torch.float64, device=dev)
+    n_entries = mu.size
+    out = np.empty(n_samples)
+    for start in range(0, n_samples, batch):
+        size = min(batch, n_samples - start)
+        z = torch.randn((size,) + tuple(r.shape), generator=gen, dtype=torch.float64, device=dev)
+        sq = ((root * z + r) ** 2).sum(dim=(1, 2)) / n_entries
+        out[start:start + size] = sq.cpu().numpy() + law.offset
+    return out
