@@ -1,0 +1,42 @@
+"""Zero-shot learning with attributes: the tight worst-case lower bound (Mazzetto et al., 2022).
+
+Public API: :func:`worst_case_lower_bound` (``.Q``, ``.error_lower_bound``,
+``.randomized_map``, ``.adversary``), :func:`worst_case_accuracy` (tightness),
+:func:`greedy_attribute_selection`, :func:`awa_like_matrix`,
+:func:`load_class_attribute_matrix`, and the baselines in :mod:`analysis.zsl.baselines`.
+"""
+
+from analysis.zsl.baselines import dap_predict, evaluate_baselines, fit_eszsl, sample_natural
+from analysis.zsl.bound import (
+    METHODS,
+    AdversarialJoint,
+    GreedyPath,
+    LowerBoundResult,
+    RandomizedMap,
+    greedy_attribute_selection,
+    worst_case_accuracy,
+    worst_case_lower_bound,
+)
+from analysis.zsl.data import (
+    awa_like_matrix,
+    load_class_attribute_matrix,
+    validate_class_attribute_matrix,
+)
+
+__all__ = [
+    "METHODS",
+    "AdversarialJoint",
+    "GreedyPath",
+    "LowerBoundResult",
+    "RandomizedMap",
+    "awa_like_matrix",
+    "dap_predict",
+    "evaluate_baselines",
+    "fit_eszsl",
+    "greedy_attribute_selection",
+    "load_class_attribute_matrix",
+    "sample_natural",
+    "validate_class_attribute_matrix",
+    "worst_case_accuracy",
+    "worst_case_lower_bound",
+]

@@ -1,0 +1,198 @@
+r"""Simple zero-shot baselines on synthetic attribute data, and confusion prediction.
+
+The bound assumes perfect attribute detectors, so an instance *is* its attribute vector ``v``.
+Test data for the ``k`` unseen classes are sampled either from the natural generative model
+consistent with ``M`` (attributes independent given the class, ``v_i ~ Bernoulli(M_ji)``) or
+from the adversary's optimal joint law ``P*``. Two baselines:
+
+* **DAP** (direct attribute prediction, Lampert et al., 2009/2014): predict
+  ``argmax_j sum_i [v_i log M_ji + (1 - v_i) log(1 - M_ji)]`` (entries clipped to
+  ``[eps, 1 - eps]``); it uses only ``M``, and is Bayes-optimal under the natural model.
+* **ESZSL** (Romera-Paredes & Torr, 2015), a linear compatibility model ``x^T W s_j`` trained in
+  closed form on *seen* classes (their own signatures ``S_seen``, natural-model samples):
+
+  .. math::
+
+      W = (X^\top X + \gamma I)^{-1} X^\top Y S^\top (S S^\top + \lambda I)^{-1},
+
+  with ``X`` the features ``[v, 1]``, ``Y`` the +-1 one-hot labels and ``S`` the seen classes'
+  attribute signatures; unseen classes are scored with their rows of ``M``.
+
+Against ``P*`` no classifier (these included) can have error below ``1 - Q(M)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis._core.rng import make_rng
+from analysis._core.validate import as_array, check_int, check_labels, check_real
+from analysis.zsl.bound import AdversarialJoint
+from analysis.zsl.data import validate_class_attribute_matrix
+
+
+def sample_natural(
+    M: object, size: int, rng: int | np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample ``(j, v)``: ``j`` uniform over the classes, ``v_i ~ Bernoulli(M_ji)`` independently."""
+    M = validate_class_attribute_matrix(M, "M")
+    size = check_int(size, "size", minimum=1)
+    rng = make_rng(rng)
+    labels = rng.integers(0, M.shape[0], size=size)
+    V = (rng.random((size, M.shape[1])) < M[labels]).astype(np.uint8)
+    return labels.astype(np.int64), V
+
+
+def dap_predict(M: object, V: object, eps: float = 1e-3) -> np.ndarray:
+    r"""DAP: :math:`\arg\max_j \sum_i v_i\log M_{ji} + (1-v_i)\log(1-M_{ji})` (ties: lowest j)."""
+    M = validate_class_attribute_matrix(M, "M")
+    eps = check_real(eps, "eps", minimum=0.0, maximum=0.5, strict_min=True)
+    V = as_array(V, "V", shape=(None, M.shape[1]))
+    P = np.clip(M, eps, 1.0 - eps)
+    scores = V @ np.log(P).T + (1.0 - V) @ np.log1p(-P).T
+    return np.argmax(scores, axis=1)
+
+
+@dataclass(frozen=True)
+class Eszsl:
+    """A fitted ESZSL compatibility matrix ``W`` (features ``[v, 1]`` x attributes)."""
+
+    W: np.ndarray
+
+    def predict(self, M: object, V: object) -> np.ndarray:
+        """``argmax_j [v, 1]^T W M_j`` over the rows of ``M`` (the unseen classes)."""
+        M = validate_class_attribute_matrix(M, "M")
+        V = as_array(V, "V", shape=(None, M.shape[1]))
+        X = np.hstack([V, np.ones((V.shape[0], 1))])
+        return np.argmax(X @ self.W @ M.T, axis=1)
+
+
+def fit_eszsl(
+    V: object, labels: object, S_seen: object, gamma: float = 1.0, lam: float = 1.0
+) -> Eszsl:
+    r"""Fit ESZSL in closed form on seen-class data (Romera-Paredes & Torr, 2015, Eq. 5)."""
+    S = validate_class_attribute_matrix(S_seen, "S_seen")
+    V = as_array(V, "V", shape=(None, S.shape[1]))
+    y = check_labels(labels, "labels", n_classes=S.shape[0], n_samples=V.shape[0])
+    gamma = check_real(gamma, "gamma", minimum=0.0, strict_min=True)
+    lam = check_real(lam, "lam", minimum=0.0, strict_min=True)
+    X = np.hstack([V, np.ones((V.shape[0], 1))])
+    Y = -np.ones((V.shape[0], S.shape[0]))
+    Y[np.arange(V.shape[0]), y] = 1.0
+    left = np.linalg.solve(X.T @ X + gamma * np.eye(X.shape[1]), X.T @ Y @ S)
+    W = np.linalg.solve((S.T @ S + lam * np.eye(S.shape[1])).T, left.T).T
+    return Eszsl(W)
+
+
+def confusion_matrix(labels: object, predictions: object, k: int) -> np.ndarray:
+    """Row-normalised confusion ``C[j, l] = P(predict l | class j)``."""
+    k = check_int(k, "k", minimum=2)
+    y = check_labels(labels, "labels", n_classes=k)
+    p = check_labels(predictions, "predictions", n_classes=k, n_samples=y.shape[0])
+    C = np.zeros((k, k))
+    np.add.at(C, (y, p), 1.0)
+    return C / np.maximum(C.sum(axis=1, keepdims=True), 1.0)
+
+
+@dataclass(frozen=True)
+class BaselineReport:
+    """Test errors and confusions of the baselines on natural and adversarial data."""
+
+    errors: dict
+    standard_errors: dict
+    confusions: dict
+    n_test: int
+
+
+def evaluate_baselines(
+    M: object,
+    M_seen: object,
+    adversary: AdversarialJoint,
+    *,
+    n_train: int = 5000,
+    n_test: int = 20000,
+    seed: int | np.random.Generator = 0,
+) -> BaselineReport:
+    """Train ESZSL on seen classes, then test DAP and ESZSL on natural and on adversarial data.
+
+    Returns
+    -------
+    BaselineReport
+        ``errors[(model, data)]`` with model in {"DAP", "ESZSL"} and data in
+        {"natural", "adversarial"}, their binomial standard errors, and confusion matrices.
+    """
+    M = validate_class_attribute_matrix(M, "M")
+    M_seen = validate_class_attribute_matrix(M_seen, "M_seen")
+    if M_seen.shape[1] != M.shape[1]:
+        raise ValueError(f"M_seen: expected {M.shape[1]} attributes like M, got {M_seen.shape[1]}")
+    if adversary.probabilities.shape[0] != M.shape[0] or adversary.vectors.shape[1] != M.shape[1]:
+        raise ValueError("adversary: expected a joint law over the classes and attributes of M")
+    rng = make_rng(seed)
+    k = M.shape[0]
+    y_seen, V_seen = sample_natural(M_seen, check_int(n_train, "n_train", minimum=1), rng)
+    eszsl = fit_eszsl(V_seen, y_seen, M_seen)
+    n_test = check_int(n_test, "n_test", minimum=1)
+    tests = {"natural": sample_natural(M, n_test, rng), "adversarial": adversary.sample(n_test, rng)}
+    errors, ses, confusions = {}, {}, {}
+    for data, (y, V) in tests.items():
+        for model, pred in (("DAP", dap_predict(M, V)), ("ESZSL", eszsl.predict(M, V))):
+            err = float(np.mean(pred != y))
+            errors[(model, data)] = err
+            ses[(model, data)] = float(np.sqrt(max(err * (1 - err), 1.0 / n_test) / n_test))
+            confusions[(model, data)] = confusion_matrix(y, pred, k)
+    return BaselineReport(errors, ses, confusions, n_test)
+
+
+def predicted_confusion(adversary: AdversarialJoint) -> np.ndarray:
+    """Predicted confusability of class pairs: the mass ``P*`` places on shared vectors."""
+    overlap = adversary.pairwise_overlap()
+    np.fill_diagonal(overlap, 0.0)
+    return overlap
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty_like(order, dtype=np.float64)
+    ranks[order] = np.arange(x.size)
+    # average ranks over ties
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    sums = np.zeros(counts.size)
+    np.add.at(sums, inverse, ranks)
+    return (sums / counts)[inverse]
+
+
+def spearman(x: object, y: object) -> float:
+    """Spearman rank correlation (average ranks for ties); 0 when either is constant."""
+    rx, ry = _ranks(np.asarray(x, float)), _ranks(np.asarray(y, float))
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    denom = np.sqrt((rx**2).sum() * (ry**2).sum())
+    return float((rx * ry).sum() / denom) if denom > 0 else 0.0
+
+
+def confusion_agreement(
+    predicted: object, observed: object, *, n_permutations: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """Rank agreement of predicted vs observed pair confusions, and its 95% chance level.
+
+    Both matrices are symmetrised; the statistic is the Spearman correlation over the
+    ``k (k - 1) / 2`` class pairs. The chance level is the 95% quantile of the statistic when
+    the classes of ``predicted`` are relabelled by uniformly random permutations.
+
+    Returns
+    -------
+    (statistic, chance_95)
+    """
+    A = as_array(predicted, "predicted", ndim=2)
+    B = as_array(observed, "observed", shape=A.shape)
+    k = A.shape[0]
+    A, B = A + A.T, B + B.T
+    iu = np.triu_indices(k, 1)
+    stat = spearman(A[iu], B[iu])
+    rng = make_rng(seed)
+    null = np.empty(check_int(n_permutations, "n_permutations", minimum=10))
+    for r in range(null.size):
+        p = rng.permutation(k)
+        null[r] = spearman(A[np.ix_(p, p)][iu], B[iu])
+    return stat, float(np.quantile(null, 0.95))

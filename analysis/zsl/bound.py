@@ -1,0 +1,775 @@
+r"""The tight worst-case lower bound for zero-shot learning with attributes.
+
+With ``k`` equiprobable unseen classes, ``n`` perfectly detected binary attributes and a
+class-attribute matrix ``M`` (``M[j, i] = P(v_i = 1 | j)``), an adversary picks any joint law
+``P(j, v)`` consistent with ``M``; the best attribute-to-class map then has accuracy
+``sum_v max_j P(j, v)``. The adversary's minimum is the linear program (Mazzetto et al., 2022,
+Sec. 4)
+
+.. math::
+
+    Q(M) = \min_{P \ge 0} \sum_v \max_j P(j, v) \quad \text{s.t.} \quad
+    \sum_v P(j, v) = \tfrac1k,\; \sum_{v: v_i = 1} P(j, v) = \tfrac{M_{ji}}{k},
+
+and every attribute-based classifier has worst-case error at least ``1 - Q(M)``. Its dual is
+
+.. math::
+
+    Q(M) = \max_{a, b} \tfrac1k \sum_j (a_j + b_j^\top M_j) \quad \text{s.t.} \quad
+    \sum_j \max(0, a_j + b_j^\top v) \le 1 \;\; \forall v \in \{0,1\}^n,
+
+and ``h(j | v) >= max(0, a_j + b_j^T v)``, completed to a distribution, is a randomized map
+whose accuracy is at least ``Q(M)`` against every consistent ``P``: the bound is tight.
+
+Solvers: the full LP over all ``2^n`` vectors, and column generation whose pricing problem
+``rho = max_v sum_j max(0, a_j + b_j^T v)`` is solved by brute force over ``{0,1}^n``, by a
+mixed-integer program (HiGHS through :func:`scipy.optimize.milp`), or by enumerating the ``2^k``
+class subsets ``T`` (``rho = max_T sum_{j in T} a_j + sum_i max(0, sum_{j in T} b_ji)``, exact
+and independent of ``n``). Each round certifies ``Q`` in ``[D / rho, U]`` (``U`` the restricted
+master's value, ``D`` its dual objective).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from analysis._core.solve import SolverError
+from analysis._core.validate import as_array, check_choice, check_int, check_real
+from analysis.zsl.data import (
+    MAX_ENUMERATED_ATTRIBUTES,
+    all_attribute_vectors,
+    attribute_vectors,
+    comonotone_coupling,
+    validate_class_attribute_matrix,
+)
+
+METHODS = ("auto", "full", "colgen-bruteforce", "colgen-milp", "colgen-subsets")
+#: HiGHS feasibility tolerances: tight, so that the methods agree on Q to 1e-7 and better.
+_HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+_PRICING_TOL = 1e-9  # a vector enters when its pricing value exceeds 1 + this
+_BRUTE_CHUNK = 2**15
+_IDLE_ROUNDS = 10**9  # column dropping disabled: it made column generation cycle
+
+
+# --------------------------------------------------------------------------- result objects
+@dataclass(frozen=True)
+class RandomizedMap:
+    r"""The randomized attribute-to-class map read off the dual.
+
+    .. math::
+
+        h(j \mid v) = \max(0, a_j + b_j^\top v) + r(v)\,[j = \arg\max_l (a_l + b_l^\top v)],
+
+    where ``r(v) = 1 - sum_j max(0, a_j + b_j^T v) >= 0`` by dual feasibility (the remainder goes
+    to the most plausible class). Against every joint law consistent with ``M`` its accuracy is
+    at least the dual objective, i.e. ``Q(M)`` at optimality.
+
+    Attributes
+    ----------
+    a : numpy.ndarray, shape (k,)
+        Duals of the class-mass constraints.
+    b : numpy.ndarray, shape (k, n)
+        Duals of the attribute-marginal constraints.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes ``k``."""
+        return int(self.a.shape[0])
+
+    @property
+    def n_attributes(self) -> int:
+        """Number of attributes ``n``."""
+        return int(self.b.shape[1])
+
+    def __call__(self, v: object) -> np.ndarray:
+        """``h(. | v)`` for one vector (shape (n,)) or a batch (shape (N, n)) of 0/1 vectors."""
+        V = as_array(v, "v", ndim=(1, 2))
+        single = V.ndim == 1
+        V = V.reshape(1, -1) if single else V
+        if V.shape[1] != self.n_attributes or not np.isin(V, (0.0, 1.0)).all():
+            raise ValueError(
+                f"v: expected 0/1 vectors of length {self.n_attributes}, got shape {V.shape}"
+            )
+        scores = self.a[None, :] + V @ self.b.T
+        h = np.maximum(scores, 0.0)
+        total = h.sum(axis=1)
+        # a solver-accuracy excess (total slightly above 1) is normalised away
+        over = total > 1.0
+        h[over] /= total[over, None]
+        rows = np.flatnonzero(~over)
+        h[rows, np.argmax(scores[rows], axis=1)] += 1.0 - total[rows]
+        return h[0] if single else h
+
+    def predict(self, v: object, rng: np.random.Generator) -> np.ndarray:
+        """Sample a class for each row of ``v`` from ``h(. | v)``."""
+        h = np.atleast_2d(self(v))
+        u = rng.random(h.shape[0])
+        return np.minimum((np.cumsum(h, axis=1) < u[:, None]).sum(axis=1), h.shape[1] - 1)
+
+
+@dataclass(frozen=True)
+class AdversarialJoint:
+    """A joint law ``P(j, v)`` on its support: ``probabilities[j, s] = P(j, vectors[s])``."""
+
+    vectors: np.ndarray
+    probabilities: np.ndarray
+
+    @property
+    def support_size(self) -> int:
+        """Number of attribute vectors in the support."""
+        return int(self.vectors.shape[0])
+
+    def class_attribute_matrix(self) -> np.ndarray:
+        """``k * sum_{v: v_i = 1} P(j, v)``: the matrix this joint law is consistent with."""
+        k = self.probabilities.shape[0]
+        return k * self.probabilities @ self.vectors.astype(np.float64)
+
+    def best_map_accuracy(self) -> float:
+        """``sum_v max_j P(j, v)``: the Bayes accuracy under this law."""
+        return float(self.probabilities.max(axis=0).sum())
+
+    def sample(self, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``size`` pairs ``(j, v)``; returns ``labels`` (size,) and ``V`` (size, n) uint8."""
+        size = check_int(size, "size", minimum=1)
+        flat = np.clip(self.probabilities.ravel(), 0.0, None)
+        idx = rng.choice(flat.size, size=size, p=flat / flat.sum())
+        labels, cols = np.divmod(idx, self.vectors.shape[0])
+        return labels.astype(np.int64), self.vectors[cols]
+
+    def pairwise_overlap(self) -> np.ndarray:
+        """``O[j, l] = k * sum_v min(P(j, v), P(l, v))``: class mass the adversary makes shared."""
+        P = self.probabilities
+        k = P.shape[0]
+        return k * np.minimum(P[:, None, :], P[None, :, :]).sum(axis=2)
+
+
+@dataclass(frozen=True)
+class LowerBoundResult:
+    """The outcome of :func:`worst_case_lower_bound`.
+
+    Attributes
+    ----------
+    Q : float
+        The adversary's minimum of the best map's accuracy (the restricted master's value, an
+        upper bound on ``Q(M)`` that equals it when ``exact``).
+    lower, upper : float
+        The certified interval ``lower <= Q(M) <= upper``.
+    exact : bool
+        Whether pricing certified optimality (``upper - lower <= tol`` with ``rho <= 1``).
+    randomized_map : RandomizedMap
+        The map from the (scaled) duals; its worst-case accuracy is at least ``lower``.
+    adversary : AdversarialJoint
+        The optimal joint law ``P*`` on its support.
+    method : str
+        Method actually used.
+    iterations : int
+        Master solves (1 for the full LP).
+    primal_value, dual_value : float
+        Final master objective and the dual objective ``(1/k) sum_j (a_j + b_j . M_j)``.
+    pricing_max : float
+        ``rho = max_v sum_j max(0, a_j + b_j . v)`` (<= 1 at optimality).
+    n_columns : int
+        Attribute vectors in the final master.
+    history : list of dict
+        Per round: ``iteration``, ``lower``, ``upper``, ``n_columns``, ``seconds``.
+    seconds : float
+    """
+
+    Q: float
+    lower: float
+    upper: float
+    exact: bool
+    randomized_map: RandomizedMap
+    adversary: AdversarialJoint
+    method: str
+    iterations: int
+    primal_value: float
+    dual_value: float
+    pricing_max: float
+    n_columns: int
+    history: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def error_lower_bound(self) -> float:
+        """``1 - upper``: a certified lower bound on every map's worst-case error."""
+        return 1.0 - self.upper
+
+    @property
+    def gap(self) -> float:
+        """Certified gap ``upper - lower``."""
+        return self.upper - self.lower
+
+
+# --------------------------------------------------------------------------- the master LP
+@dataclass
+class _MasterSolution:
+    value: float  # k * (restricted Q)
+    R: np.ndarray  # (k, S) = k * P(j, v_s)
+    a: np.ndarray
+    b: np.ndarray
+
+
+def _solve_master(M: np.ndarray, V: np.ndarray, what: str) -> _MasterSolution:
+    """Solve the restricted master over the attribute vectors ``V`` (rows), scaled by ``k``.
+
+    Variables ``R[j, s] = k P(j, v_s) >= 0`` and free ``delta_s``; minimise ``sum_s delta_s``
+    subject to ``sum_s R[j, s] = 1``, ``sum_s R[j, s] v_si = M_ji``, ``R[j, s] <= delta_s``.
+    The equality duals are the ``(a_j, b_ji)`` of the module docstring (the objective is ``k Q``).
+    """
+    k, n = M.shape
+    S = V.shape[0]
+    block = sp.vstack([sp.csr_matrix(np.ones((1, S))), sp.csr_matrix(V.T.astype(np.float64))])
+    A_eq = sp.hstack([sp.kron(sp.identity(k, format="csr"), block), sp.csr_matrix((k * (n + 1), S))])
+    b_eq = np.concatenate([np.ones((k, 1)), M], axis=1).ravel()
+    A_ub = sp.hstack([sp.identity(k * S, format="csr"), -sp.kron(np.ones((k, 1)), sp.identity(S))])
+    c = np.concatenate([np.zeros(k * S), np.ones(S)])
+    bounds = [(0, None)] * (k * S) + [(None, None)] * S
+    res = linprog(
+        c, A_ub=A_ub.tocsr(), b_ub=np.zeros(k * S), A_eq=A_eq.tocsr(), b_eq=b_eq,
+        bounds=bounds, method="highs", options=dict(_HIGHS_OPTIONS),
+    )
+    if res.status != 0:
+        raise SolverError(
+            f"{what}: HiGHS (scipy.optimize.linprog) ended with status {res.status} "
+            f"({res.message.strip()}), not optimal"
+        )
+    y = np.asarray(res.eqlin.marginals).reshape(k, n + 1)
+    R = np.clip(res.x[: k * S].reshape(k, S), 0.0, None)
+    return _MasterSolution(float(res.fun), R, y[:, 0].copy(), y[:, 1:].copy())
+
+
+def dual_objective(a: np.ndarray, b: np.ndarray, M: np.ndarray) -> float:
+    r"""``(1/k) sum_j (a_j + b_j^T M_j)``: the dual objective of a point ``(a, b)``."""
+    return float(np.mean(a + np.einsum("ji,ji->j", b, M)))
+
+
+# --------------------------------------------------------------------------- pricing
+def pricing_values(a: np.ndarray, b: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``sum_j max(0, a_j + b_j . v)`` for each row ``v`` of ``V``."""
+    return np.maximum(a[None, :] + V @ b.T, 0.0).sum(axis=1)
+
+
+def price_bruteforce(a: np.ndarray, b: np.ndarray, n_best: int = 1) -> tuple[float, np.ndarray]:
+    """Exact pricing by scoring all ``2^n`` vectors (chunked matrix products).
+
+    Returns
+    -------
+    rho : float
+        ``max_v sum_j max(0, a_j + b_j . v)``.
+    best : numpy.ndarray of uint8, shape (<= n_best, n)
+        The best-scoring vectors, best first.
+    """
+    n = b.shape[1]
+    if n > MAX_ENUMERATED_ATTRIBUTES:
+        raise ValueError(f"M: brute-force pricing enumerates 2^n vectors; n={n} is too large")
+    best_vals = np.empty(0)
+    best_codes = np.empty(0, dtype=np.int64)
+    for start in range(0, 2**n, _BRUTE_CHUNK):
+        codes = np.arange(start, min(start + _BRUTE_CHUNK, 2**n), dtype=np.int64)
+        vals = pricing_values(a, b, attribute_vectors(codes, n).astype(np.float64))
+        top = np.argsort(-vals, kind="stable")[:n_best]
+        best_vals = np.concatenate([best_vals, vals[top]])
+        best_codes = np.concatenate([best_codes, codes[top]])
+        order = np.argsort(-best_vals, kind="stable")[:n_best]
+        best_vals, best_codes = best_vals[order], best_codes[order]
+    return float(best_vals[0]), attribute_vectors(best_codes, n)
+
+
+def _class_subsets(k: int) -> np.ndarray:
+    return np.array(list(itertools.product((0.0, 1.0), repeat=k)))[1:]
+
+
+def price_class_subsets(
+    a: np.ndarray, b: np.ndarray, n_best: int = 1, subsets: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    r"""Exact pricing by enumerating the ``2^k - 1`` non-empty class subsets ``T``.
+
+    .. math::
+
+        \max_v \sum_j \max(0, a_j + b_j^\top v)
+        = \max_{T} \Big[\sum_{j\in T} a_j + \sum_i \max\big(0, \textstyle\sum_{j\in T} b_{ji}\big)\Big],
+
+    attained at ``v_i = 1[sum_{j in T} b_ji > 0]``; the cost is ``O(2^k k n)``, independent of
+    ``2^n``.
+    """
+    T = _class_subsets(a.shape[0]) if subsets is None else subsets
+    B = T @ b
+    vals = T @ a + np.maximum(B, 0.0).sum(axis=1)
+    V = (B > 0).astype(np.uint8)
+    # the vector of a subset may score higher than the subset itself: rescore the vectors
+    true_vals = pricing_values(a, b, V.astype(np.float64))
+    order = np.argsort(-true_vals, kind="stable")
+    _, first = np.unique(_row_keys(V[order]), return_index=True)
+    order = order[np.sort(first)][:n_best]
+    return float(max(vals.max(), true_vals.max())), V[order]
+
+
+def price_milp(
+    a: np.ndarray, b: np.ndarray, *, time_limit: float | None = None, mip_rel_gap: float = 1e-10
+) -> tuple[float, float, np.ndarray]:
+    r"""Pricing as a mixed-integer program solved by HiGHS (:func:`scipy.optimize.milp`).
+
+    Maximise ``sum_j z_j`` over ``v in {0,1}^n``, ``y in {0,1}^k``, ``z >= 0`` with
+    ``z_j <= s_j(v) - L_j (1 - y_j)`` and ``z_j <= U_j y_j``, where ``s_j(v) = a_j + b_j . v``
+    and ``[L_j, U_j]`` is its range over the hypercube (so ``z_j = max(0, s_j(v))`` at optimum).
+
+    Returns
+    -------
+    rho_found : float
+        Exact pricing value of the incumbent vector.
+    rho_upper : float
+        The MILP's proven upper bound on ``rho`` (its dual bound).
+    v : numpy.ndarray of uint8, shape (1, n)
+    """
+    k, n = b.shape
+    lo = a + np.minimum(b, 0.0).sum(axis=1)
+    hi = a + np.maximum(b, 0.0).sum(axis=1)
+    live = np.flatnonzero(hi > 0)
+    if live.size == 0:
+        return 0.0, 0.0, np.zeros((1, n), dtype=np.uint8)
+    m = live.size
+    # variable order: v (n, binary), y (m, binary), z (m, continuous)
+    nv = n + 2 * m
+    c = np.concatenate([np.zeros(n + m), -np.ones(m)])
+    rows, lbs, ubs = [], [], []
+    for r, j in enumerate(live):
+        row = np.zeros(nv)
+        # z_j - b_j . v - L_j y_j <= a_j - L_j   (z <= s - L (1 - y))
+        row[:n] = -b[j]
+        row[n + r] = -min(lo[j], 0.0)
+        row[n + m + r] = 1.0
+        rows.append(row)
+        lbs.append(-np.inf)
+        ubs.append(a[j] - min(lo[j], 0.0))
+        row = np.zeros(nv)
+        # z_j - U_j y_j <= 0
+        row[n + r] = -hi[j]
+        row[n + m + r] = 1.0
+        rows.append(row)
+        lbs.append(-np.inf)
+        ubs.append(0.0)
+    integrality = np.concatenate([np.ones(n + m), np.zeros(m)])
+    upper = np.concatenate([np.ones(n + m), hi[live]])
+    options = {"mip_rel_gap": mip_rel_gap}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
+    res = milp(
+        c, constraints=LinearConstraint(np.array(rows), lbs, ubs), integrality=integrality,
+        bounds=Bounds(np.zeros(nv), upper), options=options,
+    )
+    if res.x is None or res.status not in (0, 1):
+        raise SolverError(
+            f"MILP pricing: HiGHS (scipy.optimize.milp) ended with status {res.status} "
+            f"({res.message.strip()}), without a usable solution"
+        )
+    v = (res.x[:n] > 0.5).astype(np.uint8)[None, :]
+    found = float(pricing_values(a, b, v.astype(np.float64))[0])
+    bound = -float(res.mip_dual_bound) if res.mip_dual_bound is not None else np.inf
+    if res.status == 0:
+        bound = max(bound, found)
+    return found, max(bound, found), v
+
+
+# --------------------------------------------------------------------------- drivers
+def _row_keys(V: np.ndarray) -> np.ndarray:
+    """Hashable byte keys of 0/1 rows (any n), for de-duplication."""
+    packed = np.packbits(np.ascontiguousarray(V, dtype=np.uint8), axis=1)
+    return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+
+
+def _unique_rows(V: np.ndarray) -> np.ndarray:
+    _, first = np.unique(_row_keys(V), return_index=True)
+    return V[np.sort(first)]
+
+
+def initial_support(M: np.ndarray) -> np.ndarray:
+    """Union of the per-class comonotone couplings' atoms: a feasible master support."""
+    return _unique_rows(np.concatenate([comonotone_coupling(row)[0] for row in M], axis=0))
+
+
+def price_local_search(
+    a: np.ndarray, b: np.ndarray, starts: np.ndarray, n_best: int = 1
+) -> tuple[float, np.ndarray]:
+    """Heuristic pricing: best-improvement bit flips from each start vector to a local maximum.
+
+    Returns the best value found (a lower bound on ``rho``) and the distinct local maxima,
+    best first. Used before the exact MILP so that the MILP runs only when the heuristic finds
+    no entering vector.
+    """
+    X = starts.astype(np.float64).copy()
+    for _ in range(4 * b.shape[1]):
+        s = a[None, :] + X @ b.T  # (m, k)
+        base = np.maximum(s, 0.0).sum(axis=1)
+        flipped = s[:, None, :] + (1.0 - 2.0 * X)[:, :, None] * b.T[None, :, :]  # (m, n, k)
+        gain = np.maximum(flipped, 0.0).sum(axis=2) - base[:, None]
+        best = np.argmax(gain, axis=1)
+        moving = gain[np.arange(X.shape[0]), best] > 1e-12
+        if not moving.any():
+            break
+        rows = np.flatnonzero(moving)
+        X[rows, best[rows]] = 1.0 - X[rows, best[rows]]
+    V = X.astype(np.uint8)
+    vals = pricing_values(a, b, X)
+    order = np.argsort(-vals, kind="stable")
+    _, first = np.unique(_row_keys(V[order]), return_index=True)
+    order = order[np.sort(first)][:n_best]
+    return float(vals.max()), V[order]
+
+
+def _choose_method(k: int, n: int) -> str:
+    if n <= 8:
+        return "full"
+    if k <= 14:
+        return "colgen-subsets"
+    if n <= 16:
+        return "colgen-bruteforce"
+    return "colgen-milp"
+
+
+def worst_case_lower_bound(
+    M: object,
+    method: str = "auto",
+    *,
+    tol: float = 1e-9,
+    max_iterations: int = 10_000,
+    columns_per_round: int | None = None,
+    warm_start: object | None = None,
+    milp_time_limit: float | None = None,
+    time_limit: float | None = None,
+    duplicate_columns: str = "keep",
+    callback: Callable[[dict], None] | None = None,
+) -> LowerBoundResult:
+    r"""The tight worst-case lower bound ``1 - Q(M)`` on the error of attribute-based ZSL.
+
+    .. math::
+
+        Q(M) = \min_{P \text{ consistent with } M} \sum_{v\in\{0,1\}^n} \max_j P(j, v)
+
+    Parameters
+    ----------
+    M : array_like, shape (k, n)
+        Class-attribute matrix with entries in [0, 1], ``k >= 2``, ``n >= 1``.
+    method : {"auto", "full", "colgen-bruteforce", "colgen-milp", "colgen-subsets"}
+        ``"full"``: one LP over all ``2^n`` vectors (``n <= ~12``). ``"colgen-*"``: column
+        generation from the comonotone support with exact pricing by brute force over
+        ``2^n`` vectors, by a MILP (HiGHS), or by enumerating the ``2^k`` class subsets.
+        ``"auto"``: full for ``n <= 8``, else class subsets for ``k <= 14``, else brute force
+        for ``n <= 16``, else MILP.
+    tol : float
+        Stop when the certified gap ``upper - lower`` is at most ``tol``.
+    max_iterations : int
+        Maximum master solves (column generation).
+    columns_per_round : int, optional
+        Vectors added per round (default ``2 k``; MILP pricing adds one).
+    warm_start : array_like of 0/1, shape (s, n), optional
+        Extra initial columns (e.g. a previous optimum's support).
+    milp_time_limit : float, optional
+        Seconds per MILP pricing solve; its proven dual bound then certifies the interval.
+    time_limit : float, optional
+        Wall-clock budget for column generation; on expiry the certified interval is returned
+        with ``exact=False``.
+    duplicate_columns : {"keep", "merge", "error"}
+        See :func:`analysis.zsl.data.validate_class_attribute_matrix`.
+    callback : callable, optional
+        Called with each round's history record (iteration, lower, upper, columns, seconds).
+
+    Returns
+    -------
+    LowerBoundResult
+        ``.Q``, ``.error_lower_bound``, ``.randomized_map``, ``.adversary`` and diagnostics.
+
+    Raises
+    ------
+    ValueError
+        Bad ``M`` (see validation) or arguments.
+    SolverError
+        A linear or mixed-integer solve that did not end optimal.
+
+    References
+    ----------
+    Mazzetto, Menghini, Yuan, Upfal & Bach (2022), "Tight Lower Bounds on Worst-Case Guarantees
+    for Zero-Shot Learning with Attributes", NeurIPS, Sec. 4 (the LP and its tightness).
+    """
+    M = validate_class_attribute_matrix(M, "M", duplicate_columns=duplicate_columns)
+    check_choice(method, "method", METHODS)
+    tol = check_real(tol, "tol", minimum=0.0)
+    max_iterations = check_int(max_iterations, "max_iterations", minimum=1)
+    k, n = M.shape
+    if method == "auto":
+        method = _choose_method(k, n)
+    enumerable = 16 if method == "full" else MAX_ENUMERATED_ATTRIBUTES
+    if method in ("full", "colgen-bruteforce") and n > enumerable:
+        raise ValueError(f"method: {method!r} enumerates 2^n vectors; n={n} is too large, use 'auto'")
+    if columns_per_round is None:
+        per_round = 4 * k
+    else:
+        per_round = check_int(columns_per_round, "columns_per_round", minimum=1)
+    start = time.perf_counter()
+    history: list[dict] = []
+
+    if method == "full":
+        V = all_attribute_vectors(n)
+        sol = _solve_master(M, V, "full LP")
+        rho = float(pricing_values(sol.a, sol.b, V.astype(np.float64)).max())
+        record = _record(1, sol, rho, rho, M, V.shape[0], start)
+        history.append(record)
+        if callback is not None:
+            callback(record)
+        return _finish(M, V, sol, rho, rho, method, 1, history, start, tol)
+
+    V = initial_support(M)
+    if warm_start is not None:
+        W = as_array(warm_start, "warm_start", ndim=2)
+        if W.shape[1] != n or not np.isin(W, (0.0, 1.0)).all():
+            raise ValueError(f"warm_start: expected 0/1 vectors of length {n}, got shape {W.shape}")
+        V = _merge_columns(V, W.astype(np.uint8))
+    subsets = _class_subsets(k) if method == "colgen-subsets" else None
+    idle = np.zeros(V.shape[0], dtype=np.int64)  # rounds each column has carried no mass
+    protected = V.shape[0]  # the initial (feasible) support is never dropped
+    iteration = 0
+    while True:
+        iteration += 1
+        sol = _solve_master(M, V, f"restricted master (round {iteration})")
+        if method == "colgen-bruteforce":
+            rho, new = price_bruteforce(sol.a, sol.b, per_round)
+            rho_upper = rho
+        elif method == "colgen-subsets":
+            rho, new = price_class_subsets(sol.a, sol.b, per_round, subsets)
+            rho_upper = rho
+        else:
+            # cheap local search first; the exact MILP only when it finds no entering vector
+            heaviest = V[np.argsort(-sol.R.max(axis=0))[: 2 * k]]
+            starts = _unique_rows(np.concatenate([heaviest, new_seed(sol)]))
+            rho, new = price_local_search(sol.a, sol.b, starts, per_round)
+            rho_upper = np.inf
+            if rho <= 1.0 + _PRICING_TOL:
+                rho, rho_upper, new = price_milp(sol.a, sol.b, time_limit=milp_time_limit)
+        record = _record(iteration, sol, rho, rho_upper, M, V.shape[0], start)
+        if history:  # a certified lower bound stays valid: keep the best so far
+            record["lower"] = max(record["lower"], history[-1]["lower"])
+        history.append(record)
+        if callback is not None:
+            callback(record)
+        done = rho_upper <= 1.0 + _PRICING_TOL or record["upper"] - record["lower"] <= tol
+        out_of_time = time_limit is not None and time.perf_counter() - start > time_limit
+        if done or iteration >= max_iterations or out_of_time:
+            break
+        entering = new[pricing_values(sol.a, sol.b, new.astype(np.float64)) > 1.0 + _PRICING_TOL]
+        # drop columns that carried no mass for many rounds, to keep the master small
+        idle = np.where(sol.R.max(axis=0) > 0, 0, idle + 1)
+        keep = (idle < _IDLE_ROUNDS) | (np.arange(V.shape[0]) < protected)
+        grown = _merge_columns(V[keep], entering)
+        if grown.shape[0] == int(keep.sum()):
+            break  # no new vector prices out: optimal up to the pricing tolerance
+        idle = np.concatenate([idle[keep], np.zeros(grown.shape[0] - int(keep.sum()), dtype=np.int64)])
+        V = grown
+    return _finish(M, V, sol, rho, rho_upper, method, iteration, history, start, tol)
+
+
+def new_seed(sol: _MasterSolution) -> np.ndarray:
+    """Start vectors for local-search pricing: per class, the vector maximising ``a_j + b_j . v``."""
+    return (sol.b > 0).astype(np.uint8)
+
+
+def _merge_columns(V: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``V`` followed by the rows of ``W`` that are new (order kept, duplicates dropped)."""
+    known = set(_row_keys(V).tolist())
+    keys = _row_keys(W)
+    fresh, seen = [], set()
+    for i, key in enumerate(keys.tolist()):
+        if key not in known and key not in seen:
+            fresh.append(i)
+            seen.add(key)
+    return np.concatenate([V, W[fresh]], axis=0) if fresh else V
+
+
+def _record(iteration, sol, rho, rho_upper, M, n_columns, start) -> dict:
+    k = M.shape[0]
+    upper = sol.value / k
+    lower = dual_objective(sol.a, sol.b, M) / max(1.0, rho_upper)
+    return {
+        "iteration": iteration,
+        "lower": min(lower, upper),
+        "upper": upper,
+        "pricing_max": rho_upper,
+        "n_columns": int(n_columns),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _finish(M, V, sol, rho, rho_upper, method, iterations, history, start, tol) -> LowerBoundResult:
+    k = M.shape[0]
+    scale = max(1.0, rho_upper)
+    used = sol.R.max(axis=0) > 0
+    adversary = AdversarialJoint(V[used].copy(), sol.R[:, used] / k)
+    last = history[-1]
+    return LowerBoundResult(
+        Q=sol.value / k,
+        lower=last["lower"],
+        upper=last["upper"],
+        exact=bool(rho_upper <= 1.0 + _PRICING_TOL or last["upper"] - last["lower"] <= tol),
+        randomized_map=RandomizedMap(sol.a / scale, sol.b / scale),
+        adversary=adversary,
+        method=method,
+        iterations=int(iterations),
+        primal_value=sol.value / k,
+        dual_value=dual_objective(sol.a, sol.b, M),
+        pricing_max=float(rho),
+        n_columns=int(V.shape[0]),
+        history=history,
+        seconds=time.perf_counter() - start,
+    )
+
+
+# --------------------------------------------------------------------------- tightness
+def _map_table(h: object, k: int, n: int) -> np.ndarray:
+    """``H[c, j] = h(j | v_c)`` for all ``2^n`` codes ``c``, from a map object, callable or array."""
+    if isinstance(h, np.ndarray) or isinstance(h, (list, tuple)):
+        H = as_array(h, "h", shape=(2**n, k))
+    elif callable(h):
+        H = as_array(h(all_attribute_vectors(n)), "h", shape=(2**n, k))
+    else:
+        raise ValueError(
+            f"h: expected a RandomizedMap, a callable or a (2^n, k) array, got {type(h).__name__}"
+        )
+    if H.min() < -1e-9 or np.abs(H.sum(axis=1) - 1.0).max() > 1e-7:
+        raise ValueError("h: expected h(. | v) a probability vector over the k classes at every v")
+    return np.clip(H, 0.0, None)
+
+
+def worst_case_accuracy(h: object, M: object, *, per_class: bool = False) -> float | np.ndarray:
+    r"""Worst-case accuracy of a randomized map ``h`` over all joint laws consistent with ``M``.
+
+    .. math::
+
+        \min_{P} \sum_{j, v} P(j, v)\, h(j \mid v)
+        = \frac1k \sum_j \min_{R_j \in \Delta(\{0,1\}^n):\ \mathbb E_{R_j}[v] = M_j}
+          \sum_v R_j(v)\, h(j \mid v),
+
+    an LP that separates over the classes (``k`` LPs with ``2^n`` variables and ``n + 1``
+    constraints each, HiGHS). For the map of :func:`worst_case_lower_bound` it equals ``Q(M)``.
+
+    Parameters
+    ----------
+    h : RandomizedMap, callable or array_like of shape (2^n, k)
+        ``h(j | v)``; a callable takes a (N, n) 0/1 array and returns (N, k) probabilities; an
+        array is indexed by the vector code ``sum_i v_i 2^i``.
+    M : array_like, shape (k, n)
+    per_class : bool
+        Return the ``k`` per-class worst-case accuracies (each weighted ``1``) instead.
+
+    Returns
+    -------
+    float or numpy.ndarray
+
+    References
+    ----------
+    Mazzetto et al. (2022), NeurIPS, Sec. 4 (tightness of the bound via minimax duality).
+    """
+    M = validate_class_attribute_matrix(M, "M")
+    k, n = M.shape
+    if n > 16:
+        raise ValueError(f"M: worst_case_accuracy enumerates 2^n vectors; n={n} > 16 is too large")
+    H = _map_table(h, k, n)
+    V = all_attribute_vectors(n).astype(np.float64)
+    A_eq = np.vstack([np.ones((1, V.shape[0])), V.T])
+    values = np.empty(k)
+    for j in range(k):
+        res = linprog(
+            H[:, j], A_eq=A_eq, b_eq=np.concatenate([[1.0], M[j]]), bounds=(0, None),
+            method="highs", options=dict(_HIGHS_OPTIONS),
+        )
+        if res.status != 0:
+            raise SolverError(
+                f"worst-case accuracy (class {j}): HiGHS ended with status {res.status} "
+                f"({res.message.strip()}), not optimal"
+            )
+        values[j] = res.fun
+    return values if per_class else float(values.mean())
+
+
+# --------------------------------------------------------------------------- greedy selection
+@dataclass(frozen=True)
+class GreedyPath:
+    """Greedily chosen attributes and the bound after each addition."""
+
+    order: list
+    Q: np.ndarray
+    results: list
+    n_solves: int
+    seconds: float
+
+    @property
+    def error_lower_bound(self) -> np.ndarray:
+        """``1 - Q`` after each step."""
+        return 1.0 - self.Q
+
+
+def greedy_attribute_selection(
+    M: object,
+    n_select: int,
+    *,
+    method: str = "auto",
+    warm_start: bool = True,
+    tie_tol: float = 1e-9,
+) -> GreedyPath:
+    r"""Add attributes one at a time, each time the one that most increases ``Q``.
+
+    Step ``t`` solves ``Q(M[:, S_{t-1} + [i]])`` for every unused ``i`` and keeps the best
+    (ties within ``tie_tol`` go to the lowest index). With ``warm_start`` each solve starts
+    column generation from the previous optimum's support extended by both values of the new
+    attribute (a column warm start: scipy's HiGHS interface exposes no simplex basis).
+
+    Returns
+    -------
+    GreedyPath
+        ``order`` (attribute indices), ``Q`` after each step, each step's
+        :class:`LowerBoundResult`, the number of LP solves and the time.
+
+    References
+    ----------
+    Mazzetto et al. (2022), NeurIPS, Sec. 5 (greedy attribute selection; the bound vs the
+    number of attributes).
+    """
+    M = validate_class_attribute_matrix(M, "M")
+    k, n = M.shape
+    n_select = check_int(n_select, "n_select", minimum=1, maximum=n)
+    start = time.perf_counter()
+    chosen: list[int] = []
+    Qs, results = [], []
+    n_solves = 0
+    previous: LowerBoundResult | None = None
+    for _ in range(n_select):
+        best_i, best = -1, None
+        for i in range(n):
+            if i in chosen:
+                continue
+            cols = chosen + [i]
+            warm = None
+            if warm_start and previous is not None:
+                S = previous.adversary.vectors
+                warm = np.concatenate(
+                    [np.hstack([S, np.zeros((S.shape[0], 1), np.uint8)]),
+                     np.hstack([S, np.ones((S.shape[0], 1), np.uint8)])]
+                )
+            res = worst_case_lower_bound(M[:, cols], method=method, warm_start=warm)
+            n_solves += 1
+            if best is None or res.Q > best.Q + tie_tol:
+                best_i, best = i, res
+        chosen.append(best_i)
+        Qs.append(best.Q)
+        results.append(best)
+        previous = best
+    return GreedyPath(chosen, np.array(Qs), results, n_solves, time.perf_counter() - start)

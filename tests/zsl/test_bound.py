@@ -1,0 +1,219 @@
+"""Tests of the worst-case lower bound: the LP, its dual, the methods, tightness, invariances."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from analysis._core.solve import SolverError
+from analysis.zsl import bound as zb
+from analysis.zsl import closed_forms as cf
+from analysis.zsl.data import all_attribute_vectors, awa_like_matrix
+
+LP_TOL = 1e-7  # HiGHS run with 1e-10 feasibility tolerances; methods must agree to 1e-7
+
+
+def _random_matrix(seed, k, n):
+    return np.random.default_rng(seed).random((k, n))
+
+
+def test_all_methods_agree_on_Q(seed):
+    M = awa_like_matrix(5, 7, seed=seed)
+    values = {m: zb.worst_case_lower_bound(M, m).Q for m in zb.METHODS}
+    ref = values["full"]
+    for m, q in values.items():
+        assert abs(q - ref) <= LP_TOL, (m, q, ref)
+
+
+def test_full_lp_matches_an_independent_cvxpy_formulation():
+    import cvxpy as cp
+
+    from analysis._core.solve import solve_problem
+
+    M = _random_matrix(3, 3, 4)
+    k, n = M.shape
+    V = all_attribute_vectors(n).astype(float)
+    P = cp.Variable((k, V.shape[0]), nonneg=True)
+    cons = [cp.sum(P, axis=1) == 1 / k, P @ V == M / k]
+    value = solve_problem(cp.Problem(cp.Minimize(cp.sum(cp.max(P, axis=0))), cons), "CLARABEL",
+                          what="Q reference")
+    assert abs(zb.worst_case_lower_bound(M, "full").Q - value) <= 1e-7
+
+
+def test_primal_equals_dual_and_dual_is_feasible(seed):
+    M = _random_matrix(seed, 4, 6)
+    r = zb.worst_case_lower_bound(M, "colgen-bruteforce")
+    assert r.exact
+    assert abs(r.primal_value - r.dual_value) <= LP_TOL
+    rho = zb.pricing_values(r.randomized_map.a, r.randomized_map.b, all_attribute_vectors(6).astype(float))
+    assert rho.max() <= 1 + 1e-8
+    assert abs(r.upper - r.lower) <= 1e-8
+
+
+def test_adversary_is_consistent_and_attains_Q(seed):
+    M = _random_matrix(seed + 10, 4, 5)
+    r = zb.worst_case_lower_bound(M, "colgen-subsets")
+    P = r.adversary
+    assert P.probabilities.min() >= 0
+    assert_allclose(P.probabilities.sum(axis=1), 1 / 4, atol=1e-9)
+    assert_allclose(P.class_attribute_matrix(), M, atol=1e-8)
+    assert abs(P.best_map_accuracy() - r.Q) <= 1e-8
+
+
+def test_randomized_map_is_tight(seed):
+    M = _random_matrix(seed + 20, 4, 5)
+    r = zb.worst_case_lower_bound(M)
+    h = r.randomized_map(all_attribute_vectors(5))
+    assert_allclose(h.sum(axis=1), 1, atol=1e-12)
+    assert h.min() >= 0
+    assert abs(zb.worst_case_accuracy(r.randomized_map, M) - r.Q) <= LP_TOL
+
+
+def test_uniform_map_has_worst_case_accuracy_one_over_k():
+    M = _random_matrix(0, 5, 3)
+    H = np.full((8, 5), 0.2)
+    assert abs(zb.worst_case_accuracy(H, M) - 0.2) <= 1e-12
+
+
+def test_any_map_is_at_most_Q_in_the_worst_case(seed):
+    M = _random_matrix(seed + 30, 3, 4)
+    Q = zb.worst_case_lower_bound(M).Q
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        H = rng.dirichlet(np.ones(3), size=16)
+        assert zb.worst_case_accuracy(H, M) <= Q + LP_TOL
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(2, 5), n=st.integers(1, 5))
+def test_invariances_permutations_and_complement(seed, k, n):
+    rng = np.random.default_rng(seed)
+    M = rng.random((k, n))
+    Q = zb.worst_case_lower_bound(M, "full").Q
+    flipped = M.copy()
+    i = int(rng.integers(n))
+    flipped[:, i] = 1 - flipped[:, i]
+    for other in (M[rng.permutation(k)], M[:, rng.permutation(n)], flipped):
+        assert abs(zb.worst_case_lower_bound(other, "full").Q - Q) <= LP_TOL
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(2, 5), n=st.integers(1, 5))
+def test_monotone_in_the_attribute_set(seed, k, n):
+    M = np.random.default_rng(seed).random((k, n + 1))
+    assert zb.worst_case_lower_bound(M[:, :n]).Q <= zb.worst_case_lower_bound(M).Q + LP_TOL
+
+
+def test_bounds_between_one_over_k_and_one(seed):
+    M = _random_matrix(seed, 6, 4)
+    Q = zb.worst_case_lower_bound(M).Q
+    assert 1 / 6 - 1e-12 <= Q <= 1 + 1e-12
+    assert zb.worst_case_lower_bound(np.tile(M[:1], (6, 1))).Q == pytest.approx(1 / 6, abs=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(2, 6), n=st.integers(1, 6))
+def test_closed_forms(seed, k, n):
+    rng = np.random.default_rng(seed)
+    M1 = rng.random((k, 1))
+    assert abs(zb.worst_case_lower_bound(M1).Q - cf.q_single_attribute(M1)) <= LP_TOL
+    M2 = rng.random((2, n))
+    assert abs(zb.worst_case_lower_bound(M2).Q - cf.q_two_classes(M2)) <= LP_TOL
+    Mb = (rng.random((k, n)) < 0.5).astype(float)
+    assert abs(zb.worst_case_lower_bound(Mb).Q - cf.q_binary(Mb)) <= LP_TOL
+
+
+def test_duplicate_columns_keep_and_merge():
+    M = _random_matrix(4, 3, 3)
+    D = np.hstack([M, M[:, :1]])
+    keep = zb.worst_case_lower_bound(D).Q
+    merged = zb.worst_case_lower_bound(D, duplicate_columns="merge").Q
+    assert abs(merged - zb.worst_case_lower_bound(M).Q) <= LP_TOL
+    assert keep >= merged - LP_TOL
+    with pytest.raises(ValueError, match="duplicate columns"):
+        zb.worst_case_lower_bound(D, duplicate_columns="error")
+
+
+def test_column_generation_history_is_a_shrinking_certified_interval():
+    M = awa_like_matrix(6, 12, seed=2)
+    seen = []
+    r = zb.worst_case_lower_bound(M, "colgen-subsets", callback=seen.append)
+    assert len(seen) == r.iterations
+    lowers = [h["lower"] for h in r.history]
+    assert all(b >= a for a, b in zip(lowers, lowers[1:], strict=False))
+    assert all(h["lower"] <= r.Q + 1e-9 and h["upper"] >= r.Q - 1e-9 for h in r.history)
+
+
+def test_early_stop_reports_a_certified_interval():
+    M = awa_like_matrix(6, 12, seed=3)
+    exact = zb.worst_case_lower_bound(M, "colgen-subsets").Q
+    r = zb.worst_case_lower_bound(M, "colgen-bruteforce", max_iterations=1)
+    assert r.lower - 1e-9 <= exact <= r.upper + 1e-9
+    assert r.error_lower_bound == pytest.approx(1 - r.upper)
+    # the scaled-dual map still guarantees the certified lower value
+    assert zb.worst_case_accuracy(r.randomized_map, M) >= r.lower - LP_TOL
+
+
+def test_pricing_routes_agree(seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=4), rng.normal(size=(4, 9))
+    rho_bf, _ = zb.price_bruteforce(a, b)
+    rho_sub, _ = zb.price_class_subsets(a, b)
+    rho_milp, upper, v = zb.price_milp(a, b)
+    assert abs(rho_bf - rho_sub) <= 1e-12
+    assert abs(rho_bf - rho_milp) <= 1e-7 and upper >= rho_bf - 1e-7
+
+
+def test_greedy_selection_is_monotone_and_warm_start_does_not_change_it():
+    M = awa_like_matrix(5, 7, seed=1)
+    warm = zb.greedy_attribute_selection(M, 4)
+    cold = zb.greedy_attribute_selection(M, 4, warm_start=False)
+    assert warm.order == cold.order
+    assert_allclose(warm.Q, cold.Q, atol=LP_TOL)
+    assert np.all(np.diff(warm.Q) >= -LP_TOL)
+    full = zb.worst_case_lower_bound(M[:, warm.order[:2]]).Q
+    assert abs(full - warm.Q[1]) <= LP_TOL
+
+
+@pytest.mark.parametrize(
+    "M, match",
+    [
+        (np.array([[0.2, 1.5], [0.1, 0.3]]), r"\[0, 1\]"),
+        (np.array([[0.2, np.nan], [0.1, 0.3]]), "NaN"),
+        (np.array([[0.2, 0.3]]), "at least 2 classes"),
+        (np.zeros((3, 0)), "at least 1 attribute"),
+        (np.array([0.2, 0.3]), "2-D"),
+        (np.array([[-0.1, 0.3], [0.1, 0.3]]), r"\[0, 1\]"),
+    ],
+)
+def test_bad_matrices_are_rejected(M, match):
+    original = M.copy()
+    with pytest.raises(ValueError, match=match):
+        zb.worst_case_lower_bound(M)
+    assert np.array_equal(M, original, equal_nan=True)
+
+
+def test_bad_arguments():
+    M = _random_matrix(0, 3, 3)
+    with pytest.raises(ValueError, match="method"):
+        zb.worst_case_lower_bound(M, "simplex")
+    with pytest.raises(ValueError, match="too large"):
+        zb.worst_case_lower_bound(np.random.default_rng(0).random((2, 30)), "full")
+    with pytest.raises(ValueError, match="warm_start"):
+        zb.worst_case_lower_bound(M, "colgen-subsets", warm_start=np.ones((2, 5)))
+    with pytest.raises(ValueError, match="h:"):
+        zb.worst_case_accuracy(np.ones((8, 3)), M)
+    with pytest.raises(ValueError, match="v:"):
+        zb.worst_case_lower_bound(M).randomized_map(np.array([0.5, 1, 0]))
+
+
+def test_non_optimal_solver_status_raises(monkeypatch):
+    from scipy.optimize import OptimizeResult
+
+    def fake_linprog(*args, **kwargs):
+        return OptimizeResult(status=2, message="The problem is infeasible.", x=None, fun=None)
+
+    monkeypatch.setattr(zb, "linprog", fake_linprog)
+    with pytest.raises(SolverError, match="status 2"):
+        zb.worst_case_lower_bound(_random_matrix(0, 3, 3), "full")
