@@ -93,7 +93,7 @@ def make_identity(scale: str, seed: int, device: str):
         shape, n_ratings=n_r, rank=5 if quick else 10, min_per_user=10 if quick else 20, rng=s_nuc
     )
     train, test = hold_out_ratings(ratings, 40 if quick else 200, rng=s_nuc)
-    lam_nuc = 0.004 if quick else 6e-5
+    lam_nuc = 0.004 if quick else 1.2e-4
     sol = solve_nuclear(
         train.rows,
         train.cols,
@@ -355,7 +355,7 @@ def make_cf_panel(scale: str, seed: int, device: str):
         shape, n_ratings=n_r, rank=5 if quick else 10, min_per_user=10 if quick else 20, rng=s_data
     )
     train, test = hold_out_ratings(ratings, 20, rng=s_data)
-    lam = 0.003 if quick else 6e-5
+    lam = 0.003 if quick else 1.2e-4
     sol = solve_nuclear(
         train.rows, train.cols, train.values, train.shape, lam, tol=1e-10 if quick else 1e-7
     )

@@ -357,10 +357,12 @@ def solve_nuclear(
     basis = None if (dense or warm_start is None) else _extend_basis(V, k, s.size + 10)
     t_mom = 1.0
     it = 0
+    # observed entries of the current iterate, cached: Z's entries are (1 + beta) cur - beta old
+    obs_cur = _entries(U, s, V, rows, cols)
+    z_obs = obs_cur
     for it in range(1, max_iter + 1):
         ZL = np.hstack([f[0] for f in Z_factors])
         ZR = np.hstack([f[1] for f in Z_factors])
-        z_obs = np.einsum("er,er->e", ZL[rows], ZR[cols])
         # gradient step with step size n: Z - n * (1/n) P_Omega(w (Z - y))
         step_sparse = sp.coo_matrix((-w * (z_obs - values), (rows, cols)), shape=shape)
         if dense:
@@ -387,17 +389,18 @@ def solve_nuclear(
         beta = (t_mom - 1.0) / t_next
         U, s, V = U_new, s_new, V_new
         Z_factors = [(U * ((1.0 + beta) * s), V)]
+        obs_old, obs_cur = obs_cur, _entries(U, s, V, rows, cols)
+        z_obs = obs_cur
         if beta > 0 and sp_.size:
             Z_factors.append((Up * (-beta * sp_), Vp))
+            z_obs = (1.0 + beta) * obs_cur - beta * obs_old
         t_mom = t_next
         if it % check_every == 0 or it == max_iter:
             change = _frob_dist(U, s, V, *prev)
             scale = max(1.0, float(np.sqrt((s**2).sum())))
-            if (
-                change <= tol * scale
-                and _cheap_kkt(U, s, V, rows, cols, values, w, lam, n, shape) <= tol
-            ):
-                break
+            if change <= tol * scale:
+                if _cheap_kkt(U, V, obs_cur, rows, cols, values, w, lam, n, shape) <= tol:
+                    break
     kkt = nuclear_kkt_residual(U, s, V, rows, cols, values, lam, w, n)
     obj = _nuclear_objective(U, s, V, rows, cols, values, w, lam, n)
     return NuclearSolution(U, s, V, obj, kkt, it)
@@ -425,10 +428,10 @@ def _frob_dist(U, s, V, U0, s0, V0):
     return float(np.sqrt(max(sq, 0.0)))
 
 
-def _cheap_kkt(U, s, V, rows, cols, values, w, lam, n, shape):
-    if s.size == 0:
+def _cheap_kkt(U, V, obs, rows, cols, values, w, lam, n, shape):
+    if U.shape[1] == 0:
         return 0.0
-    alpha = -w * (_entries(U, s, V, rows, cols) - values) / (lam * n)
+    alpha = -w * (obs - values) / (lam * n)
     A = sp.csr_matrix((alpha, (rows, cols)), shape=shape)
     return float(max(np.abs(A @ V - U).max(), np.abs(A.T @ U - V).max()))
 

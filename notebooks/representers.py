@@ -1,0 +1,216 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Representer points for regularised models: l2, l1 and the nuclear norm
+#
+# A regularised model's prediction can be written **exactly** as a sum of contributions of its
+# training points. Yeh et al. (NeurIPS 2018) showed it for an l2-regularised last layer; Tsai et
+# al. (ICML 2023) extended it to high-dimensional regularisers, the l1 norm (sparse models) and the
+# nuclear norm (low-rank matrix completion, i.e. collaborative filtering). This notebook
+#
+# 1. checks the three decompositions numerically (they hold to round-off at a tight solve, and the
+#    residual tracks the KKT residual when the solve is loose),
+# 2. compares the explanations with influence functions, a TracIn-style gradient product, the l2
+#    representer and random, by leave-one-out retraining and by case-deletion curves,
+# 3. shows the collaborative-filtering case study.
+#
+# Scaling used throughout (the two papers differ by the $1/n$):
+# $\hat\theta = \arg\min \frac1n\sum_i \ell(\theta^\top x_i, y_i) + \lambda R(\theta)$,
+# $\alpha_i = -\ell'(\hat\theta^\top x_i, y_i)/(\lambda n)$, labels $y\in\{-1,+1\}$, no intercept.
+# Set `ANALYSIS_SCALE=paper` before starting JupyterLab for the paper-scale figures.
+
+# %%
+import time
+
+import numpy as np
+
+from analysis._core.claims import get_claims, run_claim
+from analysis._core.registry import render_figure
+from analysis._core.scale import notebook_scale
+from analysis.representers import (
+    influence_values,
+    l1_representers,
+    l2_representers,
+    load_sklearn_binary,
+    make_lowrank_ratings,
+    make_sparse_logistic,
+    nuclear_representers,
+    solve_l1,
+    solve_l1_cvxpy,
+)
+from analysis.representers.data import hold_out_ratings
+from analysis.representers.l1 import CLARABEL_TIGHT
+
+SCALE = notebook_scale()
+SEED = 0
+
+# %% [markdown]
+# ## 1. The decompositions
+#
+# | regulariser | decomposition of the prediction $f(x_t)$ |
+# |---|---|
+# | $\lambda\|\theta\|_2^2$ (Yeh 2018, Thm 3.1) | $\sum_i \frac{\alpha_i}{2}\langle x_i, x_t\rangle$ |
+# | $\lambda\|\theta\|_1$ (Tsai 2023, Thm 1) | $\sum_i \alpha_i \langle x_i, x_t\rangle_{|\theta|}$, $\langle a,b\rangle_{|\theta|} = \sum_{k\in\mathrm{supp}\,\theta}|\theta_k|a_kb_k$ |
+# | $\lambda\|\Theta\|_*$ (Tsai 2023, Thm 2) | $\Theta_{uv} = \frac12\sum_{(i,j)\in\Omega}\alpha_{ij}(\mathbb 1[i=u]\langle\tilde V_j,\tilde V_v\rangle + \mathbb 1[j=v]\langle\tilde U_i,\tilde U_u\rangle)$ |
+#
+# with $\Theta = USV^\top$, $\tilde U = US^{1/2}$, $\tilde V = VS^{1/2}$. The l1 weights come from
+# the KKT conditions: on the support $\theta_k = \sum_i\alpha_i|\theta_k|x_{ik}$. They hold only
+# at the optimum, so the default l1 solver (FISTA with restarts) finishes with an active-set
+# Newton step on the support, which solves the KKT system to float64 accuracy.
+
+# %%
+data = make_sparse_logistic(300, 1000, n_test=50, rng=SEED)
+start = time.perf_counter()
+res = l1_representers(data.X, data.y, 0.04, data.X_test)
+print(f"l1 logistic, n=300, d=1000: |supp| = {res.support.size}, KKT residual {res.kkt_residual:.1e}, "
+      f"identity residual {res.identity_residual:.1e} ({time.perf_counter() - start:.2f} s incl. solve)")
+start = time.perf_counter()
+one = l1_representers(data.X, data.y, 0.04, data.X_test[0], theta=res.theta)
+print(f"values of all 300 training points for one test point: {1e3 * (time.perf_counter() - start):.2f} ms")
+
+real = load_sklearn_binary("breast_cancer", rng=SEED)
+res2 = l2_representers(real.X, real.y, 0.01, real.X_test)
+print(f"l2 logistic on breast_cancer: identity residual {res2.identity_residual:.1e}")
+
+# %% [markdown]
+# The default solver is checked against cvxpy (Clarabel, tightened to 1e-9) on small instances:
+
+# %%
+small = make_sparse_logistic(50, 30, rng=SEED)
+fast = solve_l1(small.X, small.y, 0.03)
+_, ref = solve_l1_cvxpy(small.X, small.y, 0.03, **CLARABEL_TIGHT)
+print(f"objective: fast {fast.objective:.12f}, cvxpy {ref:.12f}, relative gap {abs(fast.objective - ref) / ref:.1e}")
+
+# %% [markdown]
+# **Matrix completion.** Soft-impute (proximal gradient with step $n$, accelerated, warm starts,
+# truncated SVD of the "sparse + low-rank" iterate for large shapes) gives the nuclear-norm
+# solution; only ratings of the same user or the same item get weight:
+
+# %%
+ratings, _ = make_lowrank_ratings((60, 90), n_ratings=1200, rank=5, min_per_user=10, rng=SEED)
+train, test = hold_out_ratings(ratings, 10, rng=SEED)
+nres = nuclear_representers(train.rows, train.cols, train.values, train.shape, 0.004, test.rows, test.cols,
+                            tol=1e-12)
+outside = ~(nres.same_user | nres.same_item)
+print(f"rank {nres.solution.rank}, KKT {nres.kkt_residual:.1e}, identity residual {nres.identity_residual:.1e}, "
+      f"max |weight| outside the user's row and the item's column: {np.abs(nres.values[outside]).max()}")
+
+# %% [markdown]
+# The identity figure: predictions against the sum of representer values for the three models
+# (all on the diagonal), and, on the right, the identity residual along an un-polished proximal
+# gradient path of the l1 model next to the exact bound $\|\theta\odot x_t\|_1\,\mathrm{KKT}/\lambda$
+# (the residual is $\sum_{k}|\theta_k|x_{tk}(g_k+\lambda\,\mathrm{sign}\,\theta_k)/\lambda$). With
+# a default-tolerance solve (KKT ~1e-4) the identity is off by ~1e-3, as the spec warns; at the
+# tight solve it is exact to round-off.
+
+# %%
+fig, _ = render_figure("rep_identity", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# ## 2. Are the explanations right? Leave-one-out retraining
+#
+# On small $n$ the ground truth is available: retrain without each point (weight 0, keeping the
+# $1/n$ and $\lambda$, the perturbation influence functions linearise) and record
+# $f_t - f_t^{(-i)}$. We compare signs with
+#
+# * **l1 representer** (ours, exact decomposition),
+# * **influence functions** with the exact Hessian on the support, damping $10^{-6}$ on the
+#   mean-scale Hessian (the official code adds $10^{-6}$ to the sum-scale Hessian),
+# * **l2 representer**: $\alpha_i\langle x_i, x_t\rangle$ with the l1 model's $\alpha$ (the
+#   baseline of Tsai et al.'s code),
+# * **TracIn**: gradient products summed over 10 checkpoints of ISTA from $\theta = 0$,
+# * **random**.
+
+# %%
+fig, loo_data = render_figure("rep_loo_agreement", scale=SCALE, seed=SEED)
+print({k: round(v, 3) for k, v in loo_data["sign_agreement"].items()})
+fig
+
+# %% [markdown]
+# **Paper vs ours.** The representer's signs agree with leave-one-out more often than the l2
+# representer, TracIn and random (claim `rep.loo.sign_agreement`, checked on every seed we tried:
+# about 0.70 against 0.63 at $n=60$). **Influence functions with the exact Hessian agree more
+# still** (about 0.89). That is expected: with the exact restricted Hessian the influence function
+# is the first-order Taylor expansion of leave-one-out itself (for least squares it is exact up
+# to the leverage factor $1/(1-h_i)$, which our tests verify), whereas the representer
+# replaces $H_S^{-1}$ by $\mathrm{diag}|\theta_S|/\lambda$. The representer needs no Hessian
+# solve: its cost is $O(n|S|)$ per test point against $O(|S|^3 + n|S|^2)$. The issue asked that the
+# representer beat "the baselines"; it beats all of them except the exact-Hessian influence, and
+# we report that honestly.
+
+# %% [markdown]
+# ## 3. Case-deletion curves
+#
+# Protocol of Tsai et al. (their `del_curve_l1_classification.py`): for each test point delete
+# the top 1..5 % proponents (largest values) or opponents (smallest values) of each explainer,
+# retrain (warm-started from the full solution) and record the change of $f(x_t)$. The paper uses
+# gisette, rcv1 and news20, which are not available offline; we use synthetic sparse logistic data
+# ($n=300$, $d=1000$, 10 true features) at the paper scale and a smaller problem at the quick scale.
+# Bands are 95 % Student-t intervals over test points; the legend shows the normalised AUC.
+
+# %%
+fig, del_data = render_figure("rep_deletion_curves", scale=SCALE, seed=SEED)
+for direction, by in del_data["auc"].items():
+    print(direction, {k: f"{m:.2f} +- {h:.2f}" for k, (m, h) in by.items()})
+fig
+
+# %% [markdown]
+# Deleting the representer's proponents lowers the prediction far more than random deletion
+# (claim `rep.deletion.proponents_beat_random`), and more than the l2 representer and TracIn.
+# On this synthetic data the exact-Hessian influence function is on par with or slightly above
+# the representer, in line with section 2. Tsai et al. report the high-dimensional representer
+# as at least as good as influence functions on their real data sets and much faster; we could
+# not re-run their data, so we do not claim their numbers. The influence values here cost one
+# $|S|\times|S|$ solve; the timing gap grows with the support (see
+# `benchmarks/bench_representers.py`).
+
+# %%
+theta = res.theta
+start = time.perf_counter()
+influence_values(data.X, data.y, theta, 0.04, data.X_test)
+t_inf = time.perf_counter() - start
+start = time.perf_counter()
+l1_representers(data.X, data.y, 0.04, data.X_test, theta=theta)
+t_rep = time.perf_counter() - start
+print(f"50 test points: representer {1e3 * t_rep:.1f} ms, influence {1e3 * t_inf:.1f} ms (|supp| = {theta.astype(bool).sum()})")
+
+# %% [markdown]
+# ## 4. Collaborative filtering
+#
+# For a held-out rating $(u, v)$ the nuclear-norm representer splits the prediction into
+# ratings of the same user (weighted by item similarity $\langle\tilde V_j,\tilde V_v\rangle$) and
+# ratings of the same item by other users (weighted by $\langle\tilde U_i,\tilde U_u\rangle$). Each
+# half alone sums to $\Theta_{uv}/2$ (tested). The paper scale uses synthetic ratings with
+# MovieLens-100k's shape (943 x 1682, 100,000 ratings, its star histogram, every user >= 20
+# ratings), since MovieLens itself is a download; `load_ratings_csv` reads the real file
+# (`u.data` saved as CSV) if you have it. The official code explains a matrix-factorisation model
+# with the same formula (its "normalised embeddings" are our $\tilde U, \tilde V$) and drops the
+# constant $1/(2\lambda n)$, which does not change rankings.
+
+# %%
+fig, cf_data = render_figure("rep_cf_panel", scale=SCALE, seed=SEED)
+print(f"prediction {cf_data['prediction']:+.4f}; same-user half {cf_data['user_share']:+.4f}, "
+      f"same-item half {cf_data['item_share']:+.4f}")
+fig
+
+# %% [markdown]
+# ## 5. The ledger
+# Every statement above is a claim that the test suite runs on two seeds and on a deliberately
+# broken input (which must fail).
+
+# %%
+for c in get_claims("representers"):
+    record = run_claim(c, SEED)
+    print(f"{record['status']:4s}  {c.id:40s} {record['detail'][:90]}")
