@@ -77,6 +77,21 @@ def measurement_count(n: int, k: int, rank: int, c: float) -> int:
     return int(math.ceil(c * (n + 1) * rank * k * math.log(n + 1)))
 
 
+def symmetric_dimension(n: int, k: int) -> int:
+    r"""Real dimension of the space of t-symmetric :math:`n \times n \times k` tensors.
+
+    :math:`X = X^\top` means Hermitian Fourier slices; the real slices (:math:`\ell = 0` and
+    :math:`\ell = k/2` for even k) carry :math:`n(n+1)/2` real parameters, every other
+    independent slice :math:`n^2`. Measurements ``m`` at or above this number determine a
+    t-symmetric :math:`X^\star` uniquely for generic Gaussian :math:`A_j`.
+    """
+    n = check_int(n, "n", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    n_real = 1 + (k % 2 == 0 and k > 1)
+    n_complex = k // 2 + 1 - n_real
+    return n_real * n * (n + 1) // 2 + n_complex * n * n
+
+
 def code_step_from_paper_step(paper_step: float, m: int) -> float:
     r"""Convert a step for N(0, 1/m) measurements (paper) to N(0, 1) measurements (code).
 

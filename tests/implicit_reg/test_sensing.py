@@ -32,6 +32,17 @@ def test_measurement_count_matches_the_papers_formula():
     assert PAPER_SETTINGS["fig2"]["n_iter"] == 10_000
 
 
+def test_symmetric_dimension_counts_hermitian_fourier_slices():
+    from analysis.implicit_reg.sensing import symmetric_dimension
+
+    for n, k in ((3, 1), (3, 2), (4, 3), (2, 4), (3, 5)):
+        # brute force: rank of the projector X -> (X + X^T)/2 on R^(n n k)
+        basis = np.eye(n * n * k).reshape(-1, n, n, k)
+        sym = np.stack([(B + t_transpose(B)).ravel() / 2 for B in basis])
+        assert symmetric_dimension(n, k) == np.linalg.matrix_rank(sym)
+    assert symmetric_dimension(10, 4) == 210  # < m = 254 (Fig. 2) and 285 (Figs 3, 4)
+
+
 def test_ground_truth_has_unit_tubal_singular_values_and_consistent_measurements(small_problem):
     p = small_problem
     X = p.X_star[0].numpy()
