@@ -138,7 +138,23 @@ fig, data = render_figure("cont_forgetting_vs_k", scale=SCALE, seed=SEED)
 fig
 
 # %% [markdown]
-# ## 5. The claims ledger
+# ## 5. Regularisation scheduling
+# The paper discusses what its reduction implies for scheduling $\lambda$. Our version of the
+# argument: with $\ell_t = \ln(1/\lambda_t)$ and $w_{t-1}^\lambda \approx \ell_{t-1}u_{t-1}$,
+# the same expansion gives $u_t = P_{\mathcal W_{\tau(t)}}(\rho_t u_{t-1})$ with
+# $\rho_t = \ell_{t-1}/\ell_t$: weakening the regularisation over time ($\rho_t < 1$) shrinks
+# the anchor before every projection, so each step moves towards the current task's own
+# max-margin solution and forgetting no longer vanishes. Right panel: the regularised path with
+# a growing $\ln(1/\lambda_t)$ approaches this scaled SMM as the overall scale grows, at the same
+# logarithmic pace as Section 3. (The paper's own discussion of weighting could not be checked
+# against its text; this experiment is our derivation.)
+
+# %%
+fig, data = render_figure("cont_regularisation_schedule", scale=SCALE, seed=SEED)
+fig
+
+# %% [markdown]
+# ## 6. The claims ledger
 # Every statement above is a registered claim, checked on random seeds and shown to fail on a
 # deliberately broken input (tests/test_ledger.py).
 

@@ -51,6 +51,8 @@ from analysis.continual.regularized import (
     lambda_reduction_errors,
     regularised_continual_path,
     regularised_step,
+    scheduled_regularised_path,
+    scheduled_smm,
 )
 
 __all__ = [
@@ -80,6 +82,8 @@ __all__ = [
     "regression_task_losses",
     "regularised_continual_path",
     "regularised_step",
+    "scheduled_regularised_path",
+    "scheduled_smm",
     "sequential_max_margin",
     "task_violations",
 ]

@@ -36,7 +36,12 @@ from analysis.continual.regression import (
     regression_forgetting_bound_cyclic,
     regression_task_losses,
 )
-from analysis.continual.regularized import lambda_reduction_errors, regularised_continual_path
+from analysis.continual.regularized import (
+    lambda_reduction_errors,
+    regularised_continual_path,
+    scheduled_regularised_path,
+    scheduled_smm,
+)
 
 TOPIC = "continual"
 
@@ -235,4 +240,57 @@ def make_lambda_reduction(scale: str, seed: int, device: str):
     fig.suptitle(f"lambda -> 0 reduction (T={T}, n={n}, d={d}, logistic loss; fit in log space)")
     data = {"params": {"T": T, "n": n, "d": d, "K": K, "seed": seed, "lambda_exponents": exponents},
             "log_inv_lambda": L, "rel_error": res["rel_error"], "cosine": res["cosine"]}
+    return fig, data
+
+
+@figure(
+    name="cont_regularisation_schedule",
+    topic=TOPIC,
+    title="Regularisation scheduling: a decreasing lambda_t acts as a shrunken anchor (scaled SMM)",
+)
+def make_regularisation_schedule(scale: str, seed: int, device: str):
+    """Forgetting of scaled SMM for several anchor ratios, and the regularised path approaching it."""
+    quick = scale == "quick"
+    T, n, d = (3, 5, 4) if quick else (5, 10, 8)
+    K = 60 if quick else 300
+    K_reg = 5 if quick else 10
+    ell0s = (10.0, 40.0) if quick else (10.0, 20.0, 40.0, 80.0)
+    tasks, _ = make_separable_tasks(T, n, d, seed, min_margin=0.2)
+    order = cyclic_order(T, K)
+    rhos = (1.0, 0.95, 0.8, 0.5)
+    forgetting = {}
+    for rho in rhos:
+        U = scheduled_smm(tasks, order, np.concatenate([[1.0], np.full(K - 1, rho)]))
+        forgetting[f"rho={rho}"] = classification_forgetting(tasks, order, U)
+    growth = 1.25  # ln(1/lambda_t) = ell0 * growth^t, i.e. rho_t = 0.8
+    order_reg = cyclic_order(T, K_reg)
+    errors = {}
+    for ell0 in ell0s:
+        ells = ell0 * growth ** np.arange(K_reg)
+        W = scheduled_regularised_path(tasks, order_reg, np.exp(-ells))
+        U = scheduled_smm(tasks, order_reg, np.concatenate([[1.0], ells[:-1] / ells[1:]]))
+        diff = np.linalg.norm(W[1:] / ells[:, None] - U[1:], axis=1)
+        errors[f"ell0={ell0:g}"] = diff / np.linalg.norm(U[1:], axis=1)
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
+    k = np.arange(1, K + 1)
+    for i, (name, F) in enumerate(forgetting.items()):
+        axes[0].plot(k, np.maximum(F, 1e-16), color=PALETTE[i], label=name)
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set_ylim(bottom=1e-16)
+    axes[0].set_xlabel("iteration k")
+    axes[0].set_ylabel("forgetting F(k)")
+    axes[0].set_title("scaled SMM u_t = P(rho u_{t-1}); rho = ln(lam_{t-1})/ln(lam_t)", fontsize=10)
+    axes[0].legend(fontsize=8)
+    for i, (name, err) in enumerate(errors.items()):
+        axes[1].plot(np.arange(1, K_reg + 1), err, marker="o", ms=3, color=PALETTE[i], label=name)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("iteration t")
+    axes[1].set_ylabel("||w_t/ln(1/lam_t) - u_t|| / ||u_t||")
+    axes[1].set_title("regularised path with ln(1/lam_t) = ell0 * 1.25^t vs scaled SMM", fontsize=10)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"A weakening regularisation schedule shrinks the anchor; forgetting persists, T={T}")
+    data = {"params": {"T": T, "n": n, "d": d, "K": K, "K_reg": K_reg, "rhos": rhos, "ell0s": ell0s,
+                       "growth": growth, "seed": seed},
+            "k": k, "forgetting": forgetting, "path_vs_scaled_smm": errors}
     return fig, data

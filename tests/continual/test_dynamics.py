@@ -132,3 +132,22 @@ def test_orders_and_generators_validate():
     tasks, u = make_separable_tasks(3, 10, 5, 1)
     for X, y in tasks:
         assert np.min(y * (X @ u)) >= 1 - 1e-12  # the planted separator is in W*
+
+
+def test_scheduled_regularisation_approaches_scaled_smm():
+    from analysis.continual import scheduled_regularised_path, scheduled_smm
+
+    tasks, _ = make_separable_tasks(3, 5, 4, 0)
+    order = cyclic_order(3, 4)
+    errs = []
+    for ell0 in (10.0, 40.0):
+        ells = ell0 * 1.25 ** np.arange(4)
+        W = scheduled_regularised_path(tasks, order, np.exp(-ells))
+        U = scheduled_smm(tasks, order, np.concatenate([[1.0], ells[:-1] / ells[1:]]))
+        errs.append(np.max(np.linalg.norm(W[1:] / ells[:, None] - U[1:], axis=1)
+                           / np.linalg.norm(U[1:], axis=1)))
+    assert errs[1] < 0.6 * errs[0] and errs[1] < 0.15
+    # rho = 1 is plain SMM
+    assert_allclose(scheduled_smm(tasks, order, 1.0), sequential_max_margin(tasks, order), atol=1e-12)
+    with pytest.raises(ValueError, match="anchor_scale"):
+        scheduled_smm(tasks, order, -1.0)
