@@ -199,10 +199,13 @@ fig
 # %% [markdown]
 # ## 7. Labelled-sample complexity
 #
-# Contrastive features (a linear encoder trained on unlabelled data) need fewer labelled samples
-# than the raw inputs for both the mean classifier and a logistic-regression probe. With many
-# labelled samples the raw inputs catch up: a 10-dimensional representation trained for few steps
-# is not a sufficient statistic (the floor of the blue curves).
+# A linear encoder (p = C) trained on unlabelled data with the logistic $L_{un}$ and k negatives
+# captures the C-dimensional subspace of the class means; on its features the mean classifier and
+# a logistic-regression probe need far fewer labelled samples than on the raw d-dimensional
+# inputs (claim `cl.downstream.fewer_labels`). With many labels the raw inputs catch up: at paper
+# scale (d = 200) the raw mean classifier overtakes the features' one at 100 labels per class
+# (error 0.16 vs 0.19), because finite contrastive training leaves part of the class information
+# out of the p-dimensional representation.
 
 # %%
 fig, data = render_figure("cl_downstream_samples", scale=SCALE, seed=SEED)
