@@ -186,9 +186,11 @@ def make_gram_heatmaps(scale: str, seed: int, device: str):
 def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
     """Left: convex class-block route at tau = 0.1 (the paper's temperature) up to R = 100.
 
-    Right: tau = 0.5, convex route (lines) and GD on free features (markers), where GD is well
-    conditioned (at tau = 0.1 the loss is flat to ~exp(-1/tau) along the between-class
-    directions and GD needs far more steps than a figure can afford).
+    Right: tau = 0.5, convex route (lines) and GD on free features (markers, one per
+    initialisation), where GD is well conditioned (at tau = 0.1 the loss is flat to
+    ~exp(-1/tau) along the between-class directions and GD needs far more steps than a figure
+    can afford). With ReLU, GD can stall at spurious points where two 2-sample minority
+    classes share a direction (the convex route cannot).
     """
     if scale == "quick":
         C, n_major_cvx, n_major_gd, gd_epochs = 4, 200, 20, 200
@@ -199,9 +201,10 @@ def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
         gd_ratios = (1.0, 2.0, 5.0, 10.0)
         cvx_ratios = np.array([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 250.0])
     floor = 1e-9  # OF distances below this are solver round-off and are drawn at it
+    gd_seeds = spawn_seeds(seed, 1 if scale == "quick" else 2)
     fig, (ax_left, ax_right) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     data = {"params": {"C": C, "n_majority_convex": n_major_cvx, "n_majority_gd": n_major_gd,
-                       "gd_epochs": gd_epochs, "floor": floor}}
+                       "gd_epochs": gd_epochs, "floor": floor, "gd_seeds": gd_seeds}}
     for ax, tau, n_major in ((ax_left, 0.1, n_major_cvx), (ax_right, 0.5, n_major_gd)):
         ratios = cvx_ratios if tau == 0.1 else np.array(gd_ratios)
         for nonneg, color, name in ((False, PALETTE[1], "SCL"), (True, PALETTE[0], "SCL + ReLU")):
@@ -212,13 +215,15 @@ def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
                     label=f"{name}, convex")
             data[f"convex_tau{tau:g}_{'relu' if nonneg else 'plain'}"] = dist
             if tau == 0.5:
-                gd = np.array([
+                gd = np.array([[
                     train_scl_ufm(step_imbalanced_counts(C, n_major, r), 2 * C, temperature=tau,
-                                  relu=nonneg, epochs=gd_epochs, record_every=gd_epochs, seed=seed,
+                                  relu=nonneg, epochs=gd_epochs, record_every=gd_epochs, seed=s,
                                   device=device).history["of_distance"][-1]
-                    for r in ratios])
-                ax.plot(ratios, np.maximum(gd, floor), color=color, marker="x", ms=9, ls="none",
-                        label=f"{name}, GD ({gd_epochs} steps)")
+                    for r in ratios] for s in gd_seeds])
+                for k, row in enumerate(gd):
+                    ax.plot(ratios, np.maximum(row, floor), color=color, marker="x", ms=9,
+                            ls="none", label=f"{name}, GD ({gd_epochs} steps, {len(gd_seeds)} "
+                            "inits)" if k == 0 else None)
                 data[f"gd_tau{tau:g}_{'relu' if nonneg else 'plain'}"] = gd
         data[f"ratios_tau{tau:g}"] = ratios
         ax.set_xscale("log")

@@ -447,6 +447,9 @@ def train_scl_ufm(
         step on the sphere. Conditioning: at :math:`\tau = 0.1` the loss is flat to
         :math:`\sim e^{-1/\tau}` along the between-class directions and GD needs far more
         steps to settle the geometry; :math:`\tau = 0.5` converges in a few hundred steps.
+        Non-convexity: with a ReLU, GD can stall at a spurious stationary point where two
+        small classes share one direction (seen for 2-sample minority classes at C = 10); the
+        convex route has no such points.
     device, dtype : str
         torch device and dtype.
 
@@ -480,7 +483,9 @@ def train_scl_ufm(
     gen = make_torch_generator(seed, dev)
     Z = torch.randn(N, d, generator=gen, device=dev, dtype=dt)
     if relu:
-        Z = Z.abs()  # start inside the positive orthant so that no feature begins at zero
+        # start inside the positive orthant: a Gaussian start leaves about half the
+        # coordinates dead behind the ReLU and GD then stalls far from the OF far more often
+        Z = Z.abs()
     Z.requires_grad_()
     labels = torch.as_tensor(labels_np, device=dev)
     index = torch.as_tensor(index_np, device=dev)
