@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import integrate
 
@@ -180,3 +182,21 @@ def test_bad_input():
         class_means_linear(np.eye(3), model)
     with pytest.raises(ValueError, match="std"):
         gaussian_expected_loss(0.0, -1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    C=st.integers(2, 4),
+    n=st.integers(1, 3),
+    p=st.integers(1, 3),
+    k=st.integers(1, 2),
+    loss=st.sampled_from(["hinge", "logistic"]),
+    seed=st.integers(0, 2**31),
+)
+def test_lemma_holds_exactly_on_any_finite_model(C, n, p, k, loss, seed):
+    rng = np.random.default_rng(seed)
+    F = 3 * rng.normal(size=(C, n, p))
+    rho = rng.dirichlet(np.ones(C))
+    out = exact_losses_finite_model(F, rho, k=k, loss=loss)
+    assert_allclose(out["L_un"], out["decomposition"], rtol=1e-12, atol=1e-12)
+    assert out["L_sup_mu"] <= out["lemma_bound"] + 1e-10
