@@ -30,7 +30,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -438,11 +438,25 @@ class RepresenterResult:
     kkt_residual: float
     lam: float
     loss: str
+    #: training features on the kernel's coordinates, pre-weighted (``|theta_S| * X_S`` for l1,
+    #: ``X / 2`` for l2), so that explaining a new test point costs one ``(n, |S|)`` product
+    kernel_features: np.ndarray | None = field(default=None, repr=False)
+    kernel_index: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def support(self) -> np.ndarray:
         """Indices of the non-zero coordinates of ``theta``."""
         return np.flatnonzero(self.theta)
+
+    def explain(self, X_test) -> np.ndarray:
+        """Representer values of new test points, shape ``(n_test, n_train)``.
+
+        Uses the stored kernel features: ``O(n |supp|)`` per test point for the l1 model.
+        """
+        if self.kernel_features is None or self.kernel_index is None:
+            raise ValueError("X_test: this result stores no kernel features to explain new points")
+        X_test = check_test_design(X_test, self.theta.shape[0])
+        return (X_test[:, self.kernel_index] @ self.kernel_features.T) * self.alpha[None, :]
 
 
 def l1_representer_values(X, alpha, theta, X_test) -> np.ndarray:
@@ -513,6 +527,7 @@ def l1_representers(
     predictions = X_test @ theta
     reconstruction = values.sum(axis=1)
     kkt = float(_kkt_violation(_loss_gradient(X, y, np.ones(n), theta, loss), theta, lam).max())
+    support = np.flatnonzero(theta)
     return RepresenterResult(
         theta=theta,
         alpha=alpha,
@@ -523,4 +538,6 @@ def l1_representers(
         kkt_residual=kkt,
         lam=lam,
         loss=loss,
+        kernel_features=X[:, support] * np.abs(theta[support]),
+        kernel_index=support,
     )

@@ -190,4 +190,6 @@ def l2_representers(
         kkt_residual=l2_gradient_norm(X, y, theta, lam, loss),
         lam=lam,
         loss=loss,
+        kernel_features=0.5 * X,
+        kernel_index=np.arange(X.shape[1]),
     )

@@ -33,7 +33,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -364,11 +364,13 @@ def solve_nuclear(
         ZL = np.hstack([f[0] for f in Z_factors])
         ZR = np.hstack([f[1] for f in Z_factors])
         # gradient step with step size n: Z - n * (1/n) P_Omega(w (Z - y))
-        step_sparse = sp.coo_matrix((-w * (z_obs - values), (rows, cols)), shape=shape)
+        step_values = -w * (z_obs - values)
         if dense:
-            Zd = ZL @ ZR.T + step_sparse.toarray()
+            Zd = ZL @ ZR.T
+            Zd[rows, cols] += step_values  # entries are distinct, so fancy indexing adds once
             U_new, s_new, V_new = _svt_dense(Zd, thresh)
         else:
+            step_sparse = sp.csr_matrix((step_values, (rows, cols)), shape=shape)
             out = None if basis is None else _svt_subspace(step_sparse, Z_factors, shape, thresh, basis)
             if out is None:
                 U_new, s_new, V_new = _svt_truncated(
@@ -492,6 +494,34 @@ class NuclearRepresenterResult:
     reconstruction: np.ndarray
     identity_residual: float
     kkt_residual: float
+    rows: np.ndarray | None = field(default=None, repr=False)
+    cols: np.ndarray | None = field(default=None, repr=False)
+
+    def explain(self, user: int, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """Values of the observed entries sharing ``user`` or ``item`` (the only non-zero ones).
+
+        Costs ``O(n + |N(u, v)| r)``: a scan for the neighbourhood, then one small product.
+
+        Returns
+        -------
+        (entries, values) : (ndarray of int, ndarray)
+            Indices into the observed entries and their representer values for ``(user, item)``.
+        """
+        m, k = self.solution.U.shape[0], self.solution.V.shape[0]
+        user = check_int(user, "user", minimum=0, maximum=m - 1)
+        item = check_int(item, "item", minimum=0, maximum=k - 1)
+        if self.rows is None or self.cols is None:
+            raise ValueError("user: this result stores no observed entries to explain new queries")
+        entries = np.flatnonzero((self.rows == user) | (self.cols == item))
+        root = np.sqrt(self.solution.s)
+        Ut, Vt = self.solution.U * root, self.solution.V * root
+        r, c = self.rows[entries], self.cols[entries]
+        vals = (
+            0.5
+            * self.alpha[entries]
+            * ((r == user) * (Vt[c] @ Vt[item]) + (c == item) * (Ut[r] @ Ut[user]))
+        )
+        return entries, vals
 
 
 def nuclear_representer_values(U, s, V, rows, cols, alpha, query_rows, query_cols):
@@ -573,4 +603,6 @@ def nuclear_representers(
         reconstruction=reconstruction,
         identity_residual=float(np.abs(predictions - reconstruction).max()),
         kkt_residual=nuclear_kkt_residual(U, s, V, rows, cols, values, lam),
+        rows=rows,
+        cols=cols,
     )

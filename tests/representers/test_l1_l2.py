@@ -167,3 +167,13 @@ def test_deterministic():
     a = l1_representers(X, y, 0.04, X_test)
     b = l1_representers(X, y, 0.04, X_test)
     assert np.array_equal(a.values, b.values)
+
+
+def test_explain_new_points_matches_values():
+    X, y, X_test = _problem(1, "logistic")
+    res = l1_representers(X, y, 0.04, X_test)
+    assert_allclose(res.explain(X_test[3]), res.values[3:4], rtol=1e-12, atol=1e-15)
+    res2 = l2_representers(X, y, 0.04, X_test)
+    assert_allclose(res2.explain(X_test), res2.values, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="X_test"):
+        res.explain(X_test[:, :3])

@@ -99,3 +99,14 @@ def test_bad_input_raises_clear_errors():
         solve_nuclear(rows + 0.5, cols, values, shape, 0.01)
     with pytest.raises(ValueError, match="shape"):
         solve_nuclear(rows, cols, values, (14,), 0.01)
+
+
+def test_explain_one_query_matches_the_full_values():
+    rows, cols, values, shape, qr, qc = _instance(2)
+    res = nuclear_representers(rows, cols, values, shape, 0.006, qr, qc, tol=1e-12)
+    entries, vals = res.explain(int(qr[0]), int(qc[0]))
+    full = res.values[0]
+    assert_allclose(vals, full[entries], rtol=1e-13, atol=1e-16)
+    assert np.all(np.delete(full, entries) == 0)
+    with pytest.raises(ValueError, match="user"):
+        res.explain(99, 0)
