@@ -40,6 +40,7 @@ class NCX2Fit:
     df: float
     nc: float
     scale: float
+    method: str = "mle"  # "moments" where scipy's ncx2 density cannot be evaluated (df > ~1000)
 
     def log_cdf(self, x: float, *, fallback: str = "published") -> float:
         r""":math:`\log P(s\chi'^2_k(\lambda) \le x)`, with the normal fallback on underflow."""
@@ -75,9 +76,11 @@ def ncx2_moment_start(losses: np.ndarray) -> tuple[float, float, float]:
     scale = (m2 - math.sqrt(disc)) / (2.0 * m1) if disc > 0 and m3 > 0 else 0.0
     if not scale > 0 or scale > m2 / (2.0 * m1):
         scale = m2 / (2.0 * m1)
-    nc = max(m2 / (2.0 * scale**2) - m1 / scale, 0.0)
-    df = max(m1 / scale - nc, 1e-3)
-    return df, max(nc, 1e-3 * df), scale
+    # a strictly positive non-centrality keeps Nelder-Mead's initial simplex non-degenerate;
+    # df absorbs the floor so that the fitted mean stays the sample mean
+    total = m1 / scale  # = df + nc
+    nc = min(max(m2 / (2.0 * scale**2) - total, 1e-3 * total), (1.0 - 1e-3) * total)
+    return total - nc, nc, scale
 
 
 def fit_scaled_ncx2(losses: object, *, start: str = "moments") -> NCX2Fit:
@@ -112,6 +115,12 @@ def fit_scaled_ncx2(losses: object, *, start: str = "moments") -> NCX2Fit:
         # the ncx2 density is numerically fragile); never return a point worse than its start.
         if loglik((df0, nc0, scale0)) > loglik((df, nc, scale)):
             df, nc, scale = df0, nc0, scale0
+        if not np.isfinite(loglik((df, nc, scale))):
+            # scipy's ncx2 density underflows for df beyond ~1000 (losses with relative spread
+            # below ~4%): the likelihood cannot be evaluated and Nelder-Mead returns garbage
+            # (we saw df ~ 1e6 with a mean 1e8 times too small). The moment fit is then used: at
+            # such df the ncx2 is within O(df^-1/2) of its moment-matched normal shape.
+            return NCX2Fit(float(df0), float(nc0), float(scale0), "moments")
     return NCX2Fit(float(df), float(nc), float(scale))
 
 

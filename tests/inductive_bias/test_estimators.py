@@ -165,3 +165,13 @@ def test_bad_input_to_the_exact_value():
         gaussian_inductive_bias(mu, np.diag([1.0, np.nan, 1.0]), y, 0.1)
     # a negative eigenvalue within jitter is accepted (treated as zero)
     assert np.isfinite(gaussian_inductive_bias(mu, np.diag([1.0, 1.0, -1e-12]), y, 1.0))
+
+
+def test_concentrated_losses_fall_back_to_the_moment_fit():
+    # relative spread ~ 0.1%: scipy's ncx2 density underflows (df ~ 1e6); the MLE would be garbage
+    rng = np.random.default_rng(0)
+    losses = 30.0 + 0.03 * rng.standard_normal(50)
+    fit = fit_scaled_ncx2(losses)
+    assert fit.method == "moments"
+    assert_allclose(fit.scale * (fit.df + fit.nc), losses.mean(), rtol=1e-10)
+    assert ncx2_inductive_bias(losses, 0.03) > 1e5  # eps is ~1000 sd below every loss
