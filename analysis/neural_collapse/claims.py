@@ -309,23 +309,28 @@ def check_scl_class_block_reduction(seed: int, broken: bool = False) -> ClaimRes
     topic="neural_collapse",
     source=f"{_SOURCE_KINI}, Sec. 1 and Fig. 1 (symmetry breaks under imbalance without ReLU)",
     statement="Without non-negativity the SCL class-mean geometry changes with the imbalance "
-    "(max cosine change > 0.02 from R = 1 to R = 10); with it, it does not.",
-    tolerance_reason="threshold 0.02 is 100x the Clarabel accuracy on the cosines (~1e-4)",
+    "(max cosine change > 0.02 from R = 1 to R = 10); with it, it does not (change < 1e-3).",
+    tolerance_reason="0.02 is 100x and 1e-3 is 10x the Clarabel accuracy on the cosines (~1e-4)",
 )
 def check_scl_no_relu_depends_on_imbalance(seed: int, broken: bool = False) -> ClaimResult:
     rng = make_rng(seed)
     C = int(rng.integers(3, 6))
     n_major = int(rng.integers(2, 6)) * 10
     tau = float(rng.uniform(0.3, 1.0))
-    cosines = []
-    for ratio in (1.0, 10.0):
-        counts = step_imbalanced_counts(C, n_major, ratio)
-        # broken: the ReLU (non-negative) problem, whose optimum is the OF for any counts
-        res = solve_scl_ufm(counts, tau, nonnegative=broken, reduction="class_block")
-        norms = np.sqrt(np.diag(res.class_gram))
-        cosines.append(res.class_gram / np.outer(norms, norms))
-    change = float(np.abs(cosines[1] - cosines[0]).max())
-    return ClaimResult(change - 0.02, 0.0, f"C={C}, tau={tau:.2f}: max cosine change {change:.3f}")
+    change = {}
+    for nonneg in (False, True):
+        cosines = []
+        for ratio in (1.0, 10.0):
+            counts = step_imbalanced_counts(C, n_major, ratio)
+            # broken: a wrong implementation that passes the non-negativity flag inverted
+            res = solve_scl_ufm(counts, tau, nonnegative=(not nonneg) if broken else nonneg,
+                                reduction="class_block")
+            norms = np.sqrt(np.diag(res.class_gram))
+            cosines.append(res.class_gram / np.outer(norms, norms))
+        change[nonneg] = float(np.abs(cosines[1] - cosines[0]).max())
+    slack = min(change[False] - 0.02, 1e-3 - change[True])
+    return ClaimResult(slack, 0.0, f"C={C}, tau={tau:.2f}: max cosine change without ReLU "
+                       f"{change[False]:.3f}, with ReLU {change[True]:.1e}")
 
 
 @claim(

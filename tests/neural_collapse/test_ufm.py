@@ -60,3 +60,13 @@ def test_regularisers_and_losses_run_and_are_deterministic():
 def test_bad_input_is_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):
         train_ce_ufm(**kwargs)
+
+
+def test_between_class_regulariser_moves_imbalanced_means_towards_an_etf():
+    counts = step_imbalanced_counts(4, 20, 10)
+    kw = dict(epochs=800, lr=1.0, record_every=800)
+    plain = train_ce_ufm(counts, 6, **kw).history
+    reg = train_ce_ufm(counts, 6, between_class_weight=0.3, **kw).history
+    # measured: ~0.32 without and ~0.09 with the regulariser; the test asks for a factor 2
+    assert reg["nc2_etf_gram"][-1] < 0.5 * plain["nc2_etf_gram"][-1]
+    assert reg["minority_cosine"][-1] < plain["minority_cosine"][-1]
