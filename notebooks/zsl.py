@@ -41,7 +41,6 @@ from analysis.zsl import (
     worst_case_lower_bound,
 )
 from analysis.zsl import closed_forms as cf
-from analysis.zsl.data import all_attribute_vectors
 
 SCALE = notebook_scale()
 SEED = 0
