@@ -121,9 +121,9 @@ fig
 # ## 4. Forgetting: classification vs regression
 # Forgetting after $k$ iterations is $F(k) = \frac1k\sum_{t\le k} V_{\tau(t)}(w_k)$ with
 # $V_m(w) = \max_{(x,y)\in S_m}(1 - y\,w^\top x)_+^2$ (classification) or
-# $\|X_m w - y_m\|^2$ (regression, COLT 2022 Def. 2.1). **Honesty note:** the full text of the
+# $\|X_m w - y_m\|^2$ (regression, COLT 2022). **Honesty note:** the full text of the
 # ICML 2023 paper was not accessible from this environment, so we could not quote its forgetting
-# definition's normalisation or its Sec. 5-6 constants. The classification bounds drawn are ones
+# definition's normalisation or the constants of its cyclic / random bounds. The classification bounds drawn are ones
 # we derive from the same POCS facts (proved in `analysis/continual/forgetting.py` and
 # `proofs_checks/check_continual.py`):
 # cyclic $\frac1k\sum_{j\le k}F(j) \le (T-1)^2R^2\|w^\star\|^2/k$ and random

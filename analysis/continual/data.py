@@ -2,7 +2,7 @@ r"""Generators of the continual-learning settings: tasks, orderings, the counter
 
 A *task* is a pair ``(X, y)`` with ``X`` of shape ``(n, d)`` and, for classification, labels
 ``y`` in {-1, +1} (for regression, real targets). A *task ordering* is an integer array
-``order`` with ``order[t - 1]`` the task seen at iteration ``t`` (Evron et al., 2023, Sec. 2:
+``order`` with ``order[t - 1]`` the task seen at iteration ``t`` (Evron et al., 2023:
 :math:`\\tau(t)`).
 """
 
@@ -123,7 +123,8 @@ def make_separable_tasks(
     :math:`y = \operatorname{sign}(u^\top x)`, and samples with :math:`|u^\top x| < ` ``min_margin``
     rejected. The planted separator scaled to unit functional margin,
     :math:`u / \min_i |u^\top x_i|`, lies in every task's feasible set :math:`\mathcal W_m`, so
-    :math:`\mathcal W^\star \ne \emptyset` (joint separability, Evron et al. 2023, Assumption 2.1).
+    :math:`\mathcal W^\star \ne \emptyset` (joint separability,
+    the standing assumption of Evron et al. 2023).
 
     Parameters
     ----------
@@ -175,7 +176,7 @@ def counterexample_tasks(c: float = 0.5, seed: int | np.random.Generator | None 
     after which every projection is the identity. The offline solution has both constraints
     active, :math:`w^\star = e_1 + \tfrac{1 - c}{2c} e_2 \ne w_2` (see
     :func:`counterexample_closed_form`). This reproduces the phenomenon of Evron et al. (2023),
-    Sec. 3 / Fig. 1 (SMM converges to a point of :math:`\mathcal W^\star` that is not the offline
+    (SMM converges to a point of :math:`\mathcal W^\star` that is not the offline
     max-margin solution); the exact instance of the paper's figure could not be retrieved, so this
     is the simplest instance we could derive with the same property.
 
@@ -221,7 +222,7 @@ def counterexample_closed_form(c: float = 0.5, seed: int | np.random.Generator |
 def make_regression_tasks(
     n_tasks: int, n_per_task: int, d: int, seed: int | np.random.Generator = 0, *, noise: float = 0.0
 ) -> tuple[list[Task], np.ndarray]:
-    r"""Jointly realizable linear-regression tasks :math:`y_m = X_m u` (Evron et al., 2022, Sec. 2).
+    r"""Jointly realizable linear-regression tasks :math:`y_m = X_m u` (Evron et al., 2022).
 
     Each task has Gaussian inputs with its own random covariance scaling (so tasks differ).
     ``noise > 0`` adds Gaussian noise to the targets, which breaks joint realizability when

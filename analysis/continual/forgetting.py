@@ -7,13 +7,13 @@ violation* is the largest squared hinge of its samples,
 
 which is zero exactly on the feasible set :math:`\mathcal W_m`. Forgetting after :math:`k`
 iterations is the violation on the tasks seen so far, evaluated at the last iterate, as in the
-regression definition of Evron et al. (2022, Def. 2.1):
+regression definition of Evron et al. (2022):
 
 .. math:: F_\tau(k) = \frac1k \sum_{t=1}^k V_{\tau(t)}(w_k),
 
 and the *all-task loss* is :math:`\bar G(w) = \frac1T \sum_m V_m(w)`. We could not retrieve the
 full text of Evron et al. (2023) in this environment, so the exact normalisation of their
-forgetting definition and the constants of their Sec. 5-6 bounds are not quoted here; the bounds
+forgetting definition and the constants of their cyclic / random bounds are not quoted here; the bounds
 below are derived from the same POCS facts and proved in ``proofs_checks/check_continual.py``:
 
 1. :math:`(1 - y w^\top x)_+ = \|x\| \operatorname{dist}(w, \{y v^\top x \ge 1\}) \le R\,
@@ -32,7 +32,7 @@ The same four facts hold for regression (affine projections, :math:`R = \max_m \
 References
 ----------
 .. [1] Evron et al., ICML 2023 (SMM as POCS, forgetting under cyclic / random orderings).
-.. [2] Evron et al., COLT 2022, Def. 2.1 (forgetting).
+.. [2] Evron et al., COLT 2022 (forgetting of continual regression).
 """
 
 from __future__ import annotations

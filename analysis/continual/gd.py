@@ -5,8 +5,9 @@ task's logistic loss :math:`\mathcal L_m(w) = \frac1{n_m}\sum_{i} \log(1 + e^{-y
 starting from :math:`w_{t-1}`, with step size :math:`\eta \le 1/\beta_m`,
 :math:`\beta_m = \|X_m\|_2^2 / (4 n_m)` (the smoothness of :math:`\mathcal L_m`). For jointly
 separable tasks in cyclic or random order, the iterates diverge in norm and converge *in
-direction* to the offline max-margin :math:`w^\star/\|w^\star\|` (their Thm. 3.3 / 3.4), unlike
-SMM, whose limit can differ from :math:`w^\star` (see :func:`counterexample_tasks`).
+direction* to the offline max-margin :math:`w^\star/\|w^\star\|` (their main theorems, cyclic
+and random orders), unlike SMM, whose limit can differ from :math:`w^\star` (see
+:func:`counterexample_tasks`).
 
 References
 ----------

@@ -330,7 +330,7 @@ def sequential_max_margin(
 
     References
     ----------
-    Evron et al. (2023), ICML, Scheme 2 and Sec. 3 (SMM as POCS).
+    Evron et al. (2023), ICML, Scheme 2 (SMM as POCS).
     """
     tasks = validate_tasks(tasks)
     order = validate_order(order, len(tasks))
@@ -363,7 +363,7 @@ def offline_max_margin(tasks: object, *, method: str = "active_set") -> np.ndarr
     r"""The offline max-margin solution :math:`w^\star = \arg\min \{\|w\| : w \in \mathcal W^\star\}`.
 
     It is the projection of 0 onto :math:`\mathcal W^\star = \cap_m \mathcal W_m` (Evron et al.,
-    2023, Sec. 2). ``method="cvxpy"`` uses the shared reference
+    2023). ``method="cvxpy"`` uses the shared reference
     :func:`analysis._core.maxmargin.max_margin_separator`.
 
     Raises

@@ -1,17 +1,17 @@
 r"""Continual linear regression: fitting each task to convergence is an affine projection.
 
-Evron et al. (2022), Sec. 3: minimising task :math:`m`'s squared loss from :math:`w_{t-1}` by
+Evron et al. (2022): minimising task :math:`m`'s squared loss from :math:`w_{t-1}` by
 (S)GD to convergence gives the closest interpolator,
 
 .. math:: w_t = w_{t-1} + X_m^+ (y_m - X_m w_{t-1}), \qquad
           w_t - w^\star = (I - X_m^+ X_m)(w_{t-1} - w^\star) = P_m (w_{t-1} - w^\star),
 
 for any joint solution :math:`w^\star` (jointly realizable tasks). Forgetting after :math:`k`
-iterations is (their Def. 2.1)
+iterations is
 
 .. math:: F_{\tau}(k) = \frac1k \sum_{t=1}^k \|X_{\tau(t)} w_k - y_{\tau(t)}\|^2,
 
-and for :math:`T` tasks presented cyclically they prove (abstract and Sec. 5)
+and for :math:`T` tasks presented cyclically they prove (stated in their abstract)
 :math:`F(k) \le T^2 \min\{1/\sqrt k,\ d/k\}\, \|w^\star\|^2 R^2` with
 :math:`R = \max_m \|X_m\|_2`.
 
@@ -70,7 +70,7 @@ def regression_task_losses(tasks: object, iterates: object) -> np.ndarray:
 def regression_forgetting_bound_cyclic(k: object, n_tasks: int, d: int, w_star_norm: float, R: float):
     r"""The cyclic-ordering bound :math:`T^2 \min\{1/\sqrt k, d/k\}\|w^\star\|^2 R^2`.
 
-    Evron et al. (2022), COLT, abstract / Sec. 5 (cyclic orderings). The abstract states the rate
+    Evron et al. (2022), COLT, abstract (cyclic orderings). The abstract states the rate
     without constants; we use the constant 1 as printed there.
     """
     k = as_array(k, "k", ndim=(0, 1))

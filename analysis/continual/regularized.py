@@ -8,7 +8,7 @@ loss plus a proximity term to the previous iterate,
           \mathcal L_m(w) = \sum_{(x, y) \in S_m} \ell(y\, w^\top x),
 
 with the logistic loss :math:`\ell(m) = \log(1 + e^{-m})` (or the exponential loss
-:math:`e^{-m}`). Their main reduction (Sec. 3) is
+:math:`e^{-m}`). Their main reduction is
 :math:`\lim_{\lambda \to 0} w_t^\lambda / \ln(1/\lambda) = w_t`, the SMM iterate. The
 correction is of order :math:`\ln\ln(1/\lambda) / \ln(1/\lambda)`, so convergence is
 logarithmically slow.
@@ -249,7 +249,7 @@ def lambda_reduction_errors(
 
     References
     ----------
-    Evron et al. (2023), ICML, Sec. 3: :math:`\lim_{\lambda\to 0} w_t^\lambda/\ln(1/\lambda) = w_t`.
+    Evron et al. (2023), ICML: :math:`\lim_{\lambda\to 0} w_t^\lambda/\ln(1/\lambda) = w_t`.
     """
     lams = as_array(lams, "lams", ndim=1, min_size=1)
     if np.any(lams <= 0) or np.any(lams >= 1):
@@ -284,7 +284,7 @@ def scheduled_smm(
     :math:`\rho_t < 1`) shrinks the anchor towards 0 before each projection, pulling every step
     towards the current task's own max-margin solution, hence more forgetting; :math:`\rho_t = 1`
     is SMM. This is our derivation of the paper's remark on regularisation scheduling (Evron et
-    al., 2023, Sec. 7), checked against the regularised path in the tests.
+    al., 2023, whose text we could not check), checked against the regularised path in the tests.
 
     Parameters
     ----------
