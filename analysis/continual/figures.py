@@ -236,7 +236,7 @@ def make_lambda_reduction(scale: str, seed: int, device: str):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("ln(1/lambda)")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7, ncol=2, loc="lower left")
     fig.suptitle(f"lambda -> 0 reduction (T={T}, n={n}, d={d}, logistic loss; fit in log space)")
     data = {"params": {"T": T, "n": n, "d": d, "K": K, "seed": seed, "lambda_exponents": exponents},
             "log_inv_lambda": L, "rel_error": res["rel_error"], "cosine": res["cosine"]}
