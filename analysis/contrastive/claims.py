@@ -436,7 +436,7 @@ def check_downstream_fewer_labels(seed: int, broken: bool = False) -> ClaimResul
     se = math.hypot(feat.std(ddof=1), raw.std(ddof=1)) / math.sqrt(feat.size)
     z = (raw.mean() - feat.mean()) / se
     return ClaimResult(
-        float(z),
-        Z_SE,
+        float(z - 3.0),
+        0.0,
         f"error at n = 2/class: features {feat.mean():.3f}, raw {raw.mean():.3f} ({z:+.1f} SE)",
     )
