@@ -330,7 +330,7 @@ def make_align_uniform_plane(scale: str, seed: int, device: str):
         },
         "trajectories": traj,
     }
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, (ax, ax_lam) = plt.subplots(1, 2, figsize=(11, 4.6), width_ratios=(1.6, 1))
     markers = "osD^vP"
     all_acc = np.concatenate([v["probe_accuracy"] for v in traj.values()])
     norm = plt.Normalize(vmin=float(all_acc.min()), vmax=float(all_acc.max()))
@@ -357,6 +357,23 @@ def make_align_uniform_plane(scale: str, seed: int, device: str):
     legend = ax.legend(loc="upper right")
     for handle in legend.legend_handles:
         handle.set_facecolor("0.7")
+    # the trade-off over lambda: final probe accuracy, InfoNCE as the reference
+    final = np.array([traj[f"align + {lam:g} unif"]["probe_accuracy"][-1] for lam in lams])
+    info = traj["InfoNCE (t = 0.5)"]["probe_accuracy"][-1]
+    data["final_accuracy_vs_lambda"] = {"lambda": np.array(lams), "accuracy": final, "infonce": info}
+    ax_lam.plot(
+        lams,
+        final,
+        marker="o",
+        color=PALETTE[0],
+        label=r"$\mathcal{L}_{align} + \lambda\mathcal{L}_{uniform}$",
+    )
+    ax_lam.axhline(info, color=PALETTE[1], ls="--", label="InfoNCE (t = 0.5)")
+    ax_lam.set_xscale("log", base=2)
+    ax_lam.set_xlabel(r"uniformity weight $\lambda$")
+    ax_lam.set_ylabel("final linear-probe accuracy")
+    ax_lam.set_title("Trade-off over lambda")
+    ax_lam.legend(loc="best")
     return fig, data
 
 
