@@ -143,6 +143,9 @@ def deep_mf_gd(
         for W in Ws:
             prefix.append(W if prefix[-1] is None else W @ prefix[-1])
         E = P * (prefix[-1] - Mt)
+        if not bool(torch.isfinite(E).all()):
+            raise ValueError(f"step: gradient descent diverged with step={step:g} by iteration {t}; "
+                             "use a smaller step")
         if t % record_every == 0 or t == n_iter:
             steps.append(t)
             losses.append(0.5 * (E**2).sum(dim=(1, 2)).cpu().numpy())
@@ -156,8 +159,6 @@ def deep_mf_gd(
             suffix = Ws[k] if suffix is None else suffix @ Ws[k]
         Ws = [W - step * g for W, g in zip(Ws, grads, strict=True)]
     W_end = prefix[-1].cpu().numpy()
-    if not np.all(np.isfinite(W_end)):
-        raise ValueError(f"step: gradient descent diverged with step={step:g}; use a smaller step")
     return {"W": W_end, "steps": np.asarray(steps), "train_loss": np.stack(losses, axis=1),
             "singular_values": np.stack(svals, axis=1)}
 

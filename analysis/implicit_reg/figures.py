@@ -319,45 +319,68 @@ def make_maxmargin_direction(scale: str, seed: int, device: str):
         title="A small MLP fits true and random labels; exact 2n+d ReLU interpolation "
               "(Zhang et al. 2017)")
 def make_random_labels(scale: str, seed: int, device: str):
-    """Training accuracy vs step for label-noise levels, with and without weight decay."""
+    """Fit time and test accuracy vs the fraction of random labels, with and without weight decay."""
+    from analysis._core.rng import make_rng
     from analysis.implicit_reg.interpolation import fit_mlp_batch, random_label_dataset, relu_interpolant
 
     if scale == "paper":
-        n, d, hidden, n_steps = 1000, 20, 512, 1500
+        n, d, hidden, n_steps, n_rep = 1000, 20, 512, 600, 3
+        noises = (0.0, 0.25, 0.5, 0.75, 1.0)
     else:
-        n, d, hidden, n_steps = 160, 10, 96, 250
-    noises = (0.0, 0.5, 1.0)
+        n, d, hidden, n_steps, n_rep = 160, 10, 96, 250, 2
+        noises = (0.0, 0.5, 1.0)
     wds = (0.0, 1e-3)
-    X, _, y_true = random_label_dataset(n, d, label_noise=0.0, rng=seed)
+    n_test = n
+    X_all, _, y_all = random_label_dataset(n + n_test, d, label_noise=0.0, rng=seed)  # teacher labels
+    X, y_true, X_test, y_test = X_all[:n], y_all[:n], X_all[n:], y_all[n:]
     labels, configs = [], []
-    for q in noises:
-        _, y_noisy, _ = random_label_dataset(n, d, label_noise=q, rng=seed)  # same X, same teacher
-        for wd in wds:
-            labels.append(y_noisy)
-            configs.append((q, wd))
+    for rep, s in enumerate(spawn_seeds(seed, n_rep)):
+        gen = make_rng(s)
+        for q in noises:
+            flip = gen.random(n) < q  # each label replaced by a uniform class with probability q
+            y_noisy = np.where(flip, gen.integers(0, 2, size=n), y_true)
+            for wd in wds:
+                labels.append(y_noisy)
+                configs.append((rep, q, wd))
     out = fit_mlp_batch(X, np.stack(labels), hidden=hidden, n_steps=n_steps, lr=3e-3,
-                        weight_decay=[c[1] for c in configs], seed=seed, device=device)
+                        weight_decay=[c[2] for c in configs], seed=seed, device=device,
+                        X_test=X_test, y_test=y_test)
     net = relu_interpolant(X, np.asarray(labels[-1], dtype=float), rng=seed)
     exact_err = float(np.abs(net(X) - labels[-1]).max())
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for b, (q, wd) in enumerate(configs):
-        color = PALETTE[noises.index(q)]
-        axes[0].plot(out["steps"], out["train_acc"][b], color=color, linestyle="-" if wd == 0 else "--",
-                     label=f"label noise {q:g}, wd {wd:g}")
+    shape = (n_rep, len(noises), len(wds))
+    steps_to_fit = out["steps_to_fit"].reshape(shape)
+    test_acc = out["test_acc"].reshape(shape)
+    train_acc = out["train_acc"].reshape(shape + (-1,))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    steps = out["steps"]
+    for j, q in enumerate(noises):
+        for k, wd in enumerate(wds):
+            axes[0].plot(np.maximum(steps, 1), np.median(train_acc[:, j, k], axis=0), color=PALETTE[j],
+                         linestyle="-" if wd == 0 else "--",
+                         label=f"random fraction {q:g}" + (", wd 1e-3" if wd else ""))
+    axes[0].set_xscale("log")
     axes[0].set_xlabel("Adam step (full batch)")
-    axes[0].set_ylabel("training accuracy")
-    axes[0].legend(fontsize=7)
-    stf = out["steps_to_fit"]
+    axes[0].set_ylabel("training accuracy (median)")
+    axes[0].legend(fontsize=6.5, ncol=2)
     for k, wd in enumerate(wds):
-        axes[1].plot(noises, [stf[noises.index(q) * len(wds) + k] for q in noises], "o-",
-                     color=PALETTE[k], label=f"weight decay {wd:g}")
+        for ax, Y in ((axes[1], steps_to_fit), (axes[2], test_acc)):
+            ax.plot(noises, np.nanmedian(Y[:, :, k], axis=0), "o-", color=PALETTE[k],
+                    label=f"weight decay {wd:g}")
+            for rep in range(n_rep):
+                ax.plot(noises, Y[rep, :, k], ".", color=PALETTE[k], alpha=0.4)
     axes[1].set_xlabel("fraction of random labels")
-    axes[1].set_ylabel("steps to 100% train accuracy")
-    axes[1].set_title(f"exact 2n+d ReLU net: max residual {exact_err:.1e} ({net.n_weights} weights)")
-    axes[1].legend()
-    fig.suptitle(f"depth-2 MLP, width {hidden}, n={n}, d={d}" + (" (paper: CIFAR-scale not run)"
-                                                                   if scale == "paper" else " (quick)"))
+    axes[1].set_ylabel("steps to 100% training accuracy")
+    axes[1].set_title(f"exact 2n+d ReLU net: residual {exact_err:.0e} ({net.n_weights} weights)")
+    axes[2].set_xlabel("fraction of random labels")
+    axes[2].set_ylabel("test accuracy (true labels)")
+    axes[2].axhline(0.5, color=PALETTE[7], linestyle=":", label="chance")
+    for ax in axes[1:]:
+        ax.legend()
+    fig.suptitle(f"depth-2 ReLU MLP, width {hidden}, n={n}, d={d}, teacher labels, {n_rep} label draws"
+                 + (" (synthetic analogue of the CIFAR-10 experiment)" if scale == "paper"
+                    else " (quick)"))
     return fig, {"params": {"n": n, "d": d, "hidden": hidden, "n_steps": n_steps, "noises": list(noises),
-                            "weight_decays": list(wds), "seed": seed},
-                 "steps": out["steps"], "train_acc": out["train_acc"], "steps_to_fit": stf,
+                            "weight_decays": list(wds), "n_repeats": n_rep, "lr": 3e-3, "seed": seed},
+                 "steps": steps, "train_acc_median": np.median(train_acc, axis=0),
+                 "steps_to_fit": steps_to_fit, "test_acc": test_acc,
                  "relu_interpolation_max_residual": exact_err}

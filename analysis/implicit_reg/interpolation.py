@@ -28,7 +28,7 @@ import scipy.linalg
 
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_rng, make_torch_generator
-from analysis._core.validate import as_array, check_int, check_probability, check_real
+from analysis._core.validate import as_array, check_int, check_labels, check_probability, check_real
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,8 @@ def fit_mlp_batch(
     device: str = "cpu",
     dtype: str = "float32",
     record_every: int = 10,
+    X_test=None,
+    y_test=None,
 ) -> dict:
     r"""Train a batch of depth-2 ReLU MLPs (one per label vector) by full-batch Adam.
 
@@ -161,12 +163,15 @@ def fit_mlp_batch(
     dtype : str
         float32 by default: training curves, not a verification (the claim uses the exact
         construction instead).
+    X_test, y_test : array_like, optional
+        Held-out inputs and their true labels; the accuracy after the last step is returned.
 
     Returns
     -------
     dict
         ``{"steps": (T,), "train_acc": (B, T), "loss": (B, T), "steps_to_fit": (B,)}`` where
-        ``steps_to_fit`` is the first recorded step with 100 % training accuracy (NaN if never).
+        ``steps_to_fit`` is the first recorded step with 100 % training accuracy (NaN if never),
+        plus ``"test_acc": (B,)`` when a test set is given.
     """
     import torch
 
@@ -226,5 +231,13 @@ def fit_mlp_batch(
     steps_arr = np.asarray(steps)
     fitted = acc >= 1.0
     steps_to_fit = np.where(fitted.any(axis=1), steps_arr[np.argmax(fitted, axis=1)], np.nan)
-    return {"steps": steps_arr, "train_acc": acc, "loss": np.stack(losses, axis=1),
-            "steps_to_fit": steps_to_fit}
+    out = {"steps": steps_arr, "train_acc": acc, "loss": np.stack(losses, axis=1),
+           "steps_to_fit": steps_to_fit}
+    if X_test is not None:
+        X_test = as_array(X_test, "X_test", shape=(None, d))
+        y_test = check_labels(y_test, "y_test", n_classes=n_classes, n_samples=X_test.shape[0])
+        with torch.no_grad():
+            Xq = torch.as_tensor(X_test, dtype=dt, device=dev).expand(B, -1, d)
+            pred = (torch.relu(Xq @ W1 + b1) @ W2 + b2).argmax(-1).cpu().numpy()
+        out["test_acc"] = (pred == y_test[None]).mean(axis=1)
+    return out

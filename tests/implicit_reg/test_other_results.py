@@ -81,6 +81,8 @@ def test_deep_mf_depth3_is_lower_rank_than_depth1_and_nuclear_norm_is_feasible()
         (lambda: deep_mf_gd(np.eye(3), np.zeros((3, 3), bool), depth=2), r"mask: expected at least one"),
         (lambda: deep_mf_gd(np.eye(3), np.ones((3, 3), bool), depth=0), r"depth: expected an integer >= 1"),
         (lambda: effective_rank(np.zeros((2, 2))), r"M: expected a non-zero matrix"),
+        (lambda: deep_mf_gd(np.eye(4), np.ones((4, 4), bool), depth=2, init_scale=1.0, step=50.0, n_iter=50),
+         r"step: gradient descent diverged"),
         (lambda: fit_mlp_batch(np.ones((4, 2)), np.array([[0, 1, 2, 0]]), n_classes=2), r"labels: expected integer classes"),
     ],
 )
