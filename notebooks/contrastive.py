@@ -239,6 +239,10 @@ for c in get_claims("contrastive"):
 # - **Wang & Isola (2020)** report alignment/uniformity of encoders trained on STL-10, NYU-Depth,
 #   ImageNet; we reproduce the mechanism on toy data, not their numbers. The closed form of the
 #   uniform distribution's uniformity and the O(1/M) rate of Theorem 1 are derived here, not taken
-#   from the paper.
+#   from the paper. At paper scale (600 steps, 5 values of lambda, one seed) the final probe
+#   accuracy of $\mathcal L_{align} + \lambda \mathcal L_{uniform}$ peaks at lambda = 0.5 (0.824) and
+#   matches InfoNCE (0.822), as Wang & Isola report on real data; the spread over lambda
+#   (0.806-0.824) is about two standard errors of a 2000-point test accuracy, so only the
+#   qualitative shape (too little uniformity hurts most) should be read from it.
 # - A3 (approximate sufficient statistics) and A4 (simplicity bias, class collapse) are not
 #   implemented.
