@@ -22,7 +22,7 @@ _FFT_ROUNDOFF = ("float64 FFT and page-wise products of O(1) Gaussian entries wi
                  "round-off stays below 1e-12; the threshold 1e-10 leaves a 100x margin")
 
 
-def _random_tensors(seed: int, *shapes_fn):
+def _random_tensors(seed: int):
     rng = make_rng(seed)
     n1, n2, n3, n4 = (int(v) for v in rng.integers(1, 8, size=4))
     k = int(rng.integers(1, 9))
