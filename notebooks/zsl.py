@@ -161,7 +161,7 @@ for c in get_claims("zsl"):
 # * **Scale.** The official code enumerates $2^n$ vectors, so the paper stops at 15 greedily
 #   chosen attributes. Column generation solves 10 classes x 20 attributes exactly in seconds
 #   and 10 x 40 in minutes; the measured table (including 10 x 85) is in
-#   `benchmarks/bench_zsl.py` and the report. The paper-scale greedy figure chooses from 20
-#   candidate attributes (not 85): a greedy path over 85 costs ~1200 exact solves.
+#   `benchmarks/bench_zsl.py` and the report. The paper-scale greedy figure picks 12 of 30
+#   candidate attributes (not 15 of 85): a greedy path over 85 costs ~1200 exact solves.
 # * **ESZSL** uses 0/1 targets and L2-normalised signatures (documented in
 #   `analysis.zsl.baselines`); with the original +-1 targets it was near chance on our data.
