@@ -129,3 +129,27 @@ def test_bad_input_raises_clear_errors():
         influence_values(data.X, data.y, theta, 0.05, data.X_test, penalty="l3")
     with pytest.raises(ValueError, match="y: expected labels"):
         loo_values(data.X, np.abs(data.y) * 2, 0.05, data.X_test)
+
+
+def test_mc_deletion_changes_checks_input_and_moves_predictions():
+    from analysis.representers import (
+        hold_out_ratings,
+        make_lowrank_ratings,
+        mc_deletion_changes,
+        solve_nuclear,
+    )
+    from analysis.representers.nuclear import nuclear_representers
+
+    ratings, _ = make_lowrank_ratings((30, 40), n_ratings=400, rank=3, min_per_user=8, rng=0)
+    train, test = hold_out_ratings(ratings, 4, rng=0)
+    args = (train.rows, train.cols, train.values, train.shape, 0.004)
+    sol = solve_nuclear(*args, tol=1e-9)
+    res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
+    pro = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, fractions=(0.1,))
+    opp = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, fractions=(0.1,),
+                              direction="opponents")
+    assert pro.shape == (4, 1) and pro.mean() < 0 < opp.mean()
+    with pytest.raises(ValueError, match="explainer_values"):
+        mc_deletion_changes(*args, sol, test.rows, test.cols, res.values[:, :-1])
+    with pytest.raises(ValueError, match="query_rows"):
+        mc_deletion_changes(*args, sol, test.rows + 100, test.cols, res.values)
