@@ -384,8 +384,8 @@ def make_cf_panel(scale: str, seed: int, device: str):
                 contrib[a, b] = vals[e]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1.3, 1, 1]})
     ax = axes[0]
-    cmap = plt.get_cmap(DIVERGING_CMAP).copy()
-    cmap.set_bad("0.82")  # unobserved entries in grey, so a 3-star (0.0) rating stays distinguishable
+    # unobserved entries in grey, so a 3-star (0.0) rating stays distinguishable
+    cmap = plt.get_cmap(DIVERGING_CMAP).with_extremes(bad="0.82")
     image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-1, vmax=1, aspect="auto")
     a0, b0 = int(np.flatnonzero(panel_users == u)[0]), int(np.flatnonzero(panel_items == v)[0])
     ax.add_patch(plt.Rectangle((b0 - 0.5, a0 - 0.5), 1, 1, fill=False, ec="black", lw=2.5))
