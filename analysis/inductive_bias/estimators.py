@@ -191,6 +191,8 @@ def ncx2_inductive_bias(losses: object, eps: float, *, start: str = "moments",
 
     Notes
     -----
+    Where scipy's ncx2 density cannot be evaluated (df above ~1000, i.e. losses with a relative
+    spread below ~4%), the method-of-moments fit replaces the MLE (``NCX2Fit.method``).
     The chi-square family is exact only when the test-prediction covariance is isotropic; for
     real hypothesis spaces the extrapolation is misspecified and carries a tail bias that does not
     vanish as S grows (measured in ``analysis.inductive_bias.figures`` and the claims ledger).

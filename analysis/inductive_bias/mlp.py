@@ -88,7 +88,11 @@ def init_mlp_ensemble(n_models: int, input_dim: int, width: int, depth: int, out
 
 def _check_data(X, Y):
     X = as_array(X, "X_train", ndim=2, min_size=1)
-    Y = as_array(Y, "Y_train", ndim=2)
+    Y = as_array(Y, "Y_train", ndim=(1, 2))
+    if Y.ndim == 1:
+        # the MSE against k outputs needs one-hot (n, k) targets, not a vector of class indices
+        raise ValueError(f"Y_train: expected a 2-D (n, k) target array (one-hot for classes), got "
+                         f"shape {Y.shape}; encode labels with analysis.inductive_bias.one_hot")
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"Y_train: expected {X.shape[0]} rows to match X_train, got {Y.shape[0]}")
     return X, Y

@@ -142,3 +142,17 @@ def test_bad_input_to_samplers():
         train_mlp_ensemble(t.X_train, t.Y_train, n_models=0, width=4, depth=1)
     with pytest.raises(ValueError, match="k"):
         digits_task(0)
+    # integer class labels where one-hot targets are needed (a defect of the published code)
+    d = digits_task(4, 20, 5, rng=0)
+    with pytest.raises(ValueError, match="one-hot"):
+        train_mlp_ensemble(d.X_train, np.argmax(d.Y_train, 1), n_models=2, width=4, depth=1)
+
+
+def test_nothing_is_written_to_the_working_directory(tmp_path, monkeypatch):
+    # the published kernel code silently reused a cached posterior fit from the working directory
+    monkeypatch.chdir(tmp_path)
+    t = synthetic_task(3, 15, 5, rng=0)
+    post = gp_posterior(t.X_train, t.Y_train, t.X_test, lengthscale=t.lengthscale)
+    sample_gaussian_losses(post.mean, post.cov, t.Y_test, 50, rng=0)
+    train_mlp_ensemble(t.X_train, t.Y_train, n_models=2, width=4, depth=1, steps=5)
+    assert list(tmp_path.iterdir()) == []
