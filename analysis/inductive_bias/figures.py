@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -75,6 +77,7 @@ def make_estimator_vs_samples(scale: str, seed: int, device: str):
     ax_err.axhline(0.0, color="k", lw=0.8)
     for ax in (ax_val, ax_err):
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set_xlabel("S (sampled hypotheses)")
     ax_val.set_ylabel("inductive bias I(eps) (nats)")
     ax_val.set_title("estimate (band: +-1 sd over repeats); dashed: exact")
@@ -250,4 +253,76 @@ def make_model_classes(scale: str, seed: int, device: str):
                    "k": 16, "n_train": 60, "n_test": 40},
         "names": table["names"], "values": values, "train_mse": table["train_mse"],
     }
+    return fig, data
+
+
+def tail_accuracy_table(seed: int, n_points: int) -> dict:
+    """Errors of log P(Q <= x) by each route, against an independent exact reference.
+
+    Panel data for a well-conditioned random law (reference: Ruben's series) and for a GP posterior
+    law (reference: the saddle-point contour, whose agreement with Ruben is shown on the first).
+    """
+    from analysis.inductive_bias.gchisq import (
+        GChiSq,
+        gchisq_log_cdf,
+        imhof_classic_cdf,
+        ruben_log_cdf,
+        saddlepoint_log_cdf,
+    )
+
+    def classic_log(x, law):
+        value = imhof_classic_cdf(x, law)
+        return math.log(value) if value > 0 else math.nan  # zero or negative: all digits lost
+
+    rng = make_rng(seed)
+    random_law = GChiSq.make(rng.uniform(0.2, 1.0, 20) / 20, noncentrality=rng.uniform(0, 2, 20))
+    task = synthetic_task(8, 40, 25, rng=seed)
+    post = gp_posterior(task.X_train, task.Y_train, task.X_test, lengthscale=task.lengthscale)
+    gp_law = gaussian_loss_law(post.mean, post.cov, task.Y_test)
+    out = {}
+    for name, law, reference in [("random", random_law, ruben_log_cdf), ("gp", gp_law, None)]:
+        fracs = np.geomspace(0.8, 0.004, n_points)
+        ref = np.array([(reference or gchisq_log_cdf)(f * law.mean, law) for f in fracs])
+        routes = {"saddle-point contour (ours)": gchisq_log_cdf, "classic Imhof (Re t = 0)": classic_log,
+                  "Lugannani-Rice approximation": saddlepoint_log_cdf}
+        errors = {}
+        for label, fn in routes.items():
+            if reference is None and fn is gchisq_log_cdf:
+                continue
+            vals = np.array([fn(f * law.mean, law) for f in fracs])
+            errors[label] = np.abs(vals - ref) / np.abs(ref)
+        out[name] = {"depth": -ref, "errors": errors}
+    return out
+
+
+@figure(
+    name="ib_tail_accuracy",
+    topic=TOPIC,
+    title="Accuracy of the generalised chi-square lower tail: saddle-point contour vs classic Imhof",
+)
+def make_tail_accuracy(scale: str, seed: int, device: str):
+    """Relative error of log P(loss <= eps) vs depth, per route, against an exact reference."""
+    table = tail_accuracy_table(seed, 8 if scale == "quick" else 20)
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), sharey=True)
+    titles = {"random": "20 non-central terms; reference: Ruben's series",
+              "gp": "GP posterior loss law; reference: contour"}
+    data = {"params": {"seed": seed, "n_points": 8 if scale == "quick" else 20}}
+    colours = {"saddle-point contour (ours)": PALETTE[0], "classic Imhof (Re t = 0)": PALETTE[1],
+               "Lugannani-Rice approximation": PALETTE[2]}
+    for ax, key in zip(axes, ["random", "gp"], strict=True):
+        depth = table[key]["depth"]
+        data[f"{key}_depth"] = depth
+        for label, err in table[key]["errors"].items():
+            # relative errors below round-off are drawn at 1e-16; failed values (nan) are omitted
+            ax.plot(depth, np.maximum(err, 1e-16), "o-", color=colours[label], label=label, ms=4)
+            data[f"{key}_{label}"] = np.where(np.isfinite(err), err, -1.0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_xlabel("exact inductive bias -log P (nats)")
+        ax.set_title(titles[key], fontsize=10)
+    axes[0].set_ylabel("relative error of log P")
+    axes[0].legend(loc="center left")
+    fig.suptitle("Classic Imhof degrades from ~15 nats and fails (P <= 0: missing points) beyond "
+                 "~35-45 nats; the saddle-point contour stays at round-off", fontsize=10)
     return fig, data
