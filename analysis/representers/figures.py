@@ -466,11 +466,11 @@ def make_cf_panel(scale: str, seed: int, device: str):
 def make_cf_deletion(scale: str, seed: int, device: str):
     """Case-deletion curves for nuclear-norm matrix completion (proponents and opponents)."""
     quick = scale == "quick"
-    # quick: a 40 x 60 toy; paper: MovieLens-100k's shape, 10 held-out ratings (200 refits)
+    # quick: a 40 x 60 toy; paper: MovieLens-100k's shape, 8 held-out ratings (160 refits)
     shape = (40, 60) if quick else (943, 1682)
     n_r, rank, min_pu = (700, 4, 8) if quick else (100_000, 10, 20)
     lam = 0.004 if quick else 1.2e-4
-    n_q = 8 if quick else 10
+    n_q = 8
     fractions = (0.1,) if quick else DELETION_FRACTIONS
     (s_data,) = spawn_seeds(seed, 1)
     ratings, _ = make_lowrank_ratings(shape, n_ratings=n_r, rank=rank, min_per_user=min_pu, rng=s_data)
