@@ -134,7 +134,7 @@ def main() -> None:
     print(f"device: {device}, torch threads: {torch.get_num_threads()}")
     print(f"{'task':52s} {'reference':52s} {'ref s':>9s} {'ours s':>9s} {'speed-up':>9s}  notes")
     for name, ref, t_ref, t_ours, note in rows:
-        print(f"{name:52s} {ref:52s} {t_ref:9.3f} {t_ours:9.3f} {t_ref / t_ours:8.1f}x  {note}")
+        print(f"{name:52s} {ref:52s} {t_ref:9.4f} {t_ours:9.4f} {t_ref / t_ours:8.1f}x  {note}")
 
 
 if __name__ == "__main__":
