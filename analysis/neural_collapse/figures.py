@@ -222,8 +222,8 @@ def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
                     for r in ratios] for s in gd_seeds])
                 for k, row in enumerate(gd):
                     ax.plot(ratios, np.maximum(row, floor), color=color, marker="x", ms=9,
-                            ls="none", label=f"{name}, GD ({gd_epochs} steps, {len(gd_seeds)} "
-                            "inits)" if k == 0 else None)
+                            ls="none", label=f"{name}, GD ({gd_epochs} steps, {len(gd_seeds)} init(s)"
+                            ")" if k == 0 else None)
                 data[f"gd_tau{tau:g}_{'relu' if nonneg else 'plain'}"] = gd
         data[f"ratios_tau{tau:g}"] = ratios
         ax.set_xscale("log")
