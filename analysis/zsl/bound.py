@@ -429,12 +429,12 @@ def price_local_search(
 
 
 def _choose_method(k: int, n: int) -> str:
+    # from benchmarks/bench_zsl.py (k = 10): the full LP wins up to n = 8, class-subset pricing
+    # up to n ~ 16, MILP pricing beyond (and whenever 2^k subsets are too many)
     if n <= 8:
         return "full"
-    if k <= 14:
+    if n <= 16 and k <= 14:
         return "colgen-subsets"
-    if n <= 16:
-        return "colgen-bruteforce"
     return "colgen-milp"
 
 
@@ -465,8 +465,8 @@ def worst_case_lower_bound(
         ``"full"``: one LP over all ``2^n`` vectors (``n <= ~12``). ``"colgen-*"``: column
         generation from the comonotone support with exact pricing by brute force over
         ``2^n`` vectors, by a MILP (HiGHS), or by enumerating the ``2^k`` class subsets.
-        ``"auto"``: full for ``n <= 8``, else class subsets for ``k <= 14``, else brute force
-        for ``n <= 16``, else MILP.
+        ``"auto"``: full for ``n <= 8``, class subsets for ``n <= 16`` and ``k <= 14``, else
+        MILP (the fastest in ``benchmarks/bench_zsl.py`` for each range at ``k = 10``).
     tol : float
         Stop when the certified gap ``upper - lower`` is at most ``tol``.
     max_iterations : int
