@@ -384,3 +384,50 @@ def make_random_labels(scale: str, seed: int, device: str):
                  "steps": steps, "train_acc_median": np.median(train_acc, axis=0),
                  "steps_to_fit": steps_to_fit, "test_acc": test_acc,
                  "relu_interpolation_max_residual": exact_err}
+
+
+@figure(name="ir_sgd_vs_gd_penalty", topic=TOPIC,
+        title="Mini-batch SGD vs full-batch GD with and without the gradient-norm penalty "
+              "(Geiping et al. 2022), equal numbers of updates")
+def make_sgd_vs_gd_penalty(scale: str, seed: int, device: str):
+    """Train loss and test accuracy vs parameter updates for SGD, GD and GD + penalty."""
+    from analysis.implicit_reg.interpolation import random_label_dataset
+    from analysis.implicit_reg.sgd_vs_gd import train_mlp
+
+    if scale == "paper":
+        n, d, hidden, batch, sgd_epochs, n_rep = 512, 20, 128, 64, 60, 3
+    else:
+        n, d, hidden, batch, sgd_epochs, n_rep = 64, 10, 32, 16, 20, 2
+    step, noise = 0.1, 0.2  # 0.2 sits at the edge of stability at paper scale (loss spikes)
+    m = n // batch
+    X_all, y_noisy, y_clean = random_label_dataset(2 * n, d, label_noise=noise, rng=seed)
+    X, y, X_test, y_test = X_all[:n], y_noisy[:n], X_all[n:], y_clean[n:]
+    runs = {}
+    for method, epochs, per_epoch in (("sgd", sgd_epochs, m), ("gd", sgd_epochs * m, 1),
+                                      ("gd+penalty", sgd_epochs * m, 1)):
+        out = train_mlp(X, y, X_test, y_test, method=method, n_repeats=n_rep, hidden=hidden, step=step,
+                        n_epochs=epochs, batch_size=batch, seed=seed, device=device)
+        runs[method] = (out["epochs"] * per_epoch, out["train_loss"], out["test_acc"])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    labels = {"sgd": f"SGD (batch {batch})", "gd": "full-batch GD",
+              "gd+penalty": "full-batch GD + (eta/4m) sum_k |grad L_k|^2"}
+    for (method, (updates, loss, acc)), color in zip(runs.items(), PALETTE, strict=False):
+        after = updates >= 1  # log axis: from the first update on
+        _band(axes[0], updates[after], loss[:, after], labels[method], color)
+        _band(axes[1], updates[after], acc[:, after], labels[method], color, log=False)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("parameter updates")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("training loss (noisy labels)")
+    axes[1].set_ylabel("test accuracy (clean labels)")
+    fig.suptitle(f"depth-2 ReLU MLP width {hidden}, n={n}, d={d}, {noise:g} label noise, step {step}, "
+                 f"{n_rep} inits" + (" (CPU-sized; not the paper's CIFAR-10)" if scale == "paper"
+                                     else " (quick)"))
+    data = {"params": {"n": n, "d": d, "hidden": hidden, "batch": batch, "sgd_epochs": sgd_epochs,
+                       "step": step, "label_noise": noise, "n_repeats": n_rep, "seed": seed}}
+    for method, (updates, loss, acc) in runs.items():
+        data[f"{method}_updates"] = updates
+        data[f"{method}_train_loss"] = loss
+        data[f"{method}_test_acc"] = acc
+    return fig, data

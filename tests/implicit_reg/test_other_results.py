@@ -59,6 +59,26 @@ def test_mlp_fits_random_labels():
     assert np.all(out["train_acc"][:, -1] == 1.0)
 
 
+def test_sgd_gd_and_penalty_runs_are_consistent():
+    from analysis.implicit_reg.sgd_vs_gd import train_mlp
+
+    X, y, y_clean = random_label_dataset(96, 6, label_noise=0.1, rng=2)
+    kw = dict(n_repeats=2, hidden=16, step=0.2, batch_size=16, seed=1)
+    gd = train_mlp(X[:48], y[:48], X[48:], y_clean[48:], method="gd", n_epochs=30, **kw)
+    pen = train_mlp(X[:48], y[:48], X[48:], y_clean[48:], method="gd+penalty", n_epochs=30, **kw)
+    sgd = train_mlp(X[:48], y[:48], X[48:], y_clean[48:], method="sgd", n_epochs=10, **kw)
+    assert gd["train_loss"].shape == (2, 31) and sgd["train_loss"].shape == (2, 11)
+    # same initialisation; the penalty (eta/4m) sum |grad L_k|^2 is small, so the runs stay close
+    assert np.array_equal(gd["train_loss"][:, 0], pen["train_loss"][:, 0])
+    assert np.abs(gd["train_loss"][:, -1] - pen["train_loss"][:, -1]).max() < 0.05
+    assert np.all(gd["train_loss"][:, -1] < gd["train_loss"][:, 0])
+    assert np.all(sgd["train_loss"][:, -1] < sgd["train_loss"][:, 0])
+    with pytest.raises(ValueError, match="method: expected one of"):
+        train_mlp(X, y, X, y, method="adam")
+    with pytest.raises(ValueError, match="batch_size: expected an integer <= 96"):
+        train_mlp(X, y, X, y, method="sgd", batch_size=200)
+
+
 def test_deep_mf_depth3_is_lower_rank_than_depth1_and_nuclear_norm_is_feasible():
     M, mask = completion_instance(12, 1, 70, rng=0)
     W_nuc = min_nuclear_norm_completion(M, mask, solver="CLARABEL")
