@@ -71,7 +71,8 @@ class SCLResult:
     Attributes
     ----------
     gram : numpy.ndarray, shape (N, N)
-        Gram matrix of the normalised features.
+        Gram matrix of the normalised features (for the class-block route it is expanded from
+        the C x C solution on first access, so large N costs no N x N memory until asked).
     labels : numpy.ndarray, shape (N,)
     counts : numpy.ndarray, shape (C,)
     class_gram : numpy.ndarray, shape (C, C)
@@ -79,18 +80,44 @@ class SCLResult:
     of_distance : float
         :func:`~analysis.neural_collapse.metrics.of_distance_from_gram` of ``class_gram``.
     objective : float
-        :math:`\\mathcal L(G)` at the solution.
+        :math:`\mathcal L(G)` at the solution.
     route : str
         ``"convex_full"`` (N x N SDP) or ``"convex_block"`` (class-block reduction).
+    block : numpy.ndarray or None
+        The C x C block values K (diagonal: within-class off-diagonal Gram entries) for the
+        class-block route.
     """
 
-    gram: np.ndarray
     labels: np.ndarray
     counts: np.ndarray
     class_gram: np.ndarray
     of_distance: float
     objective: float
     route: str
+    block: np.ndarray | None = None
+    _gram: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def gram(self) -> np.ndarray:
+        """The N x N feature Gram (expanded from ``block`` for the class-block route)."""
+        if self._gram is None:
+            gram = self.block[self.labels][:, self.labels]
+            np.fill_diagonal(gram, 1.0)
+            self._gram = gram
+        return self._gram
+
+
+def _block_objective(K: np.ndarray, counts: np.ndarray, tau: float) -> float:
+    """The class-block form of the SCL objective (module docstring), in float64."""
+    C = counts.size
+    total = 0.0
+    for c in range(C):
+        others = np.arange(C) != c
+        terms = np.concatenate(([K[c, c] / tau + np.log(counts[c] - 1.0)],
+                                K[c, others] / tau + np.log(counts[others].astype(float))))
+        top = terms.max()
+        total += counts[c] * (top + np.log(np.exp(terms - top).sum()) - K[c, c] / tau)
+    return float(total)
 
 
 def class_block_average(G: np.ndarray, labels: np.ndarray, C: int) -> np.ndarray:
@@ -204,12 +231,19 @@ def solve_scl_ufm(
         problem = cp.Problem(cp.Minimize(cp.sum(cp.hstack(rows))), constraints)
         solve_problem(problem, solver, what="SCL UFM (class-block reduction)")
         Kv = np.asarray(K.value)
+        Kv = 0.5 * (Kv + Kv.T)
         av = np.clip(np.diag(Kv), None, 1.0)
-        gram = Kv[labels][:, labels]
-        gram[np.arange(N), np.arange(N)] = 1.0
         class_gram = Kv.copy()
         np.fill_diagonal(class_gram, (1.0 + (counts - 1) * av) / counts)
-        route = "convex_block"
+        return SCLResult(
+            labels=labels,
+            counts=counts,
+            class_gram=class_gram,
+            of_distance=of_distance_from_gram(class_gram),
+            objective=_block_objective(Kv, counts, tau),
+            route="convex_block",
+            block=Kv,
+        )
     else:
         G = cp.Variable((N, N), PSD=True)
         constraints = [cp.diag(G) == 1]
@@ -225,15 +259,14 @@ def solve_scl_ufm(
         gram = np.asarray(G.value)
         gram = 0.5 * (gram + gram.T)
         class_gram = class_block_average(gram, labels, C)
-        route = "convex_full"
     return SCLResult(
-        gram=gram,
         labels=labels,
         counts=counts,
         class_gram=class_gram,
         of_distance=of_distance_from_gram(class_gram),
         objective=scl_loss_from_gram(gram, labels, tau),
-        route=route,
+        route="convex_full",
+        _gram=gram,
     )
 
 

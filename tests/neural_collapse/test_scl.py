@@ -99,3 +99,16 @@ def test_training_is_deterministic():
 def test_bad_input_is_rejected(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_block_objective_matches_the_expanded_gram():
+    for nonneg in (True, False):
+        block = solve_scl_ufm([5, 3, 2], 0.3, nonneg, reduction="class_block")
+        assert block.gram.shape == (10, 10) and np.allclose(np.diag(block.gram), 1.0)
+        assert_allclose(block.objective, scl_loss_from_gram(block.gram, block.labels, 0.3),
+                        rtol=1e-12)
+
+
+def test_class_block_route_handles_large_n_without_n_by_n_memory():
+    res = solve_scl_ufm([20000, 20000, 2000], 0.1, nonnegative=True, reduction="class_block")
+    assert res.of_distance < 1e-3 and res._gram is None
