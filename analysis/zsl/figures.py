@@ -174,9 +174,14 @@ def make_solver_cost(scale: str, seed: int, device: str):
     ax = axes[0]
     if record is not None:
         for i, m in enumerate(methods):
-            pts = [(row["n"], row["seconds"][m]) for row in record["rows"] if row["seconds"].get(m)]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), "-o", color=PALETTE[i], label=m)
+            rows = [row for row in record["rows"] if row["seconds"].get(m)]
+            exact = [(row["n"], row["seconds"][m]) for row in rows if row["exact"][m]]
+            stopped = [(row["n"], row["seconds"][m]) for row in rows if not row["exact"][m]]
+            if exact:
+                ax.plot(*zip(*exact, strict=True), "-o", color=PALETTE[i], label=m)
+            if stopped:
+                ax.plot(*zip(*stopped, strict=True), "x", ms=9, mew=2, color=PALETTE[i],
+                        label=f"{m}: budget hit, not certified exact")
         ax.set_title(f"recorded CPU time, k = {record['k']}\n({record['machine']})", fontsize=9)
         ax.set_yscale("log")
         ax.legend(fontsize=7.5)
