@@ -429,11 +429,12 @@ def price_local_search(
 
 
 def _choose_method(k: int, n: int) -> str:
-    # from benchmarks/bench_zsl.py (k = 10): the full LP wins up to n = 8, class-subset pricing
-    # up to n ~ 16, MILP pricing beyond (and whenever 2^k subsets are too many)
+    # from benchmarks/bench_zsl.py (k = 10): the full LP wins up to n = 8; class-subset pricing
+    # is exact at every n (10 x 85 in minutes) while MILP pricing, a little faster at n = 20-40,
+    # did not converge at n = 85 within 15 minutes; MILP only when 2^k subsets are too many
     if n <= 8:
         return "full"
-    if n <= 16 and k <= 14:
+    if k <= 14:
         return "colgen-subsets"
     return "colgen-milp"
 
@@ -465,8 +466,8 @@ def worst_case_lower_bound(
         ``"full"``: one LP over all ``2^n`` vectors (``n <= ~12``). ``"colgen-*"``: column
         generation from the comonotone support with exact pricing by brute force over
         ``2^n`` vectors, by a MILP (HiGHS), or by enumerating the ``2^k`` class subsets.
-        ``"auto"``: full for ``n <= 8``, class subsets for ``n <= 16`` and ``k <= 14``, else
-        MILP (the fastest in ``benchmarks/bench_zsl.py`` for each range at ``k = 10``).
+        ``"auto"``: full for ``n <= 8``, class subsets for ``k <= 14``, else MILP (see
+        ``benchmarks/bench_zsl.py``).
     tol : float
         Stop when the certified gap ``upper - lower`` is at most ``tol``.
     max_iterations : int
