@@ -37,6 +37,21 @@ class Device(str, Enum):
 Topic = Enum("Topic", {t: t for t in TOPICS}, type=str)  # type: ignore[misc]
 
 
+_THREADS_HELP = "torch intra-op threads (CPU)."
+
+
+def _set_torch_threads(n: int) -> None:
+    """Set torch's CPU intra-op threads for this process.
+
+    The claims and most figures run many small tensor programs, where intra-op threads cost more
+    than they give: measured on a 2-core machine with another process busy, 2 threads made the
+    implicit_reg claims 5-10x and a quick neural-collapse figure ~100x slower than 1 thread.
+    """
+    import torch
+
+    torch.set_num_threads(n)
+
+
 @app.command("figures")
 def figures_cmd(
     names: list[str] = typer.Argument(None, help="Figure names (see `list`)."),
@@ -46,6 +61,7 @@ def figures_cmd(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every random instance."),
     device: Device = typer.Option(Device.auto, "--device", help="torch device."),
     out: Path = typer.Option(Path("figures"), "--out", help="Output folder."),
+    threads: int = typer.Option(1, "--threads", min=1, help=_THREADS_HELP),
 ) -> None:
     """Regenerate figures: <name>.png, <name>.pdf and <name>.json (data + parameters)."""
     import matplotlib
@@ -89,6 +105,7 @@ def figures_cmd(
         typer.echo(f"error: --{exc}", err=True)
         raise typer.Exit(2) from exc
 
+    _set_torch_threads(threads)
     bar = tqdm(selected, desc="figures", unit="fig", file=sys.stderr)
     for name in bar:
         bar.set_postfix_str(name)
@@ -114,15 +131,12 @@ def verify_cmd(
     topic: Topic = typer.Option(None, "--topic", help="Only this topic's claims."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every claim's random instance."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    threads: int = typer.Option(1, "--threads", min=1, help=_THREADS_HELP),
 ) -> None:
     """Run the claims ledger; exit status 1 if any claim fails or errors."""
-    import torch
-
     from analysis._core.claims import get_claims, run_claim
 
-    # Claims run many small tensor programs, where intra-op threads cost more than they give
-    # (measured: 2 threads made the implicit_reg claims 5-10x slower on a loaded 2-core machine).
-    torch.set_num_threads(1)
+    _set_torch_threads(threads)
     claims = get_claims(topic.value if topic is not None else None)
     records = [run_claim(c, seed) for c in claims]
     if as_json:
