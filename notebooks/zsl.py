@@ -162,7 +162,8 @@ for c in get_claims("zsl"):
 #   chosen attributes. Column generation solves 10 classes x 20 attributes exactly in 2-4 CPU
 #   seconds, 10 x 40 in 24-37 s and the full AwA-sized 10 x 85 in 7.6 CPU minutes (class-subset
 #   pricing; MILP pricing certified the same Q, to 1e-15, only after 22 CPU minutes). Measured
-#   on a shared 2-core machine with `benchmarks/bench_zsl.py`; the figure above shows the recorded table. The paper-scale greedy figure picks 12 of 30
-#   candidate attributes (not 15 of 85): a greedy path over 85 costs ~1200 exact solves.
+#   on a shared 2-core machine with `benchmarks/bench_zsl.py`; the figure above shows the
+#   recorded table. The paper-scale greedy figure picks 12 of 30 candidate attributes (not 15 of
+#   85): a greedy path over 85 costs ~1200 exact solves.
 # * **ESZSL** uses 0/1 targets and L2-normalised signatures (documented in
 #   `analysis.zsl.baselines`); with the original +-1 targets it was near chance on our data.
