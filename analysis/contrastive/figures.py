@@ -444,3 +444,130 @@ def make_downstream_samples(scale: str, seed: int, device: str):
     axes[0].legend()
     fig.suptitle(f"Labelled-sample complexity: C = {C} classes in d = {dim}; linear encoder, p = {C}")
     return fig, data
+
+
+def simplicity_bias_data(scale: str, seed: int, device: str) -> dict:
+    """Subclass collapse (supervised) and feature suppression with its two remedies (unsupervised).
+
+    Our linear-spectral formulation of Xue et al. (2023); see ``analysis.contrastive.simplicity_bias``.
+    ``device`` is unused (numpy, tiny problems).
+    """
+    from analysis.contrastive.simplicity_bias import (
+        feature_moments,
+        feature_weights,
+        make_subclass_dataset,
+        min_norm_supervised_minimiser,
+        non_collapsed_minimiser,
+        spectral_minimiser,
+        subclass_separation,
+        supervised_spectral_loss,
+        train_supervised_gd,
+        train_unsupervised_gd,
+    )
+
+    quick = scale == "quick"
+    n_seeds, n_per_group, dim, n_test = (3, 15, 200, 200) if quick else (10, 40, 500, 1000)
+    out_dim = 3
+    seps = {"min-norm": [], "GD, small init": [], "non-collapsed minimiser": []}
+    losses = {k: [] for k in seps}
+    for sub in spawn_seeds(seed, n_seeds):
+        rng = make_rng(sub)
+        train = make_subclass_dataset(n_per_group, dim, rng=rng)
+        test = make_subclass_dataset(n_test // 4, dim, rng=rng)
+        W_mn = min_norm_supervised_minimiser(train.X, train.y, out_dim)
+        sols = {
+            "min-norm": W_mn,
+            "GD, small init": train_supervised_gd(train.X, train.y, out_dim, rng=rng),
+            "non-collapsed minimiser": non_collapsed_minimiser(W_mn, train.X),
+        }
+        for name, W in sols.items():
+            seps[name].append(subclass_separation(W, test.X, test.y, test.z))
+            losses[name].append(supervised_spectral_loss(W, train.X, train.y))
+    steps, every = (1500, 25) if quick else (3000, 25)
+    M, Sigma = feature_moments()
+    _, history = train_unsupervised_gd(M, Sigma, 1, steps=steps, record_every=every, rng=seed)
+    dims = [1, 2, 3]
+    by_dim_exact = np.array([feature_weights(spectral_minimiser(M, Sigma, p)) for p in dims])
+    by_dim_gd = np.array(
+        [feature_weights(train_unsupervised_gd(M, Sigma, p, steps=steps, rng=seed)[0]) for p in dims]
+    )
+    aug_grid = np.linspace(0.5, 12.0, 9 if quick else 47)
+    by_aug = []
+    for nu in aug_grid:
+        Ma, Sa = feature_moments(aug_noise=(nu, 1.0, 1.0))
+        by_aug.append(feature_weights(spectral_minimiser(Ma, Sa, 1)))
+    aug_gd_grid = aug_grid[:: max(1, len(aug_grid) // 5)]
+    by_aug_gd = []
+    for nu in aug_gd_grid:
+        Ma, Sa = feature_moments(aug_noise=(nu, 1.0, 1.0))
+        by_aug_gd.append(feature_weights(train_unsupervised_gd(Ma, Sa, 1, steps=steps, rng=seed)[0]))
+    return {
+        "params": {
+            "n_seeds": n_seeds, "n_train": 4 * n_per_group, "dim": dim, "n_test": n_test,
+            "out_dim_supervised": out_dim, "easy_std": 2.0, "class_amp": 1.0, "sub_amp_population": 0.8,
+            "aug_noise_default": [1.0, 1.0, 1.0], "gd_steps_unsupervised": steps,
+        },
+        "separation": {k: np.array(v) for k, v in seps.items()},
+        "train_loss": {k: np.array(v) for k, v in losses.items()},
+        "trajectory_steps": np.arange(0, steps + 1, every),
+        "trajectory_weights": history,
+        "dims": np.array(dims),
+        "weights_by_dim_exact": by_dim_exact,
+        "weights_by_dim_gd": by_dim_gd,
+        "aug_grid": aug_grid,
+        "weights_by_aug_exact": np.array(by_aug),
+        "aug_gd_grid": aug_gd_grid,
+        "weights_by_aug_gd": np.array(by_aug_gd),
+    }
+
+
+@figure(
+    name="cl_simplicity_bias",
+    topic=TOPIC,
+    title="Simplicity bias in contrastive learning: subclass collapse and feature suppression "
+    "(linear-spectral formulation ours, after Xue et al. 2023)",
+)
+def make_simplicity_bias(scale: str, seed: int, device: str):
+    """Four panels: subclass separation of three minimisers; GD feature trajectory; the remedies."""
+    from analysis.contrastive.simplicity_bias import FEATURE_NAMES
+
+    data = simplicity_bias_data(scale, seed, device)
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    ax = axes[0]
+    names = list(data["separation"])
+    for i, name in enumerate(names):
+        vals = data["separation"][name]
+        ax.bar(i, vals.mean(), color=PALETTE[i], alpha=0.7)
+        ax.scatter(np.full(vals.size, i), vals, color="k", s=10, zorder=3)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(["min-norm", "GD\nsmall init", "non-collapsed\nminimiser"])
+    ax.set_ylabel("test subclass gap / class gap")
+    gap = max(float(np.ptp(np.concatenate(list(data["train_loss"].values())))), 0.0)
+    ax.set_title(f"(a) supervised CL: same train loss\n(spread {gap:.1e}), dots = seeds")
+    ax = axes[1]
+    steps, hist = data["trajectory_steps"], data["trajectory_weights"]
+    for j, name in enumerate(FEATURE_NAMES):
+        ax.plot(steps, np.maximum(hist[:, j], 1e-12), color=PALETTE[j], label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("GD step (unsupervised, p = 1)")
+    ax.set_ylabel("weight on feature |W e_j|")
+    ax.set_title("(b) easy feature learnt, class feature suppressed")
+    ax.legend(fontsize=7)
+    ax = axes[2]
+    for j, name in enumerate(FEATURE_NAMES):
+        color = PALETTE[j]
+        ax.plot(data["dims"], data["weights_by_dim_exact"][:, j], color=color, label=f"{name} (exact)")
+        ax.scatter(data["dims"], data["weights_by_dim_gd"][:, j], color=color, marker="x", s=40)
+    ax.set_xticks(data["dims"])
+    ax.set_xlabel("embedding dimension p")
+    ax.set_ylabel("weight on feature |W e_j|")
+    ax.set_title("(c) remedy 1: larger embedding (x = GD)")
+    ax = axes[3]
+    for j, name in enumerate(FEATURE_NAMES):
+        color = PALETTE[j]
+        ax.plot(data["aug_grid"], data["weights_by_aug_exact"][:, j], color=color, label=name)
+        ax.scatter(data["aug_gd_grid"], data["weights_by_aug_gd"][:, j], color=color, marker="x", s=40)
+    ax.set_xlabel("augmentation noise variance on the easy feature")
+    ax.set_ylabel("weight on feature |W e_j| (p = 1)")
+    ax.set_title("(d) remedy 2: augment the easy feature (x = GD)")
+    return fig, data
