@@ -511,3 +511,100 @@ def check_simplicity_min_norm(seed: int, broken: bool = False) -> ClaimResult:
         f"{un_err:.2e}, unsup loss gap {un_loss_gap:.2e} (n={4 * n_per_group}, d={dim}, p={out_dim}, "
         f"init={init:g})",
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Lin & Mei (2025): approximate sufficiency (our linear-Gaussian formulation, see sufficiency.py)
+# ----------------------------------------------------------------------------------------------
+
+LINMEI = (
+    "Lin & Mei (2025), arXiv:2503.17538, 'A Statistical Theory of Contrastive Learning via "
+    "Approximate Sufficient Statistics'"
+)
+
+
+def _sufficiency_instance(rng):
+    from analysis.contrastive.sufficiency import (
+        chi2_monte_carlo_variance_finite,
+        make_gaussian_view_model,
+    )
+
+    d = int(rng.integers(3, 7))
+    model = make_gaussian_view_model(d, float(rng.uniform(1.0, 2.0)), rng=rng)
+    H = rng.standard_normal((int(rng.integers(1, d)), d))
+    # the Monte-Carlo SE needs a finite variance: add encoder rows until it holds (k = d always does)
+    while not chi2_monte_carlo_variance_finite(model, H):
+        H = np.vstack([H, rng.standard_normal((1, d))])
+    return model, H
+
+
+@claim(
+    id="cl.sufficiency.kl_two_routes",
+    topic=TOPIC,
+    source=f"{LINMEI}, KL sufficiency (linear-Gaussian formulation ours)",
+    statement="KL sufficiency gap of a linear encoder: I(X;Z) - I(HX;Z) (log-det route) equals "
+    "E_X KL(P_Z|X || P_Z|HX) (Gaussian KL route), and KL gap <= log(1 + chi^2 gap).",
+    tolerance_reason="two float64 closed forms of O(1) size on d <= 6 matrices: round-off < 1e-12; "
+    "1e-9 leaves margin; the Jensen inequality is checked with the same tolerance",
+)
+def check_sufficiency_kl_two_routes(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.contrastive.sufficiency import (
+        chi2_sufficiency_gap,
+        conditional_given_encoder,
+        kl_sufficiency_gap,
+        kl_sufficiency_gap_expected,
+    )
+
+    rng = make_rng(seed)
+    worst, details = math.inf, []
+    for _ in range(3):
+        model, H = _sufficiency_instance(rng)
+        kl = kl_sufficiency_gap(model, H)
+        if broken:
+            # wrong implementation: the Gaussian KL without its mean-difference term
+            _, C_h = conditional_given_encoder(model, H)
+            _, C_x = conditional_given_encoder(model, np.eye(model.dim))
+            inv = np.linalg.inv(C_h)
+            logdet = np.linalg.slogdet(C_h)[1] - np.linalg.slogdet(C_x)[1]
+            kl_route2 = 0.5 * (np.trace(inv @ C_x) - model.dim + logdet)
+        else:
+            kl_route2 = kl_sufficiency_gap_expected(model, H)
+        jensen = math.log1p(chi2_sufficiency_gap(model, H)) - kl
+        worst = min(worst, -abs(kl - kl_route2), jensen)
+        details.append(
+            f"d={model.dim},k={H.shape[0]}: KL {kl:.4g} vs {kl_route2:.4g}, "
+            f"log(1+chi2)-KL {jensen:.3g}"
+        )
+    return ClaimResult(slack=worst, tolerance=1e-9, detail="; ".join(details))
+
+
+@claim(
+    id="cl.sufficiency.chi2_closed_form",
+    topic=TOPIC,
+    source=f"{LINMEI}, chi^2 sufficiency (linear-Gaussian formulation ours)",
+    statement="The closed-form chi^2 sufficiency gap E_X chi^2(P_Z|X || P_Z|HX) matches the "
+    "Monte-Carlo average of the per-X chi^2 over X ~ N(0, Sigma_0 + nu I).",
+    tolerance_reason=_MC_REASON + "; instances are restricted to finite per-X variance "
+    "(lambda_max(K) < 1/4) so that the SE exists",
+)
+def check_sufficiency_chi2(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.contrastive.sufficiency import (
+        GaussianViewModel,
+        chi2_sufficiency_gap,
+        chi2_sufficiency_gap_monte_carlo,
+    )
+
+    rng = make_rng(seed)
+    worst, details = math.inf, []
+    for _ in range(2):
+        model, H = _sufficiency_instance(rng)
+        exact = chi2_sufficiency_gap(model, H)
+        # broken: the Monte Carlo runs on a perturbed instance (augmentation variance halved)
+        sampled = GaussianViewModel(model.base_cov, model.aug_var * 0.5) if broken else model
+        mc, se = chi2_sufficiency_gap_monte_carlo(sampled, H, 20000, rng=rng)
+        z = abs(mc - exact) / se
+        worst = min(worst, -z)
+        details.append(
+            f"d={model.dim},k={H.shape[0]}: exact {exact:.4g}, MC {mc:.4g} +- {se:.2g} ({z:.1f} SE)"
+        )
+    return ClaimResult(slack=worst, tolerance=Z_SE, detail="; ".join(details))

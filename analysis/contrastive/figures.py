@@ -571,3 +571,132 @@ def make_simplicity_bias(scale: str, seed: int, device: str):
     ax.set_ylabel("weight on feature |W e_j| (p = 1)")
     ax.set_title("(d) remedy 2: augment the easy feature (x = GD)")
     return fig, data
+
+
+def sufficiency_data(scale: str, seed: int, device: str) -> dict:
+    """Sufficiency gaps and downstream ridge risk in our linear-Gaussian model of Lin & Mei (2025).
+
+    ``device`` is unused (closed forms on d x d matrices).
+    """
+    from analysis.contrastive.sufficiency import (
+        best_linear_risk,
+        chi2_sufficiency_gap,
+        kl_sufficiency_gap,
+        make_gaussian_view_model,
+        ridge_downstream_risk,
+        top_pca_encoder,
+    )
+
+    quick = scale == "quick"
+    dim, n_random, n_lab, n_rep = (6, 8, 40, 30) if quick else (20, 60, 100, 200)
+    noise_var, ridge, aug_var = 0.1, 1e-3, 1.0
+    rng = make_rng(seed)
+    model = make_gaussian_view_model(dim, aug_var, rng=rng)
+    w = rng.standard_normal(dim)
+    w /= np.linalg.norm(w)
+    ks = np.arange(1, dim + 1)
+    pca = [top_pca_encoder(model, int(k)) for k in ks]
+    kl_pca = np.array([kl_sufficiency_gap(model, H) for H in pca])
+    chi2_pca = np.array([chi2_sufficiency_gap(model, H) for H in pca])
+    enc_kind, enc_kl, enc_risk, enc_ridge, enc_ridge_se = [], [], [], [], []
+    encoders = [("PCA", H) for H in pca] + [
+        ("random", rng.standard_normal((int(rng.integers(1, dim + 1)), dim))) for _ in range(n_random)
+    ]
+    risk_full = best_linear_risk(model, np.eye(dim), w, noise_var)
+    for kind, H in encoders:
+        enc_kind.append(kind)
+        enc_kl.append(kl_sufficiency_gap(model, H))
+        enc_risk.append(best_linear_risk(model, H, w, noise_var) - risk_full)
+        m, se = ridge_downstream_risk(
+            model, H, w, n=n_lab, ridge=ridge, noise_var=noise_var, n_rep=n_rep, rng=rng
+        )
+        enc_ridge.append(m)
+        enc_ridge_se.append(se)
+    aug_grid = np.geomspace(0.05, 5.0, 7 if quick else 25)
+    k_half = max(1, dim // 2)
+    aug_risk = {"H = I (sufficient)": [], f"top-{k_half} PCA": []}
+    aug_ridge = {k: [] for k in aug_risk}
+    aug_kl = []
+    for nu in aug_grid:
+        m_nu = make_gaussian_view_model(dim, float(nu), rng=seed)
+        pca_half = top_pca_encoder(m_nu, k_half)
+        for name, H in (("H = I (sufficient)", np.eye(dim)), (f"top-{k_half} PCA", pca_half)):
+            aug_risk[name].append(best_linear_risk(m_nu, H, w, noise_var))
+            aug_ridge[name].append(
+                ridge_downstream_risk(
+                    m_nu, H, w, n=n_lab, ridge=ridge, noise_var=noise_var, n_rep=n_rep, rng=rng
+                )[0]
+            )
+        aug_kl.append(kl_sufficiency_gap(m_nu, top_pca_encoder(m_nu, k_half)))
+    return {
+        "params": {
+            "dim": dim, "aug_var": aug_var, "noise_var": noise_var, "ridge": ridge, "n_labelled": n_lab,
+            "n_rep": n_rep, "n_random_encoders": n_random, "spectrum_decay": 0.7,
+        },
+        "ks": ks,
+        "kl_pca": kl_pca,
+        "chi2_pca": chi2_pca,
+        "encoder_kind": enc_kind,
+        "encoder_kl": np.array(enc_kl),
+        "encoder_excess_risk": np.array(enc_risk),
+        "encoder_ridge_risk": np.array(enc_ridge),
+        "encoder_ridge_se": np.array(enc_ridge_se),
+        "risk_sufficient": risk_full,
+        "aug_grid": aug_grid,
+        "aug_best_risk": {k: np.array(v) for k, v in aug_risk.items()},
+        "aug_ridge_risk": {k: np.array(v) for k, v in aug_ridge.items()},
+        "aug_kl_half": np.array(aug_kl),
+    }
+
+
+@figure(
+    name="cl_sufficiency",
+    topic=TOPIC,
+    title="Approximate sufficiency of linear encoders and downstream ridge risk "
+    "(linear-Gaussian formulation ours, after Lin & Mei 2025)",
+)
+def make_sufficiency(scale: str, seed: int, device: str):
+    """Gaps vs encoder dimension; excess risk vs KL gap; risk vs augmentation noise."""
+    data = sufficiency_data(scale, seed, device)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    ax = axes[0]
+    ks = data["ks"][:-1]  # k = d is exactly sufficient (gap 0): off the log scale
+    ax.plot(ks, data["kl_pca"][:-1], marker="o", color=PALETTE[0], label="KL gap")
+    ax.plot(ks, data["chi2_pca"][:-1], marker="s", color=PALETTE[1], label=r"$\chi^2$ gap")
+    log_chi2 = np.log1p(data["chi2_pca"][:-1])
+    ax.plot(ks, log_chi2, ls="--", color=PALETTE[2], label=r"$\log(1+\chi^2)$ (>= KL)")
+    ax.set_yscale("log")
+    ax.set_xlabel("encoder dimension k (top-k PCA of the base covariance)")
+    ax.set_ylabel("sufficiency gap (nats / chi^2)")
+    ax.set_title("(a) sufficiency gaps (k = d: both 0)")
+    ax.legend()
+    ax = axes[1]
+    kinds = np.array(data["encoder_kind"])
+    kl, excess = data["encoder_kl"], data["encoder_excess_risk"]
+    ridge_excess = data["encoder_ridge_risk"] - data["risk_sufficient"]
+    pos = kl > 1e-12
+    for i, kind in enumerate(("PCA", "random")):
+        sel = pos & (kinds == kind)
+        color = PALETTE[i]
+        ax.scatter(kl[sel], np.maximum(excess[sel], 1e-12), color=color, label=f"{kind}: population")
+        ax.scatter(kl[sel], np.maximum(ridge_excess[sel], 1e-12), color=PALETTE[i], marker="x",
+                   label=f"{kind}: ridge, n = {data['params']['n_labelled']}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("KL sufficiency gap")
+    ax.set_ylabel("excess downstream risk over H = I")
+    ax.set_title("(b) risk vs sufficiency")
+    ax.legend(fontsize=7)
+    ax = axes[2]
+    for i, name in enumerate(data["aug_best_risk"]):
+        color = PALETTE[i]
+        ax.plot(data["aug_grid"], data["aug_best_risk"][name], color=color, label=f"{name}: population")
+        ax.plot(data["aug_grid"], data["aug_ridge_risk"][name], color=PALETTE[i], ls="--", marker="x",
+                label=f"{name}: ridge")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("augmentation noise variance nu")
+    ax.set_ylabel("downstream risk (y = w^T x0 + noise)")
+    ax.set_title("(c) augmentation-induced error")
+    ax.legend(fontsize=7)
+    return fig, data
