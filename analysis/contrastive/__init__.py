@@ -2,7 +2,8 @@
 
 The latent-class bounds of Arora et al. (2019), the coefficient
 comparison across negatives (Bao et al. 2022), and alignment / uniformity / InfoNCE on the sphere
-(Wang & Isola 2020), with torch training of linear and small-MLP encoders.
+(Wang & Isola 2020), with torch training of linear and small-MLP encoders; simplicity bias
+(Xue et al. 2023) and approximate sufficiency (Lin & Mei 2025) in formulations of our own.
 """
 
 from analysis.contrastive.bounds import (
@@ -48,13 +49,41 @@ from analysis.contrastive.losses import (
     supervised_mean_loss_linear_exact,
     unsupervised_loss,
 )
+from analysis.contrastive.simplicity_bias import (
+    feature_moments,
+    feature_weights,
+    gram_distance,
+    make_subclass_dataset,
+    min_norm_supervised_minimiser,
+    non_collapsed_minimiser,
+    spectral_minimiser,
+    spectral_population_loss,
+    subclass_separation,
+    supervised_spectral_loss,
+    train_supervised_gd,
+    train_unsupervised_gd,
+)
+from analysis.contrastive.sufficiency import (
+    GaussianViewModel,
+    best_linear_risk,
+    chi2_sufficiency_gap,
+    gaussian_chi2,
+    kl_sufficiency_gap,
+    kl_sufficiency_gap_expected,
+    make_gaussian_view_model,
+    ridge_downstream_risk,
+    top_pca_encoder,
+)
 
 __all__ = [
+    "GaussianViewModel",
     "LatentClassModel",
     "MonteCarloEstimate",
     "alignment",
     "alignment_rotation_exact",
+    "best_linear_risk",
     "bound_coefficients",
+    "chi2_sufficiency_gap",
     "class_means_linear",
     "class_means_monte_carlo",
     "collision_probability",
@@ -62,25 +91,43 @@ __all__ = [
     "contrastive_scores",
     "coverage_probability",
     "exact_losses_finite_model",
+    "feature_moments",
+    "feature_weights",
+    "gaussian_chi2",
     "gaussian_expected_loss",
     "generalization_term",
+    "gram_distance",
     "hinge_loss",
     "infonce_gap_bounds",
     "infonce_limit",
     "infonce_loss",
     "infonce_minus_log_m",
     "intra_class_concentration",
+    "kl_sufficiency_gap",
+    "kl_sufficiency_gap_expected",
     "lemma_4_3_bound",
     "lemma_4_4_constant",
     "linear_encoder",
     "log_coverage_probability",
     "logistic_loss",
+    "make_gaussian_view_model",
     "make_latent_class_model",
+    "make_subclass_dataset",
+    "min_norm_supervised_minimiser",
+    "non_collapsed_minimiser",
+    "ridge_downstream_risk",
     "sample_uniform_sphere",
+    "spectral_minimiser",
+    "spectral_population_loss",
+    "subclass_separation",
     "supervised_mean_loss",
     "supervised_mean_loss_linear_exact",
+    "supervised_spectral_loss",
     "theorem_4_1_terms",
     "theorem_6_1_bound",
+    "top_pca_encoder",
+    "train_supervised_gd",
+    "train_unsupervised_gd",
     "uniformity",
     "uniformity_kernel_mean",
     "uniformity_uniform_sphere",
