@@ -550,7 +550,7 @@ def make_simplicity_bias(scale: str, seed: int, device: str):
         ax.plot(steps, np.maximum(hist[:, j], 1e-12), color=PALETTE[j], label=name)
     ax.set_yscale("log")
     ax.set_xlabel("GD step (unsupervised, p = 1)")
-    ax.set_ylabel("weight on feature |W e_j|")
+    ax.set_ylabel("weight on feature |W e_j| (floor 1e-12)")
     ax.set_title("(b) easy feature learnt, class feature suppressed")
     ax.legend(fontsize=7)
     ax = axes[2]
@@ -569,7 +569,7 @@ def make_simplicity_bias(scale: str, seed: int, device: str):
         ax.scatter(data["aug_gd_grid"], data["weights_by_aug_gd"][:, j], color=color, marker="x", s=40)
     ax.set_xlabel("augmentation noise variance on the easy feature")
     ax.set_ylabel("weight on feature |W e_j| (p = 1)")
-    ax.set_title("(d) remedy 2: augment the easy feature (x = GD)")
+    ax.set_title("(d) remedy 2: augment easy feature (x = GD)")
     return fig, data
 
 
