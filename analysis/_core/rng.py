@@ -72,3 +72,22 @@ def make_torch_generator(seed: int, device: str | object = "cpu"):
     gen = torch.Generator(device=device)
     gen.manual_seed(seed)
     return gen
+
+
+def random_orthogonal(d: int, rng: int | np.random.Generator) -> np.ndarray:
+    """A Haar-random orthogonal (d, d) matrix: QR of a Gaussian matrix with the sign correction.
+
+    Multiplying each column of Q by the sign of the matching diagonal entry of R makes the
+    distribution exactly Haar (plain QR is biased by the sign convention of the factorisation).
+
+    Parameters
+    ----------
+    d : int
+        Dimension (>= 1).
+    rng : int or numpy.random.Generator
+        Seed or generator.
+    """
+    d = check_int(d, "d", minimum=1)
+    gen = make_rng(rng)
+    Q, R = np.linalg.qr(gen.standard_normal((d, d)))
+    return Q * np.sign(np.diag(R))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis._core.rng import make_rng
+from analysis._core.rng import make_rng, random_orthogonal
 from analysis._core.validate import as_array, check_int, check_positive, check_real
 
 Task = tuple[np.ndarray, np.ndarray]
@@ -99,12 +99,6 @@ def random_order(n_tasks: int, n_iterations: int, seed: int | np.random.Generato
     T = check_int(n_tasks, "n_tasks", minimum=1)
     k = check_int(n_iterations, "n_iterations", minimum=1)
     return make_rng(seed).integers(0, T, size=k).astype(np.int64)
-
-
-def random_rotation(d: int, rng: np.random.Generator) -> np.ndarray:
-    """Haar-distributed orthogonal matrix of size d (QR of a Gaussian matrix, sign-fixed)."""
-    Q, R = np.linalg.qr(rng.standard_normal((d, d)))
-    return Q * np.sign(np.diag(R))
 
 
 def make_separable_tasks(
@@ -196,7 +190,7 @@ def counterexample_tasks(c: float = 0.5, seed: int | np.random.Generator | None 
     X1 = np.array([[1.0, 0.0]])
     X2 = c * np.array([[1.0, 2.0]])
     if seed is not None:
-        Q = random_rotation(2, make_rng(seed))
+        Q = random_orthogonal(2, seed)
         X1, X2 = X1 @ Q.T, X2 @ Q.T
     return [(X1, np.ones(1)), (X2, np.ones(1))]
 
@@ -214,7 +208,7 @@ def counterexample_closed_form(c: float = 0.5, seed: int | np.random.Generator |
     smm = np.array([1.0, 0.0]) + (1 - c) / (5 * c) * np.array([1.0, 2.0])
     w_star = np.array([1.0, (1 - c) / (2 * c)])
     if seed is not None:
-        Q = random_rotation(2, make_rng(seed))
+        Q = random_orthogonal(2, seed)
         smm, w_star = Q @ smm, Q @ w_star
     return smm, w_star
 

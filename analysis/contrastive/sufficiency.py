@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis._core.rng import make_rng
+from analysis._core.rng import make_rng, random_orthogonal
 from analysis._core.validate import as_array, check_int, check_positive, check_real
 
 
@@ -57,7 +57,8 @@ def make_gaussian_view_model(
     dim = check_int(dim, "dim", minimum=1)
     aug_var = check_positive(aug_var, "aug_var")
     decay = check_real(decay, "decay", minimum=0.0, maximum=1.0, strict_min=True)
-    q, _ = np.linalg.qr(make_rng(rng).standard_normal((dim, dim)))
+    # column signs of q cancel in q diag(lambda) q^T, so any orthogonal factor serves
+    q = random_orthogonal(dim, rng)
     return GaussianViewModel(base_cov=(q * decay ** np.arange(dim)) @ q.T, aug_var=aug_var)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis._core.rng import make_rng
+from analysis._core.rng import random_orthogonal
 from analysis._core.validate import check_int
 
 
@@ -29,14 +29,6 @@ def _centring_basis(C: int) -> np.ndarray:
         U[j + 1, j] = -(j + 1.0)
         U[:, j] /= np.sqrt((j + 1.0) * (j + 2.0))
     return U
-
-
-def random_orthogonal(d: int, rng: int | np.random.Generator) -> np.ndarray:
-    """A Haar-random orthogonal (d, d) matrix (QR of a Gaussian matrix with sign correction)."""
-    d = check_int(d, "d", minimum=1)
-    gen = make_rng(rng)
-    Q, R = np.linalg.qr(gen.standard_normal((d, d)))
-    return Q * np.sign(np.diag(R))
 
 
 def simplex_etf(C: int, d: int, *, rng: int | np.random.Generator | None = None) -> np.ndarray:
