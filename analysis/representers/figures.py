@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from analysis._core.registry import figure
-from analysis._core.rng import spawn_seeds
+from analysis._core.rng import make_rng, spawn_seeds
 from analysis._core.style import DIVERGING_CMAP, PALETTE
 from analysis.representers.baselines import (
     influence_values,
@@ -480,7 +480,7 @@ def make_cf_deletion(scale: str, seed: int, device: str):
     res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
     explainers = {
         "nuclear representer": res.values,
-        "random (same user/item)": np.random.default_rng(s_data + 1).standard_normal(res.values.shape),
+        "random (same user/item)": make_rng(s_data + 1).standard_normal(res.values.shape),
     }
     from analysis.representers.evaluation import mc_deletion_changes
 
