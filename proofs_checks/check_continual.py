@@ -33,6 +33,37 @@ def test_wrong_counterexample_closed_form_is_caught():
     assert not sp.simplify(w2 - wrong).is_zero_matrix
 
 
+def test_cone_counterexample_closed_forms_for_symbolic_a_b():
+    res = proofs.cone_counterexample_residuals()
+    for key in ("smm_step", "w_star_active_2", "mu", "gap_squared"):
+        value = res[key]
+        zero = value.is_zero_matrix if hasattr(value, "is_zero_matrix") else sp.simplify(value) == 0
+        assert zero, (key, value)
+    a, b = sp.symbols("a b", positive=True)
+    s = a**2 + b**2
+    sl = res["slacks"]
+    # w* = (a, b)/s satisfies task 1 iff a >= s and b >= s: the admissible region of the generator
+    assert sp.simplify(sl["w_star_task1"][0] - (a - s) / s) == 0
+    assert sp.simplify(sl["w_star_task1"][1] - (b - s) / s) == 0
+    # the SMM limit stays in task 1's cone for any a, b > 0 with a + b < 1 (it moves along +(a, b))
+    assert sp.simplify(sl["smm_task1"][0] - a * (1 - a - b) / s) == 0
+    assert sp.simplify(sl["smm_task1"][1] - b * (1 - a - b) / s) == 0
+    assert sl["multiplier"].is_positive
+    # the gap vanishes only on the diagonal a = b
+    assert sp.solve(sp.Eq((a - b) ** 2 / s, 0), b) == [a]
+    half = {a: sp.Rational(1, 4), b: sp.Rational(7, 20)}
+    assert sp.simplify(((a - b) ** 2 / s).subs(half)) == sp.Rational(4, 74)
+
+
+def test_wrong_cone_counterexample_closed_form_is_caught():
+    a, b = sp.symbols("a b", positive=True)
+    res = proofs.cone_counterexample_residuals()
+    wrong_w_star = sp.Matrix([1, 1]) / (a + b)  # projection of 0 onto the line through the apex
+    assert not sp.simplify(wrong_w_star - sp.Matrix([a, b]) / (a**2 + b**2)).is_zero_matrix
+    wrong_gap = (a - b) ** 2 / (a + b) ** 2
+    assert sp.simplify(res["gap_squared"] + (a - b) ** 2 / (a**2 + b**2) - wrong_gap) != 0
+
+
 def test_hinge_equals_norm_times_halfspace_distance():
     assert proofs.halfspace_distance_residual() == 0
 

@@ -10,11 +10,13 @@ default, Hildreth's coordinate ascent, cvxpy reference), :func:`sequential_max_m
 :func:`kkt_residual`; the weakly regularised path :func:`regularised_continual_path` and
 :func:`lambda_reduction_errors`; :func:`fixed_budget_gd`; continual regression
 :func:`continual_regression`; forgetting :func:`classification_forgetting` and the bounds; task
-generators :func:`make_separable_tasks`, :func:`counterexample_tasks`,
+generators :func:`make_separable_tasks`, :func:`counterexample_tasks`, :func:`cone_counterexample_tasks`,
 :func:`make_regression_tasks`, :func:`cyclic_order`, :func:`random_order`.
 """
 
 from analysis.continual.data import (
+    cone_counterexample_closed_form,
+    cone_counterexample_tasks,
     counterexample_closed_form,
     counterexample_tasks,
     cyclic_order,
@@ -59,6 +61,8 @@ __all__ = [
     "NotSeparableError",
     "classification_forgetting",
     "continual_regression",
+    "cone_counterexample_closed_form",
+    "cone_counterexample_tasks",
     "counterexample_closed_form",
     "counterexample_tasks",
     "cyclic_average_bound",

@@ -7,6 +7,8 @@ import numpy as np
 from analysis._core.claims import ClaimResult, claim
 from analysis._core.rng import make_rng
 from analysis.continual.data import (
+    cone_counterexample_closed_form,
+    cone_counterexample_tasks,
     counterexample_closed_form,
     counterexample_tasks,
     cyclic_order,
@@ -169,6 +171,44 @@ def check_counterexample(seed: int, broken: bool = False) -> ClaimResult:
     err = max(float(np.linalg.norm(W[-1] - smm_cf)), float(np.linalg.norm(w_star - w_star_cf)))
     gap = float(np.linalg.norm(W[-1] - w_star))
     return ClaimResult(-err, 5e-7, f"c={c:.3f}: closed-form error {err:.1e}; ||w_SMM - w*|| = {gap:.4f}")
+
+
+def _random_cone_parameters(rng: np.random.Generator) -> tuple[float, float]:
+    """Draw (a, b) uniformly from the admissible region of cone_counterexample_tasks.
+
+    Kept 0.01 inside it (so w* is a strictly interior KKT point) and with |a - b| >= 0.05.
+    """
+    while True:
+        a, b = rng.uniform(0.02, 0.6, size=2)
+        s = a * a + b * b
+        if a + b < 0.99 and min(a, b) - s >= 0.01 and abs(a - b) >= 0.05:
+            return float(a), float(b)
+
+
+@claim(
+    id="cont.smm.counterexample_cone",
+    topic=TOPIC,
+    source=f"{ICML23}, Fig. 1 (structure from the caption: a 2-sample task with a positive and a "
+    "negative sample, and a 1-sample task; coordinates ours, the figure's are not in the text)",
+    statement="Cone instance: SMM stops at (1,1)+(1-a-b)/(a^2+b^2)(a,b), at distance "
+    "|a-b|/sqrt(a^2+b^2) from w* = (a,b)/(a^2+b^2).",
+    tolerance_reason="closed forms vs the SMM solver (1e-12) and the cvxpy max-margin reference "
+    "(Clarabel at default tolerances, ~5e-8): 5e-7",
+)
+def check_counterexample_cone(seed: int, broken: bool = False) -> ClaimResult:
+    rng = make_rng(seed)
+    a, b = _random_cone_parameters(rng)
+    rot = int(rng.integers(0, 2**31))
+    tasks = cone_counterexample_tasks(a, b, seed=rot)
+    smm_cf, w_star_cf, gap_cf = cone_counterexample_closed_form(a, b, seed=rot)
+    order = np.array([1, 0] * 5) if broken else cyclic_order(2, 10)  # broken: task 2 first
+    W = sequential_max_margin(tasks, order)
+    w_star = offline_max_margin(tasks, method="cvxpy")
+    gap = float(np.linalg.norm(W[-1] - w_star))
+    err = max(float(np.linalg.norm(W[-1] - smm_cf)), float(np.linalg.norm(w_star - w_star_cf)),
+              abs(gap - gap_cf))
+    return ClaimResult(-err, 5e-7, f"a={a:.3f}, b={b:.3f}: closed-form error {err:.1e}; "
+                       f"||w_SMM - w*|| = {gap:.4f} (predicted {gap_cf:.4f})")
 
 
 @claim(

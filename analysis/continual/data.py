@@ -1,4 +1,4 @@
-r"""Generators of the continual-learning settings: tasks, orderings, the counterexample.
+r"""Generators of the continual-learning settings: tasks, orderings, the two counterexamples.
 
 A *task* is a pair ``(X, y)`` with ``X`` of shape ``(n, d)`` and, for classification, labels
 ``y`` in {-1, +1} (for regression, real targets). A *task ordering* is an integer array
@@ -211,6 +211,91 @@ def counterexample_closed_form(c: float = 0.5, seed: int | np.random.Generator |
         Q = random_orthogonal(2, seed)
         smm, w_star = Q @ smm, Q @ w_star
     return smm, w_star
+
+
+def _check_cone_parameters(a: object, b: object) -> tuple[float, float]:
+    a = check_real(a, "a", minimum=0.0, strict_min=True)
+    b = check_real(b, "b", minimum=0.0, strict_min=True)
+    s = a * a + b * b
+    if not a + b < 1.0:
+        raise ValueError(
+            f"a, b: expected a + b < 1 (task 2 violated at the apex (1, 1) of task 1's cone), "
+            f"got a + b = {a + b:.6g}"
+        )
+    if not (a >= s and b >= s):
+        raise ValueError(
+            "a, b: expected a >= a^2 + b^2 and b >= a^2 + b^2 (w* = (a, b)/(a^2 + b^2) inside "
+            f"task 1's cone), got a = {a:.6g}, b = {b:.6g}, a^2 + b^2 = {s:.6g}"
+        )
+    return a, b
+
+
+def cone_counterexample_tasks(
+    a: float = 0.25, b: float = 0.35, seed: int | np.random.Generator | None = None
+) -> list[Task]:
+    r"""Two 2-D tasks shaped like the paper's Figure 1 on which SMM stops short of :math:`w^\star`.
+
+    Task 1 has one positive and one negative sample, :math:`(e_1, +1)` and :math:`(-e_2, -1)`, so
+    its feasible set is the polyhedral cone :math:`\mathcal W_1 = \{w_1 \ge 1, w_2 \ge 1\}` with
+    apex :math:`(1, 1)`; task 2 has the single sample :math:`((a, b), +1)`. This is the structure
+    the caption of Evron et al. (2023), Fig. 1(a)-(b), describes (a 2-D task with one positive
+    and one negative sample; a second task with a single sample); the figure's coordinates are
+    not stated in the text we could read, so ``a`` and ``b`` are ours.
+
+    With :math:`a, b > 0`, :math:`a + b < 1` and :math:`a, b \ge s := a^2 + b^2`, SMM from
+    :math:`0` goes to the apex, then projects it onto :math:`\{a w_1 + b w_2 \ge 1\}`:
+
+    .. math:: w_{SMM} = (1, 1) + \frac{1 - a - b}{s}\,(a, b) \in \mathcal W^\star,
+
+    and stays there, while :math:`w^\star = (a, b)/s` (only task 2's constraint active). The gap
+    is the component of :math:`(1, 1)` orthogonal to :math:`(a, b)`:
+
+    .. math:: \|w_{SMM} - w^\star\| = \frac{|a - b|}{\sqrt{a^2 + b^2}},
+
+    zero only when :math:`a = b` (proved in ``proofs_checks/check_continual.py``).
+
+    Parameters
+    ----------
+    a, b : float
+        Task 2's sample, in the region above.
+    seed : int, numpy.random.Generator or None
+        If given, the instance is rotated by a random orthogonal matrix of this seed.
+
+    Returns
+    -------
+    list of (X, y), two tasks in 2-D.
+    """
+    a, b = _check_cone_parameters(a, b)
+    X1 = np.array([[1.0, 0.0], [0.0, -1.0]])
+    X2 = np.array([[a, b]])
+    if seed is not None:
+        Q = random_orthogonal(2, seed)
+        X1, X2 = X1 @ Q.T, X2 @ Q.T
+    return [(X1, np.array([1.0, -1.0])), (X2, np.ones(1))]
+
+
+def cone_counterexample_closed_form(
+    a: float = 0.25, b: float = 0.35, seed: int | np.random.Generator | None = None
+):
+    r"""Closed forms for :func:`cone_counterexample_tasks`.
+
+    Returns
+    -------
+    smm_limit, w_star : numpy.ndarray, shape (2,)
+        :math:`(1,1) + \frac{1-a-b}{a^2+b^2}(a, b)` and :math:`(a, b)/(a^2+b^2)` (rotated like
+        the tasks when ``seed`` is given).
+    gap : float
+        :math:`|a - b| / \sqrt{a^2 + b^2}`.
+    """
+    a, b = _check_cone_parameters(a, b)
+    s = a * a + b * b
+    x2 = np.array([a, b])
+    smm = np.ones(2) + (1.0 - a - b) / s * x2
+    w_star = x2 / s
+    if seed is not None:
+        Q = random_orthogonal(2, seed)
+        smm, w_star = Q @ smm, Q @ w_star
+    return smm, w_star, abs(a - b) / np.sqrt(s)
 
 
 def make_regression_tasks(

@@ -9,6 +9,7 @@ from analysis._core.registry import figure
 from analysis._core.rng import make_rng, spawn_seeds
 from analysis._core.style import PALETTE
 from analysis.continual.data import (
+    cone_counterexample_tasks,
     counterexample_tasks,
     cyclic_order,
     make_regression_tasks,
@@ -293,4 +294,61 @@ def make_regularisation_schedule(scale: str, seed: int, device: str):
     data = {"params": {"T": T, "n": n, "d": d, "K": K, "K_reg": K_reg, "rhos": rhos, "ell0s": ell0s,
                        "growth": growth, "seed": seed},
             "k": k, "forgetting": forgetting, "path_vs_scaled_smm": errors}
+    return fig, data
+
+
+def _draw_smm_geometry(ax, tasks, W, w_star, lim):
+    """Shade each task's feasible set and W*, draw the SMM path and mark w* (2-D tasks only)."""
+    g = np.linspace(lim[0], lim[1], 401)
+    G1, G2 = np.meshgrid(g, g)
+    P = np.stack([G1.ravel(), G2.ravel()], axis=1)
+    inside = [np.all((P @ X.T) * y >= 1.0, axis=1).reshape(G1.shape) for X, y in tasks]
+    for m, mask in enumerate(inside):
+        ax.contourf(G1, G2, mask.astype(float), levels=[0.5, 1.5], colors=[PALETTE[m]], alpha=0.18)
+        for x, label in zip(*tasks[m], strict=True):
+            # boundary {label * x.w = 1}: the line through x/|x|^2 orthogonal to x
+            p0 = label * x / (x @ x)
+            direction = np.array([-x[1], x[0]]) / np.linalg.norm(x)
+            seg = p0 + np.outer(np.linspace(-10, 10, 2), direction)
+            ax.plot(seg[:, 0], seg[:, 1], color=PALETTE[m], lw=1.2)
+        ax.plot([], [], color=PALETTE[m], lw=6, alpha=0.4, label=f"W_{m + 1} (task {m + 1})")
+    both = np.logical_and.reduce(inside)
+    ax.contourf(G1, G2, both.astype(float), levels=[0.5, 1.5], colors=["0.35"], alpha=0.35)
+    ax.plot([], [], color="0.35", lw=6, alpha=0.5, label="W* (both tasks)")
+    ax.plot(W[:, 0], W[:, 1], "-o", color="black", ms=4, lw=1.2, label="SMM iterates from 0")
+    ax.plot(*w_star, marker="*", ms=14, color=PALETTE[4], ls="none", label="offline max-margin w*")
+    t = np.linspace(0, 2 * np.pi, 300)
+    r = np.linalg.norm(w_star)
+    ax.plot(r * np.cos(t), r * np.sin(t), ls=":", color=PALETTE[4], lw=1, label="||w|| = ||w*||")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("w_1")
+    ax.set_ylabel("w_2")
+
+
+@figure(
+    name="cont_smm_geometry",
+    topic=TOPIC,
+    title="Where SMM stops: two 2-D instances whose SMM limit is in W* but is not w*",
+)
+def make_smm_geometry(scale: str, seed: int, device: str):
+    """The two counterexamples drawn in the plane (deterministic; scale and seed do not matter)."""
+    instances = {
+        "line": (counterexample_tasks(0.5), "tasks x_1 = e_1, x_2 = (e_1 + 2 e_2)/2 (labels +1)",
+                 (-0.3, 2.2)),
+        "cone": (cone_counterexample_tasks(0.25, 0.35),
+                 "task 1: (e_1, +1), (-e_2, -1); task 2: ((0.25, 0.35), +1)", (-0.3, 2.7)),
+    }
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.4))
+    data: dict = {"params": {"line_c": 0.5, "cone_a": 0.25, "cone_b": 0.35}}
+    for ax, (name, (tasks, label, lim)) in zip(axes, instances.items(), strict=True):
+        W = sequential_max_margin(tasks, cyclic_order(2, 6))
+        w_star = offline_max_margin(tasks)
+        _draw_smm_geometry(ax, tasks, W, w_star, lim)
+        gap = float(np.linalg.norm(W[-1] - w_star))
+        ax.set_title(f"{label}\n||w_SMM - w*|| = {gap:.3f}", fontsize=9)
+        data[name] = {"smm_iterates": W, "w_star": w_star, "gap": gap}
+    axes[1].legend(fontsize=8, loc="upper right", framealpha=0.9)
+    fig.suptitle("SMM (cyclic) reaches W* after two steps and stays at a point that is not w*")
     return fig, data

@@ -3,6 +3,10 @@ r"""Symbolic derivations behind the continual-learning claims (sympy).
 * :func:`counterexample_residuals`: the SMM limit and the offline :math:`w^\star` of
   :func:`analysis.continual.data.counterexample_tasks` for symbolic :math:`c`, with the KKT
   multipliers of :math:`w^\star` (non-negative iff :math:`c \ge 1/5`).
+* :func:`cone_counterexample_residuals`: the same for
+  :func:`analysis.continual.data.cone_counterexample_tasks` (symbolic :math:`a, b`): the SMM
+  limit, the KKT point :math:`w^\star = (a, b)/(a^2 + b^2)` and the gap
+  :math:`|a - b|/\sqrt{a^2 + b^2}`.
 * :func:`halfspace_distance_residual`: :math:`\operatorname{dist}(w, \{a^\top v \ge 1\}) =
   (1 - a^\top w)_+/\|a\|`, the step from margin violation to distance in the forgetting bounds.
 * :func:`fejer_gap`: for the projection :math:`p` of :math:`z` onto a halfspace containing
@@ -38,6 +42,39 @@ def counterexample_residuals(c: sp.Expr | None = None) -> dict:
         "w_star_active_2": sp.simplify(x2.dot(w_star) - 1),
         "alpha1": sp.simplify(sol[a1] - (5 * c - 1) / (4 * c)),
         "alpha2": sp.simplify(sol[a2] - (1 - c) / (4 * c**2)),
+    }
+
+
+def cone_counterexample_residuals(a: sp.Expr | None = None, b: sp.Expr | None = None) -> dict:
+    r"""Residuals (zero when the closed forms are right) for the cone-shaped counterexample.
+
+    Also returns the slacks that must be non-negative on the admissible region (``"slacks"``):
+    task 1's constraints at :math:`w^\star` and at the SMM limit, and task 2's multiplier.
+    """
+    a = sp.Symbol("a", positive=True) if a is None else a
+    b = sp.Symbol("b", positive=True) if b is None else b
+    s = a**2 + b**2
+    x2 = sp.Matrix([a, b])
+    # SMM step 1: min ||w|| s.t. w1 >= 1, w2 >= 1 is the apex (both constraints active, KKT
+    # multipliers 1 and 1 >= 0); step 2 projects the apex onto {x2 . w >= 1} (violated: a + b < 1)
+    apex = sp.Matrix([1, 1])
+    w2 = apex + (1 - x2.dot(apex)) / x2.dot(x2) * x2
+    smm_closed = apex + (1 - a - b) / s * x2
+    # offline: stationarity w* = mu x2 with only task 2 active, so mu = 1/s
+    mu = sp.Symbol("mu")
+    w_star = sp.Matrix([a, b]) / s
+    mu_sol = sp.solve(list(w_star - mu * x2), [mu], dict=True)[0][mu]
+    gap = smm_closed - w_star
+    return {
+        "smm_step": sp.simplify(w2 - smm_closed),
+        "w_star_active_2": sp.simplify(x2.dot(w_star) - 1),
+        "mu": sp.simplify(mu_sol - 1 / s),
+        "gap_squared": sp.simplify(gap.dot(gap) - (a - b) ** 2 / s),
+        "slacks": {
+            "w_star_task1": [sp.simplify(w_star[0] - 1), sp.simplify(w_star[1] - 1)],
+            "smm_task1": [sp.simplify(smm_closed[0] - 1), sp.simplify(smm_closed[1] - 1)],
+            "multiplier": sp.simplify(mu_sol),
+        },
     }
 
 

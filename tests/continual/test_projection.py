@@ -9,6 +9,8 @@ from numpy.testing import assert_allclose
 from analysis._core.maxmargin import max_margin_separator
 from analysis.continual import (
     NotSeparableError,
+    cone_counterexample_closed_form,
+    cone_counterexample_tasks,
     counterexample_closed_form,
     counterexample_tasks,
     cyclic_order,
@@ -141,3 +143,29 @@ def test_counterexample_smm_stops_short_of_w_star():
     assert np.linalg.norm(W[-1] - w_star) > 0.1
     with pytest.raises(ValueError, match="c"):
         counterexample_tasks(0.1)
+
+
+def test_cone_counterexample_smm_stops_short_of_w_star():
+    # a = 1/4, b = 7/20: apex (1, 1) -> (1, 1) + (0.4/0.185)(0.25, 0.35); w* = (0.25, 0.35)/0.185
+    tasks = cone_counterexample_tasks(0.25, 0.35)
+    W = sequential_max_margin(tasks, cyclic_order(2, 20))
+    assert_allclose(W[1], [1.0, 1.0], atol=1e-12)  # the first step is task 1's hard-margin SVM
+    smm, w_star, gap = cone_counterexample_closed_form(0.25, 0.35)
+    assert_allclose(W[-1], smm, atol=1e-12)
+    assert_allclose(W[-1], [1 + 0.1 / 0.185, 1 + 0.14 / 0.185], atol=1e-12)
+    assert_allclose(offline_max_margin(tasks), w_star, atol=1e-10)
+    assert_allclose(np.linalg.norm(W[-1] - w_star), gap, atol=1e-10)
+    assert_allclose(gap, 0.1 / np.sqrt(0.185))
+    # a = b: the apex lies on the normal through w*, and SMM does reach w*
+    tasks_eq = cone_counterexample_tasks(0.3, 0.3)
+    W_eq = sequential_max_margin(tasks_eq, cyclic_order(2, 4))
+    assert_allclose(W_eq[-1], offline_max_margin(tasks_eq), atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "match"),
+    [(0.0, 0.3, "a"), (0.3, -1.0, "b"), (0.6, 0.45, "a \\+ b < 1"), (0.1, 0.45, "a >= a\\^2")],
+)
+def test_cone_counterexample_rejects_parameters_outside_the_region(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        cone_counterexample_tasks(a, b)
