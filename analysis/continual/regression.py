@@ -13,7 +13,11 @@ iterations is
 
 and for :math:`T` tasks presented cyclically they prove (stated in their abstract)
 :math:`F(k) \le T^2 \min\{1/\sqrt k,\ d/k\}\, \|w^\star\|^2 R^2` with
-:math:`R = \max_m \|X_m\|_2`.
+:math:`R = \max_m \|X_m\|_2`. The same definition of forgetting (its realizable form, the
+loss at :math:`w_k` of the tasks seen so far) and the same normalisation by
+:math:`\|w^\star\|^2 R^2` with :math:`R = \max_m \|X_m\|` are restated by Tsipory, Levinstein,
+Evron, Kong, Needell & Soudry (2025), "Are greedy task orderings better than random in continual
+linear regression?", Def. 2.3 and Remark 2.4, which cite Evron et al. (2022) for them.
 
 References
 ----------
