@@ -4,6 +4,8 @@ The latent-class bounds of Arora et al. (2019), the coefficient
 comparison across negatives (Bao et al. 2022), and alignment / uniformity / InfoNCE on the sphere
 (Wang & Isola 2020), with torch training of linear and small-MLP encoders; simplicity bias
 (Xue et al. 2023) and approximate sufficiency (Lin & Mei 2025) in formulations of our own.
+Exact sympy derivations of the sufficiency closed forms live in ``analysis.contrastive.proofs``
+(not imported here, to keep sympy off the import path).
 """
 
 from analysis.contrastive.bounds import (
