@@ -328,3 +328,109 @@ def check_relu_interpolation(seed: int, broken: bool = False) -> ClaimResult:
     err = float(np.abs(H @ net.w - y).max() / scale)
     return ClaimResult(-err, bound, f"n={n}, d={d}, {net.n_weights} weights: max relative residual "
                        f"{err:.2e} (backward-error bound {bound:.1e})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Deep matrix factorisation (Arora, Cohen, Hu & Luo, NeurIPS 2019)
+# ---------------------------------------------------------------------------------------------
+
+# 20 x 20 rank-2 completions from 160 uniformly random entries (40 %; 76 degrees of freedom):
+# scarce enough that the minimum nuclear norm completion misses M (relative error ~0.05-0.4 on
+# seeds 0-9), plentiful enough that depth-3 GD recovers it on ~90 % of instances.
+_DMF = dict(n=20, rank=2, n_observed=160)
+_DMF_INSTANCES = 5  # medians over 5 instances: a failure needs 3 bad instances out of 5
+_DMF_INIT, _DMF_BROKEN_INIT = 1e-3, 0.1  # Arora et al. use ~1e-3; 0.1 makes W_0 of order one
+_DMF_GD = {2: (1.0, 3000), 3: (1.0, 4000)}  # depth: (step, iterations); both fit to <~1e-3
+_DMF_FIT = 1e-3  # largest median relative training residual |P(W - M)| / |P(M)| accepted
+_ARORA = "Arora, Cohen, Hu & Luo (NeurIPS 2019)"
+
+
+@functools.lru_cache(maxsize=4)
+def _completion_instances(seed: int):
+    """Random instances, their seeds for the GD initialisation and min-nuclear-norm completions."""
+    from analysis.implicit_reg.deep_mf import completion_instance, min_nuclear_norm_completion
+
+    *instance_seeds, init_seed = spawn_seeds(seed, _DMF_INSTANCES + 1)
+    pairs = [completion_instance(**_DMF, rng=s) for s in instance_seeds]
+    M, mask = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+    # Clarabel (interior point, ~1e-8 accuracy): predictable ~0.3 s per 20 x 20 instance
+    nuclear = np.stack([min_nuclear_norm_completion(m, k, solver="CLARABEL") for m, k in pairs])
+    return M, mask, nuclear, init_seed
+
+
+@functools.lru_cache(maxsize=4)
+def _deep_mf_runs(seed: int, init_scale: float):
+    """Depth-2 and depth-3 GD completions of every instance (one batch per depth)."""
+    from analysis.implicit_reg.deep_mf import deep_mf_gd
+
+    M, mask, _, init_seed = _completion_instances(seed)
+    observed_norm = np.linalg.norm(M * mask, axis=(1, 2))
+    runs = {}
+    for depth, (step, n_iter) in _DMF_GD.items():
+        out = deep_mf_gd(M, mask, depth=depth, init_scale=init_scale, step=step, n_iter=n_iter,
+                         seed=init_seed)
+        runs[depth] = (out["W"], np.sqrt(2.0 * out["train_loss"][:, -1]) / observed_norm)
+    return runs
+
+
+def _deep_mf_measurements(seed: int, broken: bool):
+    from analysis.implicit_reg.deep_mf import effective_rank
+
+    M, _, nuclear, _ = _completion_instances(seed)
+    runs = _deep_mf_runs(seed, _DMF_BROKEN_INIT if broken else _DMF_INIT)
+    erank = {d: np.array([effective_rank(w) for w in W]) for d, (W, _) in runs.items()}
+    erank["nuclear"] = np.array([effective_rank(w) for w in nuclear])
+    error = {d: np.linalg.norm(W - M, axis=(1, 2)) for d, (W, _) in runs.items()}  # ||M||_F = 1
+    error["nuclear"] = np.linalg.norm(nuclear - M, axis=(1, 2))
+    fit = {d: float(np.median(r)) for d, (_, r) in runs.items()}
+    return erank, error, fit
+
+
+@claim(
+    id="ir.deep_mf.depth3_lower_effective_rank",
+    topic=TOPIC,
+    source=f"{_ARORA}, Sec. 2.2 and Fig. 2-3 (depth lowers the effective rank; Conjecture 1 of "
+           "Gunasekar et al. 2017 fails)",
+    statement="GD from small init (1e-3) on a depth-3 factorisation fits random rank-2 20x20 "
+              "completions (160 entries) with a completion of lower effective rank than both "
+              "depth-2 GD and the min-nuclear-norm completion (cvxpy); medians over 5 instances.",
+    tolerance_reason="an ordering (tolerance 0) plus a fit condition (median relative training "
+                     "residual <= 1e-3 at depth 3, in decades): a residual of that size moves the "
+                     "effective rank by O(1e-3), the Clarabel reference is accurate to ~1e-8, "
+                     "while the measured median gaps are 0.36-0.73 on seeds 0-9",
+)
+def check_deep_mf_effective_rank(seed: int, broken: bool = False) -> ClaimResult:
+    # broken: the same GD from a large initialisation (0.1: W_0 of order one), which keeps the
+    # random unobserved part and loses the low-rank bias
+    erank, _, fit = _deep_mf_measurements(seed, broken)
+    gap = np.minimum(erank["nuclear"], erank[2]) - erank[3]
+    median_gap = float(np.median(gap))
+    # the fit condition enters in decades below the threshold, so the slack reads as the gap
+    # whenever the fit holds (log10(1e-3 / residual) is 2-4 on seeds 0-9)
+    slack = min(median_gap, float(np.log10(_DMF_FIT / max(fit[3], 1e-300))))
+    return ClaimResult(slack, 0.0,
+                       f"effective rank depth 3 {np.array2string(erank[3], precision=2)}, depth 2 "
+                       f"{np.array2string(erank[2], precision=2)}, min nuclear norm "
+                       f"{np.array2string(erank['nuclear'], precision=2)}; median gap {median_gap:.3f};"
+                       f" median fit residual depth 3 {fit[3]:.1e}, depth 2 {fit[2]:.1e}")
+
+
+@claim(
+    id="ir.deep_mf.depth3_beats_nuclear_norm",
+    topic=TOPIC,
+    source=f"{_ARORA}, Fig. 2 (few observations: depth >= 3 reconstructs better than the min "
+           "nuclear norm)",
+    statement="On the same completions, the median relative error ||W - M||_F / ||M||_F of depth-3 "
+              "GD from small init is at most a tenth of the min-nuclear-norm completion's.",
+    tolerance_reason="an ordering with a 10x margin (tolerance 0): depth 3 recovers M to ~1e-5 on "
+                     "most instances while the nuclear norm misses it (medians 0.13-0.28 on seeds "
+                     "0-9), but 6 of those 50 depth-3 runs end far from M (error > 1e-2), so medians "
+                     "over 5 instances are compared",
+)
+def check_deep_mf_beats_nuclear_norm(seed: int, broken: bool = False) -> ClaimResult:
+    _, error, _ = _deep_mf_measurements(seed, broken)  # broken: large initialisation, as above
+    deep, nuclear = float(np.median(error[3])), float(np.median(error["nuclear"]))
+    return ClaimResult(0.1 * nuclear - deep, 0.0,
+                       f"median relative error depth 3 {deep:.2e} (instances "
+                       f"{np.array2string(error[3], precision=1)}), depth 2 "
+                       f"{np.median(error[2]):.2e}, min nuclear norm {nuclear:.2e}")

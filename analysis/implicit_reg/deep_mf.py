@@ -88,9 +88,10 @@ def deep_mf_gd(
 
     Parameters
     ----------
-    M : array_like, shape (n, n)
-        Ground truth (only its observed entries are used for training).
-    mask : array_like of bool, shape (n, n)
+    M : array_like, shape (n, n) or (b, n, n)
+        Ground truth (only its observed entries are used for training); a stack of ``b``
+        instances runs as one batch (one initialisation each, ``n_seeds`` must then be 1).
+    mask : array_like of bool, same shape as ``M``
         Observed entries :math:`\Omega`.
     depth : int
         Number of factors N >= 1.
@@ -109,26 +110,30 @@ def deep_mf_gd(
     Returns
     -------
     dict
-        ``{"W": (n_seeds, n, n) end-to-end matrices, "steps", "train_loss": (n_seeds, T),
-        "singular_values": (n_seeds, T, n)}``.
+        ``{"W": (B, n, n) end-to-end matrices, "steps", "train_loss": (B, T),
+        "singular_values": (B, T, n)}`` with ``B = n_seeds`` (one instance) or ``B = b``.
     """
     import torch
 
-    M = as_array(M, "M", ndim=2, min_size=1)
-    n = M.shape[0]
-    if M.shape != (n, n):
-        raise ValueError(f"M: expected a square matrix, got shape {M.shape}")
+    M = as_array(M, "M", ndim=(2, 3), min_size=1)
+    n = M.shape[-1]
+    if M.shape[-2:] != (n, n):
+        raise ValueError(f"M: expected square matrices, got shape {M.shape}")
     mask = np.asarray(mask)
     if mask.shape != M.shape or mask.dtype != bool:
         raise ValueError(f"mask: expected a boolean array of shape {M.shape}, "
                          f"got {mask.dtype} {mask.shape}")
-    if not mask.any():
+    if not mask.reshape(-1, n * n).any(axis=1).all():
         raise ValueError("mask: expected at least one observed entry")
     depth = check_int(depth, "depth", minimum=1)
     init_scale = check_positive(init_scale, "init_scale")
     step = check_positive(step, "step")
     n_iter = check_int(n_iter, "n_iter", minimum=1)
     n_seeds = check_int(n_seeds, "n_seeds", minimum=1)
+    if M.ndim == 3:
+        if n_seeds != 1:
+            raise ValueError(f"n_seeds: expected 1 with a stack of instances M, got {n_seeds}")
+        n_seeds = M.shape[0]  # one initialisation per instance
     record_every = n_iter if record_every is None else check_int(record_every, "record_every", minimum=1)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
     gen = make_rng(seed)

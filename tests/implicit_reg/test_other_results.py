@@ -89,6 +89,25 @@ def test_deep_mf_depth3_is_lower_rank_than_depth1_and_nuclear_norm_is_feasible()
     assert effective_rank(np.outer([1.0, 0], [1.0, 0])) == pytest.approx(1.0)
 
 
+def test_deep_mf_gd_batches_instances_like_single_runs():
+    pairs = [completion_instance(8, 1, 30, rng=s) for s in (3, 4)]
+    M, mask = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+    kw = dict(depth=3, init_scale=0.05, step=0.5, n_iter=40, seed=7)
+    both = deep_mf_gd(M, mask, **kw)
+    # a stack [M0, M0] draws the same initialisations as n_seeds = 2 on M0 alone
+    twice = deep_mf_gd(M[0], mask[0], n_seeds=2, **kw)
+    stacked = deep_mf_gd(M[[0, 0]], mask[[0, 0]], **kw)
+    assert_allclose(stacked["W"], twice["W"], rtol=1e-12, atol=1e-15)
+    # and instances do not interact: the first result does not depend on the second instance
+    assert_allclose(both["W"][0], stacked["W"][0], rtol=1e-12, atol=1e-15)
+    assert not np.allclose(both["W"][1], stacked["W"][1])
+    assert both["W"].shape == (2, 8, 8) and both["train_loss"].shape == (2, 2)
+    with pytest.raises(ValueError, match="n_seeds: expected 1 with a stack"):
+        deep_mf_gd(M, mask, depth=2, n_seeds=2)
+    with pytest.raises(ValueError, match="mask: expected at least one observed entry"):
+        deep_mf_gd(M, np.stack([mask[0], np.zeros_like(mask[1])]), depth=2)
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
