@@ -344,6 +344,11 @@ def test_downstream_risk_formula_equals_expectation():
             model, H_num, w_num, n=20, ridge=1e12, noise_var=0.1, n_rep=3
         )
         assert abs(ridge_risk - risk_zero) < 1e-8
+        # every fitted ridge predictor is some beta: its exact risk is >= the minimum over beta
+        ridge_risk, _ = ridge_downstream_risk(
+            model, H_num, w_num, n=8, ridge=1e-3, noise_var=0.1, n_rep=5
+        )
+        assert ridge_risk >= float(proofs.best_linear_risk_exact(A, nu, H, w, Q(1, 10))) - 1e-12
 
 
 def test_wrong_downstream_risk_formulas_are_caught():

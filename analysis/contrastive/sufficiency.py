@@ -71,6 +71,28 @@ def _check_encoder(model: GaussianViewModel, H) -> np.ndarray:
     return H
 
 
+def _check_covariance(C, name: str) -> np.ndarray:
+    C = as_array(C, name)
+    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"{name}: expected a square matrix, got shape {C.shape}")
+    # relative to the matrix's size: Schur complements are symmetric only up to round-off
+    if np.max(np.abs(C - C.T)) > 1e-10 * np.max(np.abs(C)):
+        raise ValueError(f"{name}: expected a symmetric matrix")
+    min_eig = np.min(np.linalg.eigvalsh(C))
+    if min_eig <= 0:
+        raise ValueError(
+            f"{name}: expected a positive-definite matrix, smallest eigenvalue {min_eig:.3g}"
+        )
+    return C
+
+
+def _check_target(model: GaussianViewModel, w) -> np.ndarray:
+    w = as_array(w, "w")
+    if w.shape != (model.dim,):
+        raise ValueError(f"w: expected shape ({model.dim},), got {w.shape}")
+    return w
+
+
 def top_pca_encoder(model: GaussianViewModel, k: int) -> np.ndarray:
     """Rows = the top-k eigenvectors of the base covariance (k x d)."""
     k = check_int(k, "k", minimum=1, maximum=model.dim)
@@ -123,6 +145,12 @@ def gaussian_chi2(mean_diff, C1, C2) -> np.ndarray:
     finite iff :math:`2C_2 - C_1` is positive definite (else ``inf``).
     """
     delta = np.atleast_2d(as_array(mean_diff, "mean_diff"))
+    C1, C2 = _check_covariance(C1, "C1"), _check_covariance(C2, "C2")
+    if C1.shape != C2.shape or delta.ndim != 2 or delta.shape[1] != C1.shape[0]:
+        raise ValueError(
+            f"mean_diff, C1, C2: expected shapes (n, m), (m, m), (m, m), got {delta.shape}, "
+            f"{C1.shape}, {C2.shape}"
+        )
     M = 2 * C2 - C1
     if np.min(np.linalg.eigvalsh(M)) <= 0:
         return np.full(delta.shape[0], np.inf)
@@ -193,7 +221,7 @@ def best_linear_risk(model: GaussianViewModel, H, w, noise_var: float = 0.0) -> 
     .. math:: w^\top\Sigma_0 w + \sigma^2 - c^\top (H\Sigma_x H^\top)^{-1} c,\quad c = H\Sigma_0 w .
     """
     H = _check_encoder(model, H)
-    w = as_array(w, "w")
+    w = _check_target(model, w)
     noise_var = check_real(noise_var, "noise_var", minimum=0.0)
     c = H @ model.base_cov @ w
     return float(w @ model.base_cov @ w + noise_var - c @ np.linalg.solve(H @ model.view_cov @ H.T, c))
@@ -216,7 +244,7 @@ def ridge_downstream_risk(
     :math:`w^\top\Sigma_0w + \sigma^2 - 2\hat\beta^\top c + \hat\beta^\top H\Sigma_xH^\top\hat\beta`.
     """
     H = _check_encoder(model, H)
-    w = as_array(w, "w")
+    w = _check_target(model, w)
     n = check_int(n, "n", minimum=1)
     ridge = check_real(ridge, "ridge", minimum=0.0)
     noise_var = check_real(noise_var, "noise_var", minimum=0.0)

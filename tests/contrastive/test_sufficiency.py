@@ -94,3 +94,19 @@ def test_bad_input(model):
         kl_sufficiency_gap(model, np.ones((2, 5)))
     with pytest.raises(ValueError, match="k"):
         top_pca_encoder(model, 6)
+
+
+def test_bad_divergence_and_target_inputs_are_rejected(model):
+    with pytest.raises(ValueError, match="C1"):
+        gaussian_chi2([[1.0]], -np.eye(1), np.eye(1))
+    with pytest.raises(ValueError, match="C2"):
+        gaussian_chi2([[1.0]], np.eye(1), np.array([[1.0, 0.5], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="mean_diff, C1, C2"):
+        gaussian_chi2([[1.0]], np.eye(1), np.eye(2))
+    with pytest.raises(ValueError, match="mean_diff, C1, C2"):
+        gaussian_chi2([[1.0, 2.0]], np.eye(1), np.eye(1))
+    H = top_pca_encoder(model, 2)
+    with pytest.raises(ValueError, match="w"):
+        best_linear_risk(model, H, np.ones(model.dim + 1))
+    with pytest.raises(ValueError, match="w"):
+        ridge_downstream_risk(model, H, np.ones((model.dim, 1)), n=5, ridge=0.1)
