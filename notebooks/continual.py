@@ -44,6 +44,8 @@ from analysis.continual import (
     counterexample_closed_form,
     counterexample_tasks,
     cyclic_order,
+    fixed_budget_gd,
+    log_growth_coefficients,
     make_separable_tasks,
     offline_max_margin,
     project_onto_task,
@@ -122,6 +124,22 @@ fig
 # %%
 fig, data = render_figure("cont_distance_vs_iteration", scale=SCALE, seed=SEED)
 fig
+
+# %% [markdown]
+# Jung, Cho & Yun's Theorem 3.2 (cyclic order) says more than "GD turns towards $w^\star$": the
+# iterate after cycle $t$ is $\ln(\frac KM t)\,w^\star + \rho_t$ with $\rho_t$ bounded. (We
+# quote the form from the paper's public ICLR 2025 review; the paper's text was not available
+# here.) So over a decade of cycles, the coefficient of $\ln t$ along $w^\star$ should approach
+# 1 and the one orthogonal to $w^\star$ should approach 0 (`log_growth_coefficients`; claim
+# `cont.gd.log_growth_along_w_star`). SMM's iterates, by contrast, stop moving: both coefficients
+# are 0. On the two counterexamples:
+
+# %%
+for name, tasks in [("line", cex), ("cone", cone)]:
+    w_star_i = offline_max_margin(tasks)
+    W_gd = fixed_budget_gd(tasks, cyclic_order(2, 2 * 3000), 2)[::2]  # row t: after cycle t
+    a, p = log_growth_coefficients(W_gd, w_star_i, 300, 3000)
+    print(f"{name}: ln-t coefficient along w* {a:.3f}, orthogonal {p:.3f} (theory: 1 and 0)")
 
 # %% [markdown]
 # ## 3. The $\lambda \to 0$ reduction is logarithmically slow

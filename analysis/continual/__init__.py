@@ -33,7 +33,7 @@ from analysis.continual.forgetting import (
     random_average_bound,
     task_violations,
 )
-from analysis.continual.gd import fixed_budget_gd
+from analysis.continual.gd import fixed_budget_gd, log_growth_coefficients
 from analysis.continual.projection import (
     NotSeparableError,
     distance_to_feasible_set,
@@ -73,6 +73,7 @@ __all__ = [
     "distance_to_task",
     "fixed_budget_gd",
     "forgetting_from_losses",
+    "log_growth_coefficients",
     "joint_min_norm_solution",
     "kkt_residual",
     "lambda_reduction_errors",

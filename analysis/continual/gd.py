@@ -9,6 +9,14 @@ direction* to the offline max-margin :math:`w^\star/\|w^\star\|` (their main the
 and random orders), unlike SMM, whose limit can differ from :math:`w^\star` (see
 :func:`counterexample_tasks`).
 
+The form of the cyclic-order result we check (:func:`log_growth_coefficients`, claim
+``cont.gd.log_growth_along_w_star``) is their Theorem 3.2, :math:`w^{(t)} = \ln\big(\tfrac{K}{M}
+t\big)\,\hat w + \rho^{(t)}` with :math:`\rho^{(t)}` bounded (:math:`M` tasks, :math:`K` steps
+per task, :math:`\hat w = w^\star` the offline max-margin solution at margin 1), as the public
+ICLR 2025 review of the paper states it; the paper's own text was not available here, so the
+constants in its step-size condition are not used (our step size is the classical
+:math:`1/\beta`).
+
 References
 ----------
 .. [1] H. Jung, H. Cho, C. Yun, "Convergence and Implicit Bias of Gradient Descent on Continual
@@ -70,3 +78,43 @@ def fixed_budget_gd(
             w = w + scale * (A.T @ np.exp(-np.logaddexp(0.0, A @ w)))
         out[t] = w
     return out
+
+
+def log_growth_coefficients(iterates: object, w_star: object, t1: int, t2: int) -> tuple[float, float]:
+    r"""Coefficients of :math:`\ln t` of the iterates along and orthogonal to :math:`w^\star`.
+
+    .. math:: a = \frac{\langle w_{t_2} - w_{t_1}, w^\star\rangle}{\|w^\star\|^2 \ln(t_2/t_1)},
+              \qquad
+              p = \frac{\|P_\perp w_{t_2}\| - \|P_\perp w_{t_1}\|}{\ln(t_2/t_1)},
+
+    with :math:`P_\perp` the projection orthogonal to :math:`w^\star`. If
+    :math:`w_t = \ln(c\,t)\, w^\star + \rho_t` with :math:`\rho_t` bounded (Jung et al., 2025,
+    Thm 3.2 for cyclic orders; Soudry et al., 2018, Thm 3 for one task), then :math:`a \to 1` and
+    :math:`p \to 0` as :math:`t_1 \to \infty` with :math:`t_2/t_1` fixed, whatever :math:`c`.
+
+    Parameters
+    ----------
+    iterates : array_like, shape (k + 1, d)
+        Row ``t`` is :math:`w_t` (e.g. the iterate after cycle ``t``).
+    w_star : array_like, shape (d,)
+        The offline max-margin solution (margin 1), non-zero.
+    t1, t2 : int
+        Times with ``1 <= t1 < t2 <= k``.
+
+    Returns
+    -------
+    (a, p) : tuple of float
+    """
+    W = as_array(iterates, "iterates", ndim=2)
+    u = as_array(w_star, "w_star", shape=(W.shape[1],))
+    uu = float(u @ u)
+    if uu == 0.0:
+        raise ValueError("w_star: expected a non-zero vector, got the zero vector")
+    t1 = check_int(t1, "t1", minimum=1)
+    t2 = check_int(t2, "t2", minimum=t1 + 1)
+    if t2 >= W.shape[0]:
+        raise ValueError(f"t2: expected at most {W.shape[0] - 1} (rows of iterates - 1), got {t2}")
+    along = W[[t1, t2]] @ u / uu
+    perp = np.linalg.norm(W[[t1, t2]] - np.outer(along, u), axis=1)
+    log_ratio = np.log(t2 / t1)
+    return float((along[1] - along[0]) / log_ratio), float((perp[1] - perp[0]) / log_ratio)

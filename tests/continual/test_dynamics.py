@@ -16,6 +16,7 @@ from analysis.continual import (
     forgetting_from_losses,
     joint_min_norm_solution,
     lambda_reduction_errors,
+    log_growth_coefficients,
     make_regression_tasks,
     make_separable_tasks,
     offline_max_margin,
@@ -72,6 +73,27 @@ def test_fixed_budget_gd_turns_towards_the_offline_max_margin_direction():
     assert cos[-1] > cos[10] and cos[-1] > cos_smm  # GD beats SMM's limit in direction
     with pytest.raises(ValueError, match="n_steps"):
         fixed_budget_gd(tasks, cyclic_order(2, 2), 0)
+
+
+def test_log_growth_coefficients_on_exact_trajectories():
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal(4)
+    rho = rng.standard_normal(4)
+    t = np.arange(0, 101, dtype=float)
+    t[0] = 1.0  # row 0 (w_0) is never read by the coefficients at t1 >= 1
+    W = np.log(7.0 * t)[:, None] * u + rho  # ln(c t) w* + constant rho: coefficients exactly (1, 0)
+    assert_allclose(log_growth_coefficients(W, u, 10, 100), (1.0, 0.0), atol=1e-12)
+    v = rng.standard_normal(4)
+    v -= (v @ u) / (u @ u) * u  # orthogonal to w*
+    W_wrong = np.log(t)[:, None] * (u + v)  # grows along another direction with the same w*-part
+    a, p = log_growth_coefficients(W_wrong, u, 10, 100)
+    assert_allclose((a, p), (1.0, np.linalg.norm(v)), rtol=1e-12)
+    with pytest.raises(ValueError, match="t2"):
+        log_growth_coefficients(W, u, 10, 10)
+    with pytest.raises(ValueError, match="t2"):
+        log_growth_coefficients(W, u, 10, 101)
+    with pytest.raises(ValueError, match="w_star"):
+        log_growth_coefficients(W, np.zeros(4), 10, 50)
 
 
 def test_regression_step_is_the_affine_projection_and_equals_gd_to_convergence(seed):
