@@ -222,18 +222,23 @@ def _conditional_log_densities(base_cov, aug_var, H, z, x):
     )
 
 
+def _gap_integrand_parts(base_cov, aug_var, H):
+    """Dimension, view covariance, symbols z and x, and both conditional log-densities of z."""
+    base_cov = _matrix(base_cov)
+    d = base_cov.shape[0]
+    view_cov = base_cov + sp.nsimplify(aug_var) * sp.eye(d)
+    z = sp.Matrix(sp.symbols(f"z0:{d}", real=True))
+    x = sp.Matrix(sp.symbols(f"x0:{d}", real=True))
+    return d, view_cov, z, x, *_conditional_log_densities(base_cov, aug_var, H, z, x)
+
+
 def kl_gap_integral(base_cov, aug_var, H) -> sp.Expr:
     r"""KL sufficiency gap by exact integration over (x, z) (2d variables).
 
     .. math:: \mathbb E_X\,\mathrm{KL}(P_{Z|X}\|P_{Z|HX}) = \iint p(x)\,p(z|x)
               \log\frac{p(z|x)}{p(z|Hx)}\,dz\,dx
     """
-    base_cov = _matrix(base_cov)
-    d = base_cov.shape[0]
-    view_cov = base_cov + sp.nsimplify(aug_var) * sp.eye(d)
-    z = sp.Matrix(sp.symbols(f"z0:{d}", real=True))
-    x = sp.Matrix(sp.symbols(f"x0:{d}", real=True))
-    (nx, qx), (nh, qh) = _conditional_log_densities(base_cov, aug_var, H, z, x)
+    d, view_cov, z, x, (nx, qx), (nh, qh) = _gap_integrand_parts(base_cov, aug_var, H)
     log_ratio = nx + qx - nh - qh
     weight_exponent = _quadratic(x, sp.zeros(d, 1), view_cov) + qx
     const = sp.exp(_log_normaliser(view_cov) + nx)
@@ -260,12 +265,7 @@ def chi2_gap_integral(base_cov, aug_var, H) -> sp.Expr:
     .. math:: \mathbb E_X\,\chi^2(P_{Z|X}\|P_{Z|HX}) = \iint p(x)\,\frac{p(z|x)^2}{p(z|Hx)}
               \,dz\,dx - 1
     """
-    base_cov = _matrix(base_cov)
-    d = base_cov.shape[0]
-    view_cov = base_cov + sp.nsimplify(aug_var) * sp.eye(d)
-    z = sp.Matrix(sp.symbols(f"z0:{d}", real=True))
-    x = sp.Matrix(sp.symbols(f"x0:{d}", real=True))
-    (nx, qx), (nh, qh) = _conditional_log_densities(base_cov, aug_var, H, z, x)
+    d, view_cov, z, x, (nx, qx), (nh, qh) = _gap_integrand_parts(base_cov, aug_var, H)
     exponent = _quadratic(x, sp.zeros(d, 1), view_cov) + 2 * qx - qh
     integral = integrate_gaussian(1, exponent, list(z) + list(x))
     if integral == sp.oo:
