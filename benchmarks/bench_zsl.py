@@ -1,10 +1,13 @@
 """Benchmark: the full LP vs column generation (brute-force, MILP, class-subset pricing) for Q(M).
 
-k = 10 AwA-like classes, n in {8, 10, 12, 15, 20, 40, 85} attributes. Prints seconds per method,
-the certified interval when a method stops on its time budget, and the spread of Q across the
-methods that finished exactly. Seconds are CPU seconds of this process (``time.process_time``,
+k = 10 AwA-like classes, n in {8, 10, 12, 15, 20, 40, 85} attributes. Prints CPU seconds per
+method for the current solver and for the solver before the column-generation speed-ups
+(``--old-commit``, loaded from git; up to ``--old-max-n`` it is re-run here, beyond that its
+numbers are read from the benchmark record committed with it), the speed-ups, the certified
+interval when a method stops on its time budget, and the spread of Q across every run (old and
+new) that finished exactly. Seconds are CPU seconds of this process (``time.process_time``,
 HiGHS threads included): on a shared machine wall-clock time mostly measures the other jobs;
-wall-clock seconds are recorded too. ``--record`` also writes ``analysis/zsl/benchmark_record.json``
+wall-clock seconds are recorded too. ``--record`` writes ``analysis/zsl/benchmark_record.json``
 (shown by the ``zsl_solver_cost`` figure). Not run by the tests.
 
 Usage::
@@ -15,9 +18,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,8 +33,62 @@ import numpy as np
 from analysis.zsl.bound import worst_case_lower_bound
 from analysis.zsl.data import awa_like_matrix
 
+ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("full", "colgen-bruteforce", "colgen-milp", "colgen-subsets")
+OLD_METHODS = ("colgen-milp", "colgen-subsets")
 LIMITS = {"full": 12, "colgen-bruteforce": 20}  # beyond: 2^n enumeration is out of reach
+#: the last commit before dual lifting, smoothing, interior-point masters and column parking
+OLD_COMMIT = "5acda89"
+
+
+def _git_show(commit: str, path: str) -> str:
+    return subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def load_old_solver(commit: str):
+    """Import ``analysis/zsl/bound.py`` as it was at ``commit`` (a module named ``zsl_bound_old``)."""
+    source = _git_show(commit, "analysis/zsl/bound.py")
+    path = Path(tempfile.mkdtemp(prefix="zsl_old_")) / "zsl_bound_old.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("zsl_bound_old", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["zsl_bound_old"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def old_record_rows(commit: str) -> dict:
+    """``n -> row`` of the benchmark record committed at ``commit`` (empty if there is none)."""
+    try:
+        record = json.loads(_git_show(commit, "analysis/zsl/benchmark_record.json"))
+    except (subprocess.CalledProcessError, json.JSONDecodeError):
+        return {}
+    return {row["n"]: row for row in record.get("rows", [])}
+
+
+def _run(solve, M, method, budget):
+    t0, c0 = time.perf_counter(), time.process_time()
+    r = solve(M, method, time_limit=None if method == "full" else budget)
+    return {"seconds": time.process_time() - c0, "wall": time.perf_counter() - t0, "Q": r.Q,
+            "interval": [r.lower, r.upper], "exact": bool(r.exact), "rounds": r.iterations}
+
+
+def _cell(run: dict | None) -> str:
+    if run is None:
+        return f"{'-':>16}"
+    if run["exact"]:
+        return f"{run['seconds']:>15.2f}s"
+    lo, hi = run["interval"]
+    text = f">{run['seconds']:.0f}s [{lo:.2f},{hi:.2f}]"
+    return f"{text:>16}"
+
+
+def _ratio(old: dict | None, new: dict | None) -> str:
+    if old is None or new is None or not new["exact"]:
+        return f"{'-':>6}"
+    text = f"{'>' if not old['exact'] else ''}{old['seconds'] / new['seconds']:.1f}x"
+    return f"{text:>6}"
 
 
 def main() -> None:
@@ -38,51 +99,65 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=900.0,
                         help="wall-clock seconds per column-generation run")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--old-commit", default=OLD_COMMIT)
+    parser.add_argument("--old-max-n", type=int, default=40,
+                        help="re-run the old solver up to this n; beyond, use its committed record")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
     ns = [int(x) for x in args.ns.split(",")]
     methods = args.methods.split(",")
-    rows = []
-    head = f"{'n':>3} " + " ".join(f"{m:>19}" for m in methods) + f" {'Q spread':>9} {'Q':>12}"
+    old = load_old_solver(args.old_commit)
+    old_rows = old_record_rows(args.old_commit)
+    head = (f"{'n':>3} " + " ".join(f"{'old ' + m[7:]:>16} {'new ' + m[7:]:>16} {'x':>6}"
+                                     for m in OLD_METHODS)
+            + f" {'full':>16} {'bruteforce':>16} {'Q spread':>9} {'Q':>12}")
+    print(f"k = {args.k}, CPU seconds; old = commit {args.old_commit}")
     print(head)
     print("-" * len(head))
+    rows = []
     for n in ns:
         M = awa_like_matrix(args.k, n, seed=args.seed)
-        seconds, wall, Q, interval, exact = {}, {}, {}, {}, {}
-        for m in methods:
-            if n > LIMITS.get(m, 10**9):
-                continue
-            t0, c0 = time.perf_counter(), time.process_time()
-            r = worst_case_lower_bound(M, m, time_limit=None if m == "full" else args.budget)
-            seconds[m] = time.process_time() - c0
-            wall[m] = time.perf_counter() - t0
-            Q[m], interval[m], exact[m] = r.Q, (r.lower, r.upper), r.exact
-        done = [Q[m] for m in Q if exact[m]]
+        new_runs = {m: _run(worst_case_lower_bound, M, m, args.budget)
+                    for m in methods if n <= LIMITS.get(m, 10**9)}
+        old_runs, old_source = {}, None
+        if n <= args.old_max_n:
+            old_source = "re-run here"
+            old_runs = {m: _run(old.worst_case_lower_bound, M, m, args.budget) for m in OLD_METHODS}
+        elif n in old_rows:
+            old_source = f"recorded at commit {args.old_commit}"
+            row = old_rows[n]
+            old_runs = {m: {"seconds": row["seconds"][m], "wall": row["wall_seconds"][m],
+                            "Q": row["Q"][m], "interval": row["interval"][m],
+                            "exact": row["exact"][m], "rounds": None}
+                        for m in OLD_METHODS if m in row["seconds"]}
+        done = [r["Q"] for r in (*new_runs.values(), *old_runs.values()) if r["exact"]]
         spread = float(np.ptp(done)) if len(done) > 1 else float("nan")
-        cells = []
-        for m in methods:
-            if m not in seconds:
-                cells.append(f"{'skipped':>19}")
-            elif exact[m]:
-                cells.append(f"{seconds[m]:>18.2f}s")
-            else:
-                lo, hi = interval[m]
-                text = f">{seconds[m]:.0f}s [{lo:.3f},{hi:.3f}]"
-                cells.append(f"{text:>19}")
-        best = min(done) if done else float("nan")
-        print(f"{n:>3} " + " ".join(cells) + f" {spread:>9.1e} {best:>12.9f}", flush=True)
-        rows.append({"n": n, "seconds": seconds, "wall_seconds": wall, "Q": Q, "exact": exact,
-                     "interval": {m: list(v) for m, v in interval.items()},
-                     "Q_spread": spread if np.isfinite(spread) else None})
+        cells = " ".join(f"{_cell(old_runs.get(m))} {_cell(new_runs.get(m))} "
+                         f"{_ratio(old_runs.get(m), new_runs.get(m))}" for m in OLD_METHODS)
+        best = new_runs.get("colgen-subsets", {}).get("Q", min(done) if done else float("nan"))
+        print(f"{n:>3} {cells} {_cell(new_runs.get('full'))} {_cell(new_runs.get('colgen-bruteforce'))}"
+              f" {spread:>9.1e} {best:>12.9f}", flush=True)
+        rows.append({
+            "n": n,
+            "seconds": {m: r["seconds"] for m, r in new_runs.items()},
+            "wall_seconds": {m: r["wall"] for m, r in new_runs.items()},
+            "Q": {m: r["Q"] for m, r in new_runs.items()},
+            "exact": {m: r["exact"] for m, r in new_runs.items()},
+            "interval": {m: r["interval"] for m, r in new_runs.items()},
+            "rounds": {m: r["rounds"] for m, r in new_runs.items()},
+            "Q_spread": spread if np.isfinite(spread) else None,
+            "old": {"source": old_source, "runs": old_runs},
+        })
     if args.record:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         record = {
             "k": args.k,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {load:.1f}, CPU s",
             "budget_s": args.budget,
+            "old_commit": args.old_commit,
             "rows": rows,
         }
-        path = Path(__file__).resolve().parents[1] / "analysis" / "zsl" / "benchmark_record.json"
+        path = ROOT / "analysis" / "zsl" / "benchmark_record.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=1, allow_nan=False, default=float))
         tmp.replace(path)

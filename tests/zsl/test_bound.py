@@ -217,3 +217,72 @@ def test_non_optimal_solver_status_raises(monkeypatch):
     monkeypatch.setattr(zb, "linprog", fake_linprog)
     with pytest.raises(SolverError, match="status 2"):
         zb.worst_case_lower_bound(_random_matrix(0, 3, 3), "full")
+
+
+def _matrix_with_exact_zeros_and_ones(seed, k, n):
+    # AwA-like matrices are clipped to [0, 1]: many entries are exactly 0 or 1
+    M = np.random.default_rng(seed).random((k, n))
+    M[M < 0.2] = 0.0
+    M[M > 0.85] = 1.0
+    return M
+
+
+def test_lifted_duals_are_an_equivalent_dual_point(seed):
+    rng = np.random.default_rng(seed)
+    M = _matrix_with_exact_zeros_and_ones(seed, 4, 6)
+    a, b = rng.normal(size=4), rng.normal(size=(4, 6))
+    a2, b2 = zb.lift_duals(a, b, M)
+    assert zb.dual_objective(a2, b2, M) == pytest.approx(zb.dual_objective(a, b, M), abs=1e-12)
+    V = all_attribute_vectors(6).astype(float)
+    scores, lifted = a[None] + V @ b.T, a2[None] + V @ b2.T
+    # class j can emit v iff v_i = 0 where M_ji = 0 and v_i = 1 where M_ji = 1
+    emits = np.array([[np.all(v[M[j] == 0] == 0) and np.all(v[M[j] == 1] == 1) for j in range(4)]
+                      for v in V])
+    assert_allclose(lifted[emits], scores[emits], atol=1e-12)
+    assert (lifted[~emits] < 0).all()
+    # without exact 0/1 entries the point is returned unchanged
+    a3, b3 = zb.lift_duals(a, b, np.full((4, 6), 0.5))
+    assert a3 is a and b3 is b
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.5, 0.9])
+def test_column_generation_is_exact_with_or_without_smoothing(seed, smoothing):
+    M = _matrix_with_exact_zeros_and_ones(seed + 40, 5, 8)
+    ref = zb.worst_case_lower_bound(M, "full").Q
+    for method in ("colgen-bruteforce", "colgen-subsets", "colgen-milp"):
+        r = zb.worst_case_lower_bound(M, method, smoothing=smoothing)
+        assert r.exact and r.gap <= 1e-9
+        assert abs(r.Q - ref) <= LP_TOL, (method, r.Q, ref)
+        assert r.lower <= ref + 1e-9 and r.upper >= ref - 1e-9
+
+
+def test_medium_instance_methods_agree_and_certify(seed):
+    # n = 14: beyond the full LP's comfort, brute force is the independent pricing route
+    M = awa_like_matrix(6, 14, seed=seed)
+    rs = {m: zb.worst_case_lower_bound(M, m) for m in ("colgen-bruteforce", "colgen-subsets",
+                                                        "colgen-milp")}
+    ref = rs["colgen-bruteforce"].Q
+    for m, r in rs.items():
+        assert r.exact and r.gap <= 1e-9, m
+        assert abs(r.Q - ref) <= LP_TOL, (m, r.Q, ref)
+        # the returned map certifies its lower value on every vector (dual feasibility)
+        a, b = r.randomized_map.a, r.randomized_map.b
+        assert zb.price_bruteforce(a, b)[0] <= 1 + 1e-8
+        assert zb.dual_objective(a, b, M) >= r.lower - 1e-9
+
+
+def test_stopped_runs_report_an_honest_interval_and_map(seed):
+    M = _matrix_with_exact_zeros_and_ones(seed + 50, 5, 9)
+    exact = zb.worst_case_lower_bound(M, "full").Q
+    for method in ("colgen-subsets", "colgen-milp"):
+        for rounds in (1, 2, 3):
+            r = zb.worst_case_lower_bound(M, method, max_iterations=rounds)
+            assert r.lower - 1e-9 <= exact <= r.upper + 1e-9
+            assert r.exact == (r.gap <= 1e-9)
+            assert r.lower >= 1 / 5 - 1e-12  # never below the uniform map's 1/k
+            assert zb.worst_case_accuracy(r.randomized_map, M) >= r.lower - LP_TOL
+
+
+def test_bad_smoothing_is_rejected():
+    with pytest.raises(ValueError, match="smoothing"):
+        zb.worst_case_lower_bound(_random_matrix(0, 3, 3), "colgen-subsets", smoothing=1.0)
