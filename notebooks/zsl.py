@@ -159,11 +159,14 @@ for c in get_claims("zsl"):
 #   1e-10 feasibility tolerances, and all methods agree on $Q$ to ~1e-12 in our tests (the ledger
 #   requires 1e-7).
 # * **Scale.** The official code enumerates $2^n$ vectors, so the paper stops at 15 greedily
-#   chosen attributes. Column generation solves 10 classes x 20 attributes exactly in 2-4 CPU
-#   seconds, 10 x 40 in 24-37 s and the full AwA-sized 10 x 85 in 7.6 CPU minutes (class-subset
-#   pricing; MILP pricing certified the same Q, to 1e-15, only after 22 CPU minutes). Measured
-#   on a shared 2-core machine with `benchmarks/bench_zsl.py`; the figure above shows the
-#   recorded table. The paper-scale greedy figure picks 12 of 30 candidate attributes (not 15 of
+#   chosen attributes. Column generation solves 10 classes x 20 attributes exactly in about 1
+#   CPU second, 10 x 40 in 6-8 s and the full AwA-sized 10 x 85 in 25 CPU seconds with
+#   class-subset pricing (what `auto` picks) and 49 s with MILP pricing, both certified exact
+#   and equal to 2.8e-15. Before lifting the duals off impossible (class, vector) pairs,
+#   smoothing them and solving the masters by interior point, the same 10 x 85 took 7.6 CPU
+#   minutes (class subsets) and MILP pricing had not closed its interval after 15 minutes.
+#   Measured on a shared 2-core machine with `benchmarks/bench_zsl.py`; the figure above shows
+#   the recorded table, old (dashed) and new. The paper-scale greedy figure picks 12 of 30 candidate attributes (not 15 of
 #   85): a greedy path over 85 costs ~1200 exact solves.
 # * **ESZSL** uses 0/1 targets and L2-normalised signatures (documented in
 #   `analysis.zsl.baselines`); with the original +-1 targets it was near chance on our data.

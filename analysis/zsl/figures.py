@@ -182,6 +182,17 @@ def make_solver_cost(scale: str, seed: int, device: str):
             if stopped:
                 ax.plot(*zip(*stopped, strict=True), "x", ms=9, mew=2, color=PALETTE[i],
                         label=f"{m}: budget hit, not certified exact")
+            # the solver before the column-generation speed-ups, where the record has it
+            before = [(row["n"], row["old"]["runs"][m]) for row in record["rows"]
+                      if m in (row.get("old") or {}).get("runs", {})]
+            done = [(n, run["seconds"]) for n, run in before if run["exact"]]
+            if done:
+                ax.plot(*zip(*done, strict=True), "--o", mfc="none", color=PALETTE[i], alpha=0.7,
+                        label=f"{m}, before (commit {record.get('old_commit', '?')})")
+            cut = [(n, run["seconds"]) for n, run in before if not run["exact"]]
+            if cut:
+                ax.plot(*zip(*cut, strict=True), "x", ms=9, mew=1, color=PALETTE[i], alpha=0.7,
+                        label=f"{m}, before: budget hit")
         ax.set_title(f"recorded CPU time, k = {record['k']}\n({record['machine']})", fontsize=9)
         ax.set_yscale("log")
         ax.legend(fontsize=7.5)
