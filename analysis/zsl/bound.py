@@ -176,9 +176,11 @@ class LowerBoundResult:
     lower, upper : float
         The certified interval ``lower <= Q(M) <= upper``.
     exact : bool
-        Whether pricing certified optimality (``upper - lower <= tol`` with ``rho <= 1``).
+        Whether the certified gap ``upper - lower`` is at most the requested ``tol``.
     randomized_map : RandomizedMap
-        The map from the (scaled) duals; its worst-case accuracy is at least ``lower``.
+        The map from the dual point that certifies ``lower``, scaled by ``max(1, rho)`` (the
+        uniform map, ``lower = 1/k``, if no round certified more); its worst-case accuracy is
+        at least ``lower``.
     adversary : AdversarialJoint
         The optimal joint law ``P*`` on its support.
     method : str
