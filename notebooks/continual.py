@@ -131,8 +131,9 @@ fig
 # quote the form from the paper's public ICLR 2025 review; the paper's text was not available
 # here.) So over a decade of cycles, the coefficient of $\ln t$ along $w^\star$ should approach
 # 1 and the one orthogonal to $w^\star$ should approach 0 (`log_growth_coefficients`; claim
-# `cont.gd.log_growth_along_w_star`). SMM's iterates, by contrast, stop moving: both coefficients
-# are 0. On the two counterexamples:
+# `cont.gd.log_growth_along_w_star`, which checks cyclic and random orders, the latter being
+# their Thms 4.1-4.2). SMM's iterates, by contrast, stop moving: both coefficients are 0. On the
+# two counterexamples (cyclic order):
 
 # %%
 for name, tasks in [("line", cex), ("cone", cone)]:

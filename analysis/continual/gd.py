@@ -9,13 +9,14 @@ direction* to the offline max-margin :math:`w^\star/\|w^\star\|` (their main the
 and random orders), unlike SMM, whose limit can differ from :math:`w^\star` (see
 :func:`counterexample_tasks`).
 
-The form of the cyclic-order result we check (:func:`log_growth_coefficients`, claim
-``cont.gd.log_growth_along_w_star``) is their Theorem 3.2, :math:`w^{(t)} = \ln\big(\tfrac{K}{M}
-t\big)\,\hat w + \rho^{(t)}` with :math:`\rho^{(t)}` bounded (:math:`M` tasks, :math:`K` steps
-per task, :math:`\hat w = w^\star` the offline max-margin solution at margin 1), as the public
-ICLR 2025 review of the paper states it; the paper's own text was not available here, so the
-constants in its step-size condition are not used (our step size is the classical
-:math:`1/\beta`).
+The form of the result we check (:func:`log_growth_coefficients`, claim
+``cont.gd.log_growth_along_w_star``) is their Theorem 3.2 for cyclic orders,
+:math:`w^{(t)} = \ln\big(\tfrac{K}{M} t\big)\,\hat w + \rho^{(t)}` with :math:`\rho^{(t)}`
+bounded (:math:`M` tasks, :math:`K` steps per task, :math:`\hat w = w^\star` the offline
+max-margin solution at margin 1), which their Theorems 4.1-4.2 extend to random orders almost
+surely, as the public ICLR 2025 review of the paper states them; the paper's own text was not
+available here, so the constants in its step-size condition are not used (our step size is the
+classical :math:`1/\beta`).
 
 References
 ----------
