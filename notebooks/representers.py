@@ -50,10 +50,13 @@ from analysis.representers import (
     sign_agreement,
     solve_l1,
     solve_l1_cvxpy,
+    solve_nuclear,
+    solve_nuclear_cvxpy,
 )
 from analysis.representers.data import hold_out_ratings
 from analysis.representers.figures import l1_explainer_values
 from analysis.representers.l1 import CLARABEL_TIGHT
+from analysis.representers.nuclear import CLARABEL_SDP_TIGHT
 
 SCALE = notebook_scale()
 SEED = 0
@@ -108,6 +111,31 @@ nres = nuclear_representers(train.rows, train.cols, train.values, train.shape, 0
 outside = ~(nres.same_user | nres.same_item)
 print(f"rank {nres.solution.rank}, KKT {nres.kkt_residual:.1e}, identity residual {nres.identity_residual:.1e}, "
       f"max |weight| outside the user's row and the item's column: {np.abs(nres.values[outside]).max()}")
+
+# %% [markdown]
+# Small, sparsely observed matrices are the hard case for soft-impute: 48 ratings of a 12 x 10
+# matrix are fewer than the $r(m+k-r) = 85$ degrees of freedom of the rank-5 optimum, so the loss
+# is flat along most of the fixed-rank manifold and proximal gradient crawls (1570 iterations to
+# KKT 1e-11 here; seeds 5 and 18 of this family stop at 5000 iterations above 1e-9), slower than
+# cvxpy's SDP (benchmark: 0.14 s vs 0.037 s). Once the rank has settled the default solver
+# switches to a damped Newton method on the factored problem $\Theta = LR^\top$,
+# $\|\Theta\|_* = \min(\|L\|_F^2+\|R\|_F^2)/2$, and keeps its answer only if the full convex
+# KKT residual certifies it (benchmark: 0.0065 s, 5.7x faster than cvxpy). The optimal
+# $\Theta$ need not be unique off the observed entries on such instances (the objective, the
+# fitted ratings and $\alpha$ are), so we compare those with cvxpy:
+
+# %%
+hard, _ = make_lowrank_ratings((12, 10), n_ratings=48, rank=3, min_per_user=3, rng=SEED)
+hard_args = (hard.rows, hard.cols, hard.values, hard.shape, 0.005)
+for newton in (False, True):  # the default (polished) solve last
+    start = time.perf_counter()
+    hard_sol = solve_nuclear(*hard_args, tol=1e-11, newton=newton)
+    print(f"newton={newton}: {hard_sol.n_iter} soft-impute + {hard_sol.n_newton} Newton steps, "
+          f"KKT {hard_sol.kkt_residual:.1e}, {1e3 * (time.perf_counter() - start):.1f} ms")
+hard_theta, hard_ref = solve_nuclear_cvxpy(*hard_args, **CLARABEL_SDP_TIGHT)
+fit_gap = np.abs(hard_sol.entries(hard.rows, hard.cols) - hard_theta[hard.rows, hard.cols]).max()
+print(f"objective vs cvxpy: relative gap {abs(hard_sol.objective - hard_ref) / hard_ref:.1e}; "
+      f"fitted ratings differ by {fit_gap:.1e}")
 
 # %% [markdown]
 # The identity figure: predictions against the sum of representer values for the three models

@@ -172,9 +172,8 @@ def _ratings_instance(seed: int):
     source=_TSAI_NUC,
     statement="For nuclear-norm matrix completion, Theta_uv = (1/2) sum_{(i,j) in Omega} alpha_ij "
     "(1[i=u]<V~_j,V~_v> + 1[j=v]<U~_i,U~_u>) (residual < 1e-8).",
-    tolerance_reason="exact at the optimum; accelerated soft-impute reaches KKT ~1e-13 on "
-    "these sizes, so the "
-    "residual is round-off far below 1e-8",
+    tolerance_reason="exact at the optimum; the default solver (soft-impute + Newton polish) "
+    "reaches KKT ~1e-14 on these sizes, so the residual is round-off far below 1e-8",
 )
 def check_nuclear_identity(seed: int, broken: bool = False) -> ClaimResult:
     rows, cols, values, shape, lam, qr, qc = _ratings_instance(seed)
@@ -260,7 +259,8 @@ def check_l1_matches_cvxpy(seed: int, broken: bool = False) -> ClaimResult:
     id="rep.solvers.nuclear_matches_cvxpy",
     topic=TOPIC,
     source="Mazumder et al. (2010) soft-impute vs the SDP form of the nuclear norm (cvxpy + Clarabel)",
-    statement="Accelerated soft-impute reaches the cvxpy optimum of nuclear-norm matrix completion "
+    statement="The default nuclear solver (accelerated soft-impute, finished by a KKT-certified Newton "
+    "polish on small shapes) reaches the cvxpy optimum of nuclear-norm matrix completion "
     "(relative objective difference < 1e-8).",
     tolerance_reason="Clarabel with 1e-10 tolerances solves the small SDP to ~5e-10 relative; "
     "1e-8 is the "

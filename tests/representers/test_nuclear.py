@@ -2,10 +2,15 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 import analysis.representers.nuclear as nuclear
-from analysis.representers import nuclear_representers, solve_nuclear, solve_nuclear_cvxpy
+from analysis.representers import (
+    make_lowrank_ratings,
+    nuclear_representers,
+    solve_nuclear,
+    solve_nuclear_cvxpy,
+)
 from analysis.representers.nuclear import CLARABEL_SDP_TIGHT, nuclear_kkt_residual, nuclear_objective
 
 
@@ -110,3 +115,52 @@ def test_explain_one_query_matches_the_full_values():
     assert np.all(np.delete(full, entries) == 0)
     with pytest.raises(ValueError, match="user"):
         res.explain(99, 0)
+
+
+def _ill_conditioned(seed):
+    # the benchmark's 12 x 10 family: 48 ratings, fewer than the r (m + k - r) = 85 degrees of
+    # freedom of the rank-5 optimum, so the loss is flat along most of the fixed-rank manifold and
+    # plain soft-impute needs 700-5000 iterations (seed 5 stops at max_iter above tol 1e-9)
+    ratings, _ = make_lowrank_ratings((12, 10), n_ratings=48, rank=3, min_per_user=3, rng=seed)
+    return ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.005
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4, 5])
+def test_newton_polish_matches_cvxpy_on_ill_conditioned_instances(seed):
+    rows, cols, values, shape, lam = _ill_conditioned(seed)
+    sol = solve_nuclear(rows, cols, values, shape, lam, tol=1e-12)
+    assert sol.n_newton > 0 and sol.n_iter <= 200  # the polish did the work
+    # the certificate, recomputed outside the solver: A V = U, A^T U = V, ||P A P||_2 <= 1
+    assert nuclear_kkt_residual(sol.U, sol.s, sol.V, rows, cols, values, lam) <= 1e-12
+    assert sol.kkt_residual <= 1e-12
+    theta, ref = solve_nuclear_cvxpy(rows, cols, values, shape, lam, **CLARABEL_SDP_TIGHT)
+    ours = nuclear_objective(sol.theta, rows, cols, values, lam)
+    assert abs(ours - ref) <= 1e-8 * ref
+    assert ours <= ref + 1e-12
+    # the loss is strictly convex in the observed entries, so every optimum fits them (and gives
+    # alpha) alike; off Omega the optimum need not be unique (seed 4: cvxpy's rank-6 point is 0.2
+    # away from ours, with the same objective to 2e-11)
+    assert_allclose(sol.entries(rows, cols), theta[rows, cols], atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_newton_polish_and_plain_soft_impute_reach_the_same_optimum(seed):
+    rows, cols, values, shape, lam = _ill_conditioned(seed)
+    polished = solve_nuclear(rows, cols, values, shape, lam, tol=1e-12)
+    plain = solve_nuclear(rows, cols, values, shape, lam, tol=1e-12, newton=False)
+    assert plain.n_newton == 0 and plain.kkt_residual <= 1e-12 and plain.n_iter > 500
+    assert abs(polished.objective - plain.objective) <= 1e-13 * plain.objective
+    assert_allclose(polished.entries(rows, cols), plain.entries(rows, cols), atol=1e-10)
+    assert polished.s.sum() == pytest.approx(plain.s.sum(), rel=1e-11)
+
+
+def test_uncertified_polish_is_discarded():
+    # tol below round-off: every polish fails its certificate, so the soft-impute iterates and the
+    # answer are exactly those of plain soft-impute
+    rows, cols, values, shape, lam = _ill_conditioned(0)
+    strict = solve_nuclear(rows, cols, values, shape, lam, tol=1e-18, max_iter=300)
+    plain = solve_nuclear(rows, cols, values, shape, lam, tol=1e-18, max_iter=300, newton=False)
+    assert strict.n_newton == 0 and strict.n_iter == 300
+    assert_array_equal(strict.theta, plain.theta)
+    with pytest.raises(ValueError, match="newton"):
+        solve_nuclear(rows, cols, values, shape, lam, newton="yes")
