@@ -156,6 +156,18 @@ def check_cyclic_convergence(seed: int, broken: bool = False) -> ClaimResult:
                        f"max own-task violation {own:.1e}; max violation after 60 cycles {final:.1e}")
 
 
+def _smm_limit_and_w_star_errors(tasks, smm_cf, w_star_cf, broken: bool) -> tuple[float, float]:
+    """Run SMM (cyclic; task 2 first when broken) and cvxpy's w* on a 2-task counterexample.
+
+    Returns the larger distance of the two to their closed forms and ||w_SMM - w*||.
+    """
+    order = np.array([1, 0] * 5) if broken else cyclic_order(2, 10)
+    W = sequential_max_margin(tasks, order)
+    w_star = offline_max_margin(tasks, method="cvxpy")
+    err = max(float(np.linalg.norm(W[-1] - smm_cf)), float(np.linalg.norm(w_star - w_star_cf)))
+    return err, float(np.linalg.norm(W[-1] - w_star))
+
+
 @claim(
     id="cont.smm.counterexample",
     topic=TOPIC,
@@ -170,11 +182,7 @@ def check_counterexample(seed: int, broken: bool = False) -> ClaimResult:
     rot = int(rng.integers(0, 2**31))
     tasks = counterexample_tasks(c, seed=rot)
     smm_cf, w_star_cf = counterexample_closed_form(c, seed=rot)
-    order = np.array([1, 0] * 5) if broken else cyclic_order(2, 10)  # broken: tasks swapped
-    W = sequential_max_margin(tasks, order)
-    w_star = offline_max_margin(tasks, method="cvxpy")
-    err = max(float(np.linalg.norm(W[-1] - smm_cf)), float(np.linalg.norm(w_star - w_star_cf)))
-    gap = float(np.linalg.norm(W[-1] - w_star))
+    err, gap = _smm_limit_and_w_star_errors(tasks, smm_cf, w_star_cf, broken)
     return ClaimResult(-err, 5e-7, f"c={c:.3f}: closed-form error {err:.1e}; ||w_SMM - w*|| = {gap:.4f}")
 
 
@@ -206,12 +214,8 @@ def check_counterexample_cone(seed: int, broken: bool = False) -> ClaimResult:
     rot = int(rng.integers(0, 2**31))
     tasks = cone_counterexample_tasks(a, b, seed=rot)
     smm_cf, w_star_cf, gap_cf = cone_counterexample_closed_form(a, b, seed=rot)
-    order = np.array([1, 0] * 5) if broken else cyclic_order(2, 10)  # broken: task 2 first
-    W = sequential_max_margin(tasks, order)
-    w_star = offline_max_margin(tasks, method="cvxpy")
-    gap = float(np.linalg.norm(W[-1] - w_star))
-    err = max(float(np.linalg.norm(W[-1] - smm_cf)), float(np.linalg.norm(w_star - w_star_cf)),
-              abs(gap - gap_cf))
+    err, gap = _smm_limit_and_w_star_errors(tasks, smm_cf, w_star_cf, broken)
+    err = max(err, abs(gap - gap_cf))
     return ClaimResult(-err, 5e-7, f"a={a:.3f}, b={b:.3f}: closed-form error {err:.1e}; "
                        f"||w_SMM - w*|| = {gap:.4f} (predicted {gap_cf:.4f})")
 

@@ -158,6 +158,14 @@ def make_separable_tasks(
     return tasks, u / margin
 
 
+def _rotate_plane(seed: int | np.random.Generator | None, *arrays: np.ndarray) -> list[np.ndarray]:
+    """Apply one seeded random rotation of the plane to points (rows or 1-D); identity if no seed."""
+    if seed is None:
+        return list(arrays)
+    Q = random_orthogonal(2, seed)
+    return [a @ Q.T for a in arrays]
+
+
 def counterexample_tasks(c: float = 0.5, seed: int | np.random.Generator | None = None) -> list[Task]:
     r"""Two one-sample tasks on which sequential max-margin stops short of the offline :math:`w^\star`.
 
@@ -189,9 +197,7 @@ def counterexample_tasks(c: float = 0.5, seed: int | np.random.Generator | None 
     c = check_real(c, "c", minimum=0.2, maximum=1.0, strict_min=True, strict_max=True)
     X1 = np.array([[1.0, 0.0]])
     X2 = c * np.array([[1.0, 2.0]])
-    if seed is not None:
-        Q = random_orthogonal(2, seed)
-        X1, X2 = X1 @ Q.T, X2 @ Q.T
+    X1, X2 = _rotate_plane(seed, X1, X2)
     return [(X1, np.ones(1)), (X2, np.ones(1))]
 
 
@@ -207,9 +213,7 @@ def counterexample_closed_form(c: float = 0.5, seed: int | np.random.Generator |
     c = check_real(c, "c", minimum=0.2, maximum=1.0, strict_min=True, strict_max=True)
     smm = np.array([1.0, 0.0]) + (1 - c) / (5 * c) * np.array([1.0, 2.0])
     w_star = np.array([1.0, (1 - c) / (2 * c)])
-    if seed is not None:
-        Q = random_orthogonal(2, seed)
-        smm, w_star = Q @ smm, Q @ w_star
+    smm, w_star = _rotate_plane(seed, smm, w_star)
     return smm, w_star
 
 
@@ -268,9 +272,7 @@ def cone_counterexample_tasks(
     a, b = _check_cone_parameters(a, b)
     X1 = np.array([[1.0, 0.0], [0.0, -1.0]])
     X2 = np.array([[a, b]])
-    if seed is not None:
-        Q = random_orthogonal(2, seed)
-        X1, X2 = X1 @ Q.T, X2 @ Q.T
+    X1, X2 = _rotate_plane(seed, X1, X2)
     return [(X1, np.array([1.0, -1.0])), (X2, np.ones(1))]
 
 
@@ -292,9 +294,7 @@ def cone_counterexample_closed_form(
     x2 = np.array([a, b])
     smm = np.ones(2) + (1.0 - a - b) / s * x2
     w_star = x2 / s
-    if seed is not None:
-        Q = random_orthogonal(2, seed)
-        smm, w_star = Q @ smm, Q @ w_star
+    smm, w_star = _rotate_plane(seed, smm, w_star)
     return smm, w_star, abs(a - b) / np.sqrt(s)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_rng
 from analysis._core.solve import solve_problem
-from analysis._core.validate import as_array, check_int, check_positive, check_probability
+from analysis._core.validate import as_array, check_int, check_positive
 
 
 def effective_rank(M) -> float:
@@ -199,10 +199,3 @@ def min_nuclear_norm_completion(M, mask, *, solver: str = "SCS", eps: float = 1e
     opts = {"eps_abs": eps, "eps_rel": eps, "max_iters": 100_000} if solver == "SCS" else {}
     solve_problem(problem, solver, what="min-nuclear-norm completion", **opts)
     return np.asarray(W.value)
-
-
-def observed_fraction(n: int, rank: int, p: float) -> int:
-    """Number of observed entries, ``round(p n^2)`` (clipped to at least one)."""
-    n = check_int(n, "n", minimum=1)
-    p = check_probability(p, "p")
-    return max(1, int(round(p * n * n)))

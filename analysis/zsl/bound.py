@@ -708,11 +708,6 @@ def _pair_vectors(b: np.ndarray) -> np.ndarray:
     return (b[first] + b[second] > 0).astype(np.uint8)
 
 
-def new_seed(sol: _MasterSolution) -> np.ndarray:
-    """Start vectors for local-search pricing: per class, the vector maximising ``a_j + b_j . v``."""
-    return (sol.b > 0).astype(np.uint8)
-
-
 def _merge_columns(V: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``V`` followed by the rows of ``W`` that are new (order kept, duplicates dropped)."""
     known = set(_row_keys(V).tolist())
