@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from analysis._core.registry import get_figures
@@ -54,8 +55,49 @@ def test_verify_json_form_for_one_topic():
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["claims"]
     assert rows and all(r["topic"] == "neural_collapse" for r in rows)
-    keys = {"id", "topic", "source", "statement", "status", "slack", "tolerance", "seconds"}
-    assert all(set(r) == keys and r["status"] == "pass" for r in rows)
+    keys = {"id", "topic", "source", "statement", "seed", "broken", "status", "slack", "tolerance",
+            "seconds", "detail"}
+    assert all(set(r) == keys and r["status"] == "pass" and r["seed"] == 3 for r in rows)
+
+
+def test_verify_seed_sweep_json_has_one_record_per_claim_and_seed():
+    result = runner.invoke(app, ["verify", "--claim", "nc.etf.gram_identity", "--claim",
+                                 "nc.etf.pairwise_cosine", "--seeds", "0-2,7", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["claims"]
+    assert [(r["id"], r["seed"]) for r in rows] == [
+        (c, s) for c in ("nc.etf.gram_identity", "nc.etf.pairwise_cosine") for s in (0, 1, 2, 7)]
+    assert all(isinstance(r["detail"], str) for r in rows)
+
+
+def test_verify_broken_sweep_reports_and_exits_zero_when_every_variant_fails(tmp_path):
+    out = tmp_path / "sweep"
+    result = runner.invoke(app, ["verify", "--claim", "nc.etf.pairwise_cosine", "--seeds", "0-3",
+                                 "--broken", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 of 1 broken variants pass" in result.output
+    assert out.with_suffix(".md").exists() and out.with_suffix(".json").exists()
+    records = json.loads(out.with_suffix(".json").read_text())["claims"]
+    assert [r["status"] for r in records] == ["fail"] * 4
+
+
+def test_verify_sweep_of_a_passing_claim_exits_0_with_its_table():
+    ok = runner.invoke(app, ["verify", "--claim", "nc.etf.pairwise_cosine", "--seeds", "0-1"])
+    assert ok.exit_code == 0, ok.output
+    assert "0 of 1 claims fail" in ok.output
+
+
+@pytest.mark.parametrize("spec", ["", "3-1", "a-b", "1,,2", "-4"])
+def test_verify_rejects_malformed_seed_specs(spec):
+    result = runner.invoke(app, ["verify", "--claim", "nc.etf.pairwise_cosine", "--seeds", spec])
+    assert result.exit_code == 2
+    assert "seeds" in result.output
+
+
+def test_verify_rejects_unknown_claim_id():
+    result = runner.invoke(app, ["verify", "--claim", "nc.nope"])
+    assert result.exit_code == 2
+    assert "nc.nope" in result.output
 
 
 def test_verify_unknown_topic_is_rejected():

@@ -164,3 +164,146 @@ def run_claim(c: Claim, seed: int = 0, *, broken: bool = False) -> dict:
         "seconds": time.perf_counter() - start,
         "detail": detail,
     }
+
+
+def parse_seeds(spec: str) -> list[int]:
+    """Parse a seed specification: ``"A-B"`` (inclusive range), ``"A,B,C"``, or a mix (``"0-4,99"``).
+
+    Returns the seeds in the order given, without duplicates.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"seeds: expected 'A-B' or 'A,B,C' (non-negative integers), got {spec!r}")
+    seeds: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        lo, sep, hi = part.partition("-")
+        try:
+            if sep:
+                a, b = int(lo), int(hi)
+                if a > b:
+                    raise ValueError
+                values = range(a, b + 1)
+            else:
+                values = [int(part)]
+        except ValueError:
+            raise ValueError(
+                f"seeds: expected 'A-B' (A <= B) or 'A,B,C' of non-negative integers, got {spec!r} "
+                f"(bad part {part!r})"
+            ) from None
+        for s in values:
+            if s < 0:
+                raise ValueError(f"seeds: expected non-negative integers, got {s} in {spec!r}")
+            if s not in seeds:
+                seeds.append(s)
+    return seeds
+
+
+def _run_claim_by_id(claim_id: str, seed: int, broken: bool) -> dict:
+    """Worker entry point: look the claim up by id (claims are not pickled) and run it."""
+    import torch
+
+    torch.set_num_threads(1)
+    record = run_claim(get_claim(claim_id), seed, broken=broken)
+    record["seed"] = seed
+    record["broken"] = broken
+    return record
+
+
+def sweep_claims(
+    claims: list[Claim],
+    seeds: list[int] | dict[str, list[int]],
+    *,
+    broken: bool = False,
+    jobs: int = 1,
+    progress: bool = False,
+) -> list[dict]:
+    """Run every claim on every seed (or its broken variant), one record per (claim, seed).
+
+    Parameters
+    ----------
+    claims : list of Claim
+    seeds : list of int, or dict claim id -> list of int
+        The seeds to run; a dict gives each claim its own list (slow claims get fewer).
+    broken : bool
+        Run the broken variants instead (each must *fail* on every seed).
+    jobs : int
+        Worker processes (joblib/loky, one torch/BLAS thread each); 1 runs in-process.
+    progress : bool
+        Show a progress bar of finished runs on stderr.
+
+    Returns
+    -------
+    list of dict
+        :func:`run_claim` records with ``seed`` and ``broken`` added, in (claim, seed) order.
+    """
+    jobs = check_int(jobs, "jobs", minimum=1)
+    tasks = []
+    for c in claims:
+        run_seeds = seeds[c.id] if isinstance(seeds, dict) else seeds
+        tasks += [(c.id, int(s), bool(broken)) for s in run_seeds]
+    bar = None
+    if progress:
+        import sys
+
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc="broken variants" if broken else "claims x seeds",
+                   unit="run", file=sys.stderr)
+    if jobs == 1:
+        records = []
+        for t in tasks:
+            records.append(_run_claim_by_id(*t))
+            if bar is not None:
+                bar.update()
+    else:
+        from joblib import Parallel, delayed
+
+        records = []
+        parallel = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
+        for r in parallel(delayed(_run_claim_by_id)(*t) for t in tasks):
+            records.append(r)
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
+    return records
+
+
+def summarise_sweep(records: list[dict]) -> list[dict]:
+    """Per claim: seeds run, the seeds whose outcome is wrong, and the worst slack/tolerance.
+
+    For ordinary runs an outcome is wrong when the status is not ``"pass"``; for broken variants
+    when it is not ``"fail"`` (a broken variant that passes, or errors, is a defect).
+    The *worst ratio* is ``min(slack / tolerance)`` over seeds (``slack`` itself when the
+    tolerance is 0): ``>= -1`` everywhere means every seed passed; for broken variants the
+    relevant number is the largest ratio, which must stay ``< -1``.
+    """
+    by_id: dict[str, list[dict]] = {}
+    for r in records:
+        by_id.setdefault(r["id"], []).append(r)
+    rows = []
+    for cid, recs in by_id.items():
+        broken = bool(recs[0].get("broken", False))
+        want = "fail" if broken else "pass"
+        bad = [r for r in recs if r["status"] != want]
+        ratios = []
+        for r in recs:
+            s, t = r["slack"], r["tolerance"]
+            if s != s or t != t:
+                continue
+            ratios.append(s / t if t > 0 else (math.inf if s >= 0 else -math.inf) if s != 0 else 0.0)
+        worst = (max(ratios) if broken else min(ratios)) if ratios else float("nan")
+        rows.append({
+            "id": cid,
+            "topic": recs[0]["topic"],
+            "source": recs[0]["source"],
+            "broken": broken,
+            "n_seeds": len(recs),
+            "seeds": [r["seed"] for r in recs],
+            "n_wrong": len(bad),
+            "wrong_seeds": [r["seed"] for r in bad],
+            "wrong_detail": [f"seed {r['seed']}: {r['status']} {r['detail']}" for r in bad[:3]],
+            "worst_ratio": worst,
+            "seconds": sum(r["seconds"] for r in recs),
+        })
+    return rows

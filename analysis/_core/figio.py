@@ -40,6 +40,17 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"data: cannot store a {type(obj).__name__} in JSON")
 
 
+def _default_file_mode() -> int:
+    """The mode an ordinary ``open(..., "w")`` would give a new file (0o666 less the umask).
+
+    ``tempfile.mkstemp`` creates files with mode 0600; renamed into place they would be readable
+    by their owner only, so every temporary is given this mode before the rename.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomically(path: str | os.PathLike, writer) -> None:
     """Call ``writer(tmp_path)`` then rename ``tmp_path`` to ``path``; nothing is left on failure."""
     path = Path(path)
@@ -47,10 +58,18 @@ def write_atomically(path: str | os.PathLike, writer) -> None:
     os.close(fd)
     try:
         writer(tmp)
+        os.chmod(tmp, _default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (parent folders created; nothing left on failure)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def save_figure_atomically(
@@ -92,7 +111,9 @@ def save_figure_atomically(
         fig.savefig(temps["png"], format="png", metadata={"Software": None})
         fig.savefig(temps["pdf"], format="pdf", metadata={"CreationDate": None, "ModDate": None})
         Path(temps["json"]).write_text(text + "\n")
+        mode = _default_file_mode()
         for ext, target in targets.items():
+            os.chmod(temps[ext], mode)
             os.replace(temps.pop(ext), target)
     finally:
         for tmp in temps.values():

@@ -129,43 +129,149 @@ def figures_cmd(
 @app.command("verify")
 def verify_cmd(
     topic: Topic = typer.Option(None, "--topic", help="Only this topic's claims."),
+    claim_ids: list[str] = typer.Option(None, "--claim", help="Only this claim (repeatable)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every claim's random instance."),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Sweep many seeds: 'A-B' (inclusive), 'A,B,C' or a mix ('0-4,99')."
+    ),
+    broken: bool = typer.Option(
+        False, "--broken", help="Run the broken variants: each must FAIL; reports any that pass."
+    ),
+    slow_seeds: str = typer.Option(
+        None, "--slow-seeds",
+        help="Seeds for slow claims (seed-0 run over --slow-limit s) in a sweep; default: --seeds.",
+    ),
+    slow_limit: float = typer.Option(
+        2.0, "--slow-limit", min=0.0, help="Seconds that make a claim slow."
+    ),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (1 torch/BLAS thread each)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Full statement and source per claim."),
+    out: Path = typer.Option(
+        None, "--out", help="Also write the sweep table (<out>.md) and records (<out>.json)."
+    ),
     threads: int = typer.Option(1, "--threads", min=1, help=_THREADS_HELP),
 ) -> None:
-    """Run the claims ledger; exit status 1 if any claim fails or errors."""
-    from analysis._core.claims import get_claims, run_claim
+    """Run the claims ledger; exit status 1 if any claim fails (or, with --broken, passes)."""
+    from analysis._core.claims import get_claims, parse_seeds, sweep_claims
 
+    try:
+        seed_list = parse_seeds(seeds) if seeds is not None else [seed]
+        slow_list = parse_seeds(slow_seeds) if slow_seeds is not None else None
+    except ValueError as exc:
+        typer.echo(f"error: --{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if seeds is not None and seed != 0:
+        typer.echo("error: give --seed or --seeds, not both", err=True)
+        raise typer.Exit(2)
     _set_torch_threads(threads)
     claims = get_claims(topic.value if topic is not None else None)
-    records = [run_claim(c, seed) for c in claims]
+    if claim_ids:
+        known = {c.id for c in claims}
+        unknown = [c for c in claim_ids if c not in known]
+        if unknown:
+            typer.echo(f"error: --claim: unknown claim id(s) {unknown}; see `list`", err=True)
+            raise typer.Exit(2)
+        claims = [c for c in claims if c.id in claim_ids]
+    plan: list[int] | dict[str, list[int]] = seed_list
+    if slow_list is not None:
+        # Time each claim once (its first seed) to decide which get the shorter seed list.
+        first = sweep_claims(claims, seed_list[:1], broken=broken, jobs=jobs)
+        plan = {r["id"]: (slow_list if r["seconds"] > slow_limit else seed_list) for r in first}
+    sweeping = seeds is not None
+    records = sweep_claims(claims, plan, broken=broken, jobs=jobs, progress=sweeping and not as_json)
+    want = "fail" if broken else "pass"
+    wrong = [r for r in records if r["status"] != want]
     if as_json:
-        keys = ("id", "topic", "source", "statement", "status", "slack", "tolerance", "seconds")
+        keys = ("id", "topic", "source", "statement", "seed", "broken", "status", "slack",
+                "tolerance", "seconds", "detail")
         rows = [
             {k: (None if isinstance(r[k], float) and r[k] != r[k] else r[k]) for k in keys}
             for r in records
         ]
         typer.echo(json.dumps({"claims": rows}, indent=1))
+    elif sweeping or broken:
+        table = _sweep_table(records, broken=broken)
+        typer.echo(table)
     else:
-        typer.echo(_table(records))
+        typer.echo(_PASS_RULE)
+        typer.echo(_table(records, verbose=verbose))
         n_pass = sum(r["status"] == "pass" for r in records)
         typer.echo(f"\n{n_pass}/{len(records)} claims pass (seed {seed})")
         for r in records:
             if r["status"] != "pass":
                 typer.echo(f"  {r['status'].upper()} {r['id']}: {r['detail']}")
-    if any(r["status"] != "pass" for r in records):
+    if out is not None:
+        from analysis._core.figio import write_text_atomically
+
+        write_text_atomically(out.with_suffix(".md"), _sweep_table(records, broken=broken) + "\n")
+        write_text_atomically(out.with_suffix(".json"), json.dumps({"claims": [
+            {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in records]}, indent=1) + "\n")
+    if wrong:
         raise typer.Exit(1)
 
 
-def _table(records: list[dict]) -> str:
+_PASS_RULE = "pass rule: slack >= -tolerance (slack > 0: inside the claim; < 0: outside by that much)"
+
+
+def _fmt(x: float, digits: int = 2) -> str:
+    """A number with ``digits`` significant digits, never ``-0``."""
+    if x != x:
+        return "nan"
+    text = f"{x:.{digits}g}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _sweep_table(records: list[dict], *, broken: bool) -> str:
+    from analysis._core.claims import summarise_sweep
+
+    rows = summarise_sweep(records)
+    head = ("id", "seeds", "wrong", "worst slack/tol", "CPU s", "wrong seeds")
+    body = [
+        (
+            r["id"],
+            f"{min(r['seeds'])}-{max(r['seeds'])} ({r['n_seeds']})",
+            str(r["n_wrong"]),
+            _fmt(r["worst_ratio"], 3),
+            f"{r['seconds']:.1f}",
+            ",".join(map(str, r["wrong_seeds"][:10])) + (" ..." if r["n_wrong"] > 10 else ""),
+        )
+        for r in rows
+    ]
+    n_wrong = sum(r["n_wrong"] > 0 for r in rows)
+    if broken:
+        rule = ("broken variants: each must FAIL on every seed (slack < -tolerance, i.e. "
+                "slack/tol < -1); 'worst' is the largest slack/tol over seeds")
+        summary = f"{n_wrong} of {len(rows)} broken variants pass or error on some seed"
+    else:
+        rule = _PASS_RULE + "; 'worst' is the smallest slack/tol over seeds (>= -1 passes)"
+        summary = f"{n_wrong} of {len(rows)} claims fail or error on some seed"
+    lines = [rule, "", _markdown_table(head, body), "", summary]
+    for r in rows:
+        for d in r["wrong_detail"]:
+            lines.append(f"  {r['id']}: {d}")
+    return "\n".join(lines)
+
+
+def _markdown_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(head)]
+    fmt = "| " + " | ".join(f"{{:<{w}}}" for w in widths) + " |"
+    lines = [fmt.format(*head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += [fmt.format(*row) for row in rows]
+    return "\n".join(lines)
+
+
+def _table(records: list[dict], *, verbose: bool = False) -> str:
     head = ("id", "source", "status", "slack", "tol", "seconds")
     rows = [
         (
             r["id"],
-            r["source"] if len(r["source"]) <= 44 else r["source"][:41] + "...",
+            r["source"] if verbose or len(r["source"]) <= 60 else r["source"][:57] + "...",
             r["status"],
-            f"{r['slack']:.3g}",
-            f"{r['tolerance']:.1g}",
+            _fmt(r["slack"], 3),
+            _fmt(r["tolerance"], 2),
             f"{r['seconds']:.2f}",
         )
         for r in records
@@ -174,7 +280,12 @@ def _table(records: list[dict]) -> str:
               for i, h in enumerate(head)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*row) for row in rows]
+    for r, row in zip(records, rows, strict=True):
+        lines.append(fmt.format(*row))
+        if verbose:
+            lines.append(f"    statement: {r['statement']}")
+            if r["detail"]:
+                lines.append(f"    measured:  {r['detail']}")
     return "\n".join(lines)
 
 
