@@ -6,16 +6,22 @@ STAMP  := $(VENV)/.installed-stamp
 SCALE  ?= paper
 SEED   ?= 0
 JOBS   ?= 2
+# The ledger sweep: every claim on SWEEP_SEEDS (SLOW_SEEDS for claims whose run takes > 2 s),
+# normal and broken, on every local core.
+SWEEP_SEEDS ?= 0-199
+SLOW_SEEDS  ?= 0-49
+SWEEP_JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 # One BLAS/torch thread per pytest worker: JOBS workers share the cores without oversubscribing.
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MPLBACKEND=Agg
 
-.PHONY: install figures test verify lab lint bench clean
+.PHONY: install figures test verify sweep lab lint bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,notebooks]'
+	@echo "installing the project and its dependencies into $(VENV) (a few minutes on a fresh machine)..."
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -e '.[dev,notebooks]'
 	touch $(STAMP)
 
 figures: $(STAMP)
@@ -26,6 +32,15 @@ test: $(STAMP)
 
 verify: $(STAMP)
 	$(BIN)/python -m analysis verify
+
+# Writes figures/ledger_sweep.{md,json} and figures/ledger_sweep_broken.{md,json}; fails if any
+# claim fails on a seed or any broken variant passes on one (both tables are written either way).
+sweep: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m analysis verify --seeds $(SWEEP_SEEDS) --slow-seeds $(SLOW_SEEDS) \
+	  --jobs $(SWEEP_JOBS) --out figures/ledger_sweep; s1=$$?; \
+	$(TEST_ENV) $(BIN)/python -m analysis verify --seeds $(SWEEP_SEEDS) --slow-seeds $(SLOW_SEEDS) \
+	  --broken --jobs $(SWEEP_JOBS) --out figures/ledger_sweep_broken; s2=$$?; \
+	test $$s1 -eq 0 -a $$s2 -eq 0
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from enum import Enum
@@ -202,12 +203,16 @@ def verify_cmd(
             if r["status"] != "pass":
                 typer.echo(f"  {r['status'].upper()} {r['id']}: {r['detail']}")
     if out is not None:
+        from analysis._core.claims import summarise_sweep
         from analysis._core.figio import write_text_atomically
 
         write_text_atomically(out.with_suffix(".md"), _sweep_table(records, broken=broken) + "\n")
-        write_text_atomically(out.with_suffix(".json"), json.dumps({"claims": [
-            {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-            for r in records]}, indent=1) + "\n")
+        summary = [
+            {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+            for r in summarise_sweep(records)
+        ]
+        write_text_atomically(out.with_suffix(".json"), json.dumps(
+            {"broken": broken, "pass_rule": _PASS_RULE, "claims": summary}, indent=1) + "\n")
     if wrong:
         raise typer.Exit(1)
 
