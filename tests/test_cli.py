@@ -1,6 +1,7 @@
 """Tests of the command-line interface (python -m analysis ...)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -17,6 +18,13 @@ def test_unknown_figure_name_exits_2_with_the_valid_names(tmp_path):
     result = runner.invoke(app, ["figures", "no_such_figure", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "unknown figure name(s): no_such_figure" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_misspelt_figure_name_gets_a_suggestion(tmp_path):
+    result = runner.invoke(app, ["figures", "nc_gram_etf_off", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "did you mean nc_gram_etf_of" in result.output
     assert "nc_gram_etf_of" in result.output
     assert list(tmp_path.iterdir()) == []
 
@@ -29,7 +37,8 @@ def test_bad_scale_is_a_clear_error(tmp_path):
 
 
 def test_figures_writes_png_pdf_json(tmp_path):
-    result = runner.invoke(app, ["figures", "nc_gram_etf_of", "--out", str(tmp_path), "--device", "cpu"])
+    result = runner.invoke(app, ["figures", "nc_gram_etf_of", "--out", str(tmp_path), "--device", "cpu",
+                                 "--scale", "quick"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "nc_gram_etf_of.json",
@@ -37,8 +46,49 @@ def test_figures_writes_png_pdf_json(tmp_path):
         "nc_gram_etf_of.png",
     ]
     payload = json.loads((tmp_path / "nc_gram_etf_of.json").read_text())
-    assert payload["scale"] == "quick" and payload["seed"] == 0 and "version" in payload
+    assert payload["scale"] == "quick" and payload["seed"] == 0
+    prov = payload["provenance"]
+    assert prov["device"] == "cpu" and prov["versions"]["analysis"] and prov["versions"]["torch"]
+    assert "seconds" not in payload  # timings are printed, not tracked
     assert payload["data"]["params"]["C"] >= 2
+    umask = os.umask(0)
+    os.umask(umask)
+    for p in tmp_path.iterdir():  # the usual umask-derived mode, not mkstemp's owner-only 0600
+        assert p.stat().st_mode & 0o777 == 0o666 & ~umask, (p, oct(p.stat().st_mode))
+
+
+def test_figures_refuses_to_overwrite_another_scale_without_force(tmp_path):
+    args = ["figures", "nc_gram_etf_of", "--out", str(tmp_path), "--device", "cpu"]
+    assert runner.invoke(app, [*args, "--scale", "quick"]).exit_code == 0
+    before = (tmp_path / "nc_gram_etf_of.json").read_text()
+    result = runner.invoke(app, [*args, "--scale", "paper"])
+    assert result.exit_code == 2 and "--force" in result.output
+    assert (tmp_path / "nc_gram_etf_of.json").read_text() == before
+    assert runner.invoke(app, [*args, "--scale", "paper", "--force"]).exit_code == 0
+    assert json.loads((tmp_path / "nc_gram_etf_of.json").read_text())["scale"] == "paper"
+
+
+def test_figures_default_scale_is_paper_like_make_figures():
+    import inspect
+
+    from analysis.figures.cli import figures_cmd
+
+    assert inspect.signature(figures_cmd).parameters["scale"].default.default.value == "paper"
+
+
+@pytest.mark.parametrize("bad", ["file", "/proc/x"])
+def test_unwritable_out_is_one_clear_line_before_any_work(tmp_path, bad):
+    target = tmp_path / "a_file" / "sub" if bad == "file" else __import__("pathlib").Path(bad)
+    (tmp_path / "a_file").write_text("x")
+    result = runner.invoke(app, ["figures", "nc_gram_etf_of", "--out", str(target), "--scale", "quick"])
+    assert result.exit_code == 2
+    assert "--out" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_version_option():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("analysis ")
 
 
 def test_list_json_has_figures_and_claims():
@@ -53,7 +103,9 @@ def test_list_json_has_figures_and_claims():
 def test_verify_json_form_for_one_topic():
     result = runner.invoke(app, ["verify", "--topic", "neural_collapse", "--json", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)["claims"]
+    payload = json.loads(result.output)
+    rows = payload["claims"]
+    assert payload["provenance"]["schema_version"] >= 1 and payload["provenance"]["device"] == "cpu"
     assert rows and all(r["topic"] == "neural_collapse" for r in rows)
     keys = {"id", "topic", "source", "statement", "seed", "broken", "status", "slack", "tolerance",
             "seconds", "detail"}
@@ -77,8 +129,11 @@ def test_verify_broken_sweep_reports_and_exits_zero_when_every_variant_fails(tmp
     assert result.exit_code == 0, result.output
     assert "0 of 1 broken variants pass" in result.output
     assert out.with_suffix(".md").exists() and out.with_suffix(".json").exists()
-    records = json.loads(out.with_suffix(".json").read_text())["claims"]
-    assert [r["status"] for r in records] == ["fail"] * 4
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert summary["broken"] is True
+    [row] = summary["claims"]
+    assert row["id"] == "nc.etf.pairwise_cosine" and row["seeds"] == [0, 1, 2, 3]
+    assert row["n_wrong"] == 0 and row["worst_ratio"] < -1
 
 
 def test_verify_sweep_of_a_passing_claim_exits_0_with_its_table():

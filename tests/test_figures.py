@@ -39,3 +39,23 @@ def test_render_figure_rejects_bad_arguments():
         render_figure("nc_gram_etf_of", seed=-1)
     with pytest.raises(KeyError, match="valid names"):
         render_figure("nope")
+
+
+def test_every_committed_figure_validates_against_the_schema():
+    from pathlib import Path
+
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[1]
+    schema = json.loads((root / "analysis" / "_core" / "figure.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    registered = {f.name for f in FIGURES}
+    files = sorted((root / "figures").glob("*.json"))
+    committed = [p for p in files if p.stem in registered]
+    assert {p.stem for p in committed} == registered, "a registered figure is not committed"
+    for path in committed:
+        payload = json.loads(path.read_text())
+        errors = sorted(validator.iter_errors(payload), key=lambda e: e.path)
+        assert not errors, f"{path.name}: {errors[0].message} at {list(errors[0].path)}"
+        assert payload["name"] == path.stem and payload["scale"] == "paper"

@@ -53,18 +53,53 @@ def _set_torch_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
+def _check_out_dir(out: Path) -> str | None:
+    """Why ``out`` cannot take figures (one line), or None when it can; creates it if missing."""
+    import os
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create {out}: {exc.strerror or exc}"
+    if not out.is_dir():
+        return f"{out} is not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"cannot write into {out}: {exc.strerror or exc}"
+    return None
+
+
+def _existing_scale(path: Path) -> str | None:
+    """The scale recorded in an existing figure JSON (None if absent or unreadable)."""
+    try:
+        return json.loads(path.read_text()).get("scale")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 @app.command("figures")
 def figures_cmd(
     names: list[str] = typer.Argument(None, help="Figure names (see `list`)."),
     all_: bool = typer.Option(False, "--all", help="Regenerate every registered figure."),
     topic: Topic = typer.Option(None, "--topic", help="Only this topic's figures."),
-    scale: Scale = typer.Option(Scale.quick, "--scale", help="quick (seconds) or paper."),
+    scale: Scale = typer.Option(
+        Scale.paper, "--scale", help="paper (the committed figures; minutes) or quick (seconds)."
+    ),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every random instance."),
     device: Device = typer.Option(Device.auto, "--device", help="torch device."),
     out: Path = typer.Option(Path("figures"), "--out", help="Output folder."),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite figures that were made at another scale."
+    ),
     threads: int = typer.Option(1, "--threads", min=1, help=_THREADS_HELP),
 ) -> None:
     """Regenerate figures: <name>.png, <name>.pdf and <name>.json (data + parameters)."""
+    import difflib
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,6 +108,7 @@ def figures_cmd(
 
     from analysis._core.device import resolve_device
     from analysis._core.figio import save_figure_atomically
+    from analysis._core.provenance import provenance
     from analysis._core.registry import get_figures, render_figure
 
     specs = {f.name: f for f in get_figures()}
@@ -86,25 +122,40 @@ def figures_cmd(
     elif names:
         unknown = [n for n in names if n not in specs]
         if unknown:
-            typer.echo(
-                f"error: unknown figure name(s): {', '.join(unknown)}\n"
-                f"valid names: {', '.join(sorted(specs))}",
-                err=True,
-            )
+            for n in unknown:
+                close = difflib.get_close_matches(n, list(specs), n=3, cutoff=0.5)
+                hint = f"; did you mean {' or '.join(close)}?" if close else ""
+                typer.echo(f"error: unknown figure name(s): {n}{hint}", err=True)
+            typer.echo("see `python -m analysis list` for the valid names", err=True)
             raise typer.Exit(2)
         selected = list(names)
     else:
         typer.echo("error: name at least one figure, or pass --all or --topic", err=True)
-        typer.echo(f"valid names: {', '.join(sorted(specs))}", err=True)
+        typer.echo("see `python -m analysis list` for the valid names", err=True)
         raise typer.Exit(2)
     if not selected:
         typer.echo("no figures registered for that selection", err=True)
         raise typer.Exit(1)
     try:
-        resolve_device(device.value)
+        dev = resolve_device(device.value)
     except ValueError as exc:
         typer.echo(f"error: --{exc}", err=True)
         raise typer.Exit(2) from exc
+    problem = _check_out_dir(out)
+    if problem is not None:
+        typer.echo(f"error: --out: {problem}", err=True)
+        raise typer.Exit(2)
+    if not force:
+        clash = [n for n in selected
+                 if _existing_scale(out / f"{n}.json") not in (None, scale.value)]
+        if clash:
+            typer.echo(
+                f"error: {len(clash)} figure(s) in {out} were made at another scale than "
+                f"--scale {scale.value} ({', '.join(clash[:5])}{' ...' if len(clash) > 5 else ''}); "
+                "pass --force to overwrite them, or --out another folder",
+                err=True,
+            )
+            raise typer.Exit(2)
 
     _set_torch_threads(threads)
     bar = tqdm(selected, desc="figures", unit="fig", file=sys.stderr)
@@ -112,19 +163,21 @@ def figures_cmd(
         bar.set_postfix_str(name)
         start = time.perf_counter()
         fig, data = render_figure(name, scale=scale.value, seed=seed, device=device.value)
+        # Timings are printed, not stored: a regeneration at the same seed and scale leaves
+        # the tracked JSON unchanged unless the numbers (or the code's commit) changed.
         meta = {
             "name": name,
             "topic": specs[name].topic,
             "title": specs[name].title,
             "scale": scale.value,
             "seed": seed,
-            "device": device.value,
-            "version": __version__,
-            "seconds": round(time.perf_counter() - start, 3),
+            "provenance": provenance(device=dev, dtype=data.get("dtype", "float64")
+                                     if isinstance(data, dict) else "float64"),
         }
         save_figure_atomically(fig, data, out, name, meta)
         plt.close(fig)
-        tqdm.write(f"{name}: {meta['seconds']:.1f} s -> {out / name}.{{png,pdf,json}}", file=sys.stderr)
+        seconds = time.perf_counter() - start
+        tqdm.write(f"{name}: {seconds:.1f} s -> {out / name}.{{png,pdf,json}}", file=sys.stderr)
 
 
 @app.command("verify")
@@ -190,7 +243,11 @@ def verify_cmd(
             {k: (None if isinstance(r[k], float) and r[k] != r[k] else r[k]) for k in keys}
             for r in records
         ]
-        typer.echo(json.dumps({"claims": rows}, indent=1))
+        from analysis._core.provenance import provenance
+
+        # Claims build their instances on the CPU in float64 (no claim takes a device).
+        typer.echo(json.dumps({"provenance": provenance(device="cpu", dtype="float64"),
+                               "claims": rows}, indent=1))
     elif sweeping or broken:
         table = _sweep_table(records, broken=broken)
         typer.echo(table)
@@ -314,6 +371,21 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     typer.echo("Claims:")
     for c in claims:
         typer.echo(f"  {c['id']:<36} [{c['topic']}] {c['statement']}")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"analysis {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """ML theory workbench: regenerate figures, verify the claims ledger, list both."""
 
 
 def main() -> None:
