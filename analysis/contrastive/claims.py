@@ -186,17 +186,20 @@ def check_monte_carlo_sweep(seed: int, broken: bool = False) -> ClaimResult:
 
 
 @claim(
-    id="cl.training.sup_decreases_under_bound",
+    id="cl.training.bound_holds_and_decreases",
     topic=TOPIC,
-    source=f"{ARORA}, Lemma 4.3 and Sec. 8 (experiments: L_un training lowers the supervised loss)",
-    statement="Minimising the logistic L_un (torch, Adam) lowers the exact L_sup^mu of a linear "
-    "encoder by "
-    ">= 15%, and L_sup^mu stays under the estimated (L_un - tau)/(1 - tau) at every checkpoint.",
-    tolerance_reason="L_sup^mu is exact (1-D Gaussian integrals); the bound is Monte Carlo, "
-    "compared with "
-    "5 SE added (slack in loss units, tolerance 0)",
+    source=f"{ARORA}, Lemma 4.3 (holds for every encoder, trained ones included) and Sec. 8 "
+    "(training on L_un lowers the bound on the supervised loss)",
+    statement="Along logistic L_un training (torch, Adam) of a linear encoder, L_sup^mu (exact) <= "
+    "(L_un - tau)/(1 - tau) at every checkpoint (steps 0, 40, 120), and training makes the bound "
+    "informative: <= 0.8 at step 120, below the value 1 = l(0) of a collapsed (constant) encoder. "
+    "L_sup^mu itself need not decrease monotonically (it is not what is minimised): it is only "
+    "reported.",
+    tolerance_reason=_MC_REASON + "; L_sup^mu is exact (1-D Gaussian integrals, ~1e-13), L_un is "
+    "Monte Carlo (6000 anchors per checkpoint, independent across checkpoints); both sub-checks "
+    "are z-scores of their own inequality, the slack is the smaller one",
 )
-def check_training_under_bound(seed: int, broken: bool = False) -> ClaimResult:
+def check_training_bound(seed: int, broken: bool = False) -> ClaimResult:
     from analysis.contrastive.training import train_encoder
 
     rng = make_rng(seed)
@@ -205,7 +208,7 @@ def check_training_under_bound(seed: int, broken: bool = False) -> ClaimResult:
         C, 8, sigma=0.7, rho=rng.dirichlet(3 * np.ones(C)), rng=rng, separation=2.0
     )
     tau = collision_probability(model.rho, 1)
-    # broken: positives and negatives swapped in the training loss (ascends the true objective)
+    # broken: positives and negatives swapped in the training loss (ascends L_un)
     res = train_encoder(
         model,
         objective="logistic",
@@ -217,16 +220,25 @@ def check_training_under_bound(seed: int, broken: bool = False) -> ClaimResult:
         seed=int(rng.integers(2**31)),
         reverse=broken,
     )
-    sups, worst_bound, details = [], np.inf, []
-    for step, enc in sorted(res.snapshots.items()):
+    sups, bounds, ses, z_lemma = [], [], [], np.inf
+    for _, enc in sorted(res.snapshots.items()):
         sup = supervised_mean_loss_linear_exact(enc.weight, model, "logistic")
         un = unsupervised_loss(enc, model, 6000, k=1, loss="logistic", rng=rng)
-        bound = lemma_4_3_bound(un.mean + Z_SE * un.stderr, tau)
+        bound, se = lemma_4_3_bound(un.mean, tau), un.stderr / (1.0 - tau)
         sups.append(sup)
-        worst_bound = min(worst_bound, bound - sup)
-        details.append(f"step {step}: L_sup {sup:.4f}, bound {lemma_4_3_bound(un.mean, tau):.4f}")
-    decrease = 0.85 * sups[0] - sups[-1]
-    return ClaimResult(float(min(decrease, worst_bound)), 0.0, f"C={C}; " + "; ".join(details))
+        bounds.append(bound)
+        ses.append(se)
+        z_lemma = min(z_lemma, (bound - sup) / se)
+    z_drop = (0.8 - bounds[-1]) / ses[-1]
+    steps = sorted(res.snapshots)
+    traj = ", ".join(f"{s}: {a:.4f} <= {b:.4f}" for s, a, b in zip(steps, sups, bounds, strict=True))
+    return ClaimResult(
+        float(min(z_lemma, z_drop)),
+        Z_SE,
+        f"C={C}, tau={tau:.3f}; L_sup <= bound at step {traj}; lemma {z_lemma:+.1f} SE, "
+        f"bound_T = {bounds[-1]:.3f} <= 0.8 by {z_drop:+.1f} SE; "
+        f"L_sup_T/L_sup_0 = {sups[-1] / sups[0]:.3f} (reported, not claimed)",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -280,28 +292,44 @@ def _population(rng, n_pairs=800, dim_in=6, dim_out=5):
 @claim(
     id="cl.infonce.limit",
     topic=TOPIC,
-    source=f"{WANG}, Theorem 1 (asymptotics of the contrastive loss); O(1/M) rate derived here",
-    statement="InfoNCE - log M converges to -(1/t) E f(x)^T f(y) + E_x log E_x- exp(f(x-)^T f(x)/t), "
-    "within "
-    "the derived bounds [-e^{2/t} V/(2M), e^{2/t}/M], for M = 16..1024 negatives.",
-    tolerance_reason=_MC_REASON,
+    source=f"{WANG}, Theorem 1 (asymptotics of the contrastive loss); the finite-M expansion "
+    "(exact bracket, constant c) is derived here",
+    statement="E InfoNCE_M - log M - L_inf, L_inf = -(1/t) E f(x)^T f(y) + E_x log E_x- "
+    "exp(f(x-)^T f(x)/t), lies in the exact bracket [T_7 - R_8, T_7] (7th-order cumulant "
+    "expansion, rigorous Taylor remainder; ~ c/M with the exact constant c) for M = 16..1024.",
+    tolerance_reason=_MC_REASON + "; the estimate uses the per-anchor limit as control variate "
+    "(SE ~ sqrt(Var r / M) / sqrt(n)); the bracket is exact, not a tolerance (its width is "
+    "~10-20% of the gap at M = 16 and < 0.2% of it at M >= 64, shown in detail)",
 )
 def check_infonce_limit(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.contrastive.hypersphere import infonce_gap_expansion
+
     rng = make_rng(seed)
     z1, z2 = _population(rng)
     t = float(rng.uniform(0.4, 0.6))
     lim = infonce_limit(z1, z2, temperature=t)
-    # broken: the limit without the 1/t on the alignment term
-    target = lim["limit"] + (lim["alignment_term"] * (t - 1.0) if broken else 0.0)
+    Ms = (16, 64, 256, 1024)
+    ex = infonce_gap_expansion(z1, z2, Ms, temperature=t)
     worst, details = np.inf, []
-    for M in (16, 64, 256, 1024):
-        est = infonce_minus_log_m(z1, z2, M, 3000, temperature=t, rng=rng)
-        lo, hi = infonce_gap_bounds(M, t, lim["mean_conditional_variance"])
-        gap = est.mean - target
-        z = min(gap - float(lo), float(hi) - gap) / est.stderr
+    for i, M in enumerate(Ms):
+        # broken: InfoNCE implemented without the positive's term in the denominator (the gap
+        # then tends to -Var/(2M) instead of +c/M: an O(1/M) error the bracket must detect)
+        est = infonce_minus_log_m(
+            z1, z2, M, 3000, temperature=t, rng=rng, control_variate=lim["per_anchor"],
+            include_positive=not broken,
+        )
+        gap = est.mean - lim["limit"]
+        lo, hi = float(ex["lower"][i]), float(ex["upper"][i])
+        z = min(gap - lo, hi - gap) / est.stderr
         worst = min(worst, z)
-        details.append(f"M={M}: gap {gap:+.4f} in [{float(lo):.4f}, {float(hi):.4f}] ({z:+.1f} SE)")
-    return ClaimResult(float(worst), Z_SE, f"t={t:.2f}; " + "; ".join(details))
+        _, old_hi = infonce_gap_bounds(M, t, lim["mean_conditional_variance"])
+        details.append(
+            f"M={M}: gap {gap:.3e} +- {est.stderr:.1e} in [{lo:.4e}, {hi:.4e}] ({z:+.1f} SE), "
+            f"M*gap/c = {M * gap / ex['constant']:.3f}, gap/(e^(2/t)/M) = {gap / float(old_hi):.2g}"
+        )
+    return ClaimResult(
+        float(worst), Z_SE, f"t={t:.2f}, c={ex['constant']:.3f}; " + "; ".join(details)
+    )
 
 
 @claim(
