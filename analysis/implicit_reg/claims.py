@@ -175,12 +175,50 @@ def check_k1_is_matrix_sensing(seed: int, broken: bool = False) -> ClaimResult:
 
 # ---------------------------------------------------------------------------------------------
 # Tubal sensing dynamics (paper's regime, scaled down: n = 6, k = 3, r* = 2, c = 1.2)
+#
+# GD from a random initialisation succeeds on most instances, not all (a small spectral gap in
+# one Fourier slice slows the spectral phase), so each dynamics claim is a statistical statement
+# about the probability p of a per-instance event E over random instances: "p >= p0". The check
+# counts E on N = 24 independent instances and rejects when the count is below K, the smallest
+# integer with P(Binomial(N, p0) < K) <= 1e-6: if p >= p0 a seed fails with probability <= 1e-6
+# (<= 2e-4 over a 200-seed sweep). p0 sits well below the rate measured on 400 instances (seeds
+# 101 and 202 of make_tubal_sensing_problem, disjoint from nothing the checks rely on).
 # ---------------------------------------------------------------------------------------------
 
-_DYN = dict(n=6, k=3, rank=2, c=1.2, n_seeds=6, symmetric=True)
+_DYN = dict(n=6, k=3, rank=2, c=1.2, n_seeds=24, symmetric=True)
 _DYN_ALPHAS = (1e-2, 1e-4, 1e-6)
 _DYN_WIDTHS = (2, 24)  # R = r* (exact) and R = 4n (over-parametrised)
 _DYN_ITERS = 600
+_FALSE_ALARM = 1e-6
+
+
+def _binomial_floor(n: int, p0: float, level: float = _FALSE_ALARM) -> int:
+    """Smallest K with P(Binomial(n, p0) < K) <= level (the count below which p >= p0 is rejected)."""
+    from scipy.stats import binom
+
+    K = 0
+    while binom.cdf(K, n, p0) <= level:
+        K += 1
+    return K
+
+
+def _binomial_result(event: np.ndarray, p0: float, what: str) -> ClaimResult:
+    """ClaimResult of the one-sided binomial test "P(event) >= p0" at false-alarm level 1e-6.
+
+    slack = (count - K) / N, tolerance = half an instance (0.5 / N): counts are integers, so the
+    check passes exactly when count >= K.
+    """
+    event = np.asarray(event, dtype=bool)
+    N, count = event.size, int(event.sum())
+    K = _binomial_floor(N, p0)
+    return ClaimResult((count - K) / N, 0.5 / N,
+                       f"{what}: {count}/{N} instances (test of p >= {p0:g} rejects below {K}, "
+                       f"false-alarm <= {_FALSE_ALARM:g})")
+
+
+_BINOMIAL_REASON = ("one-sided binomial test of p >= {p0} on N = 24 independent instances at "
+                    "false-alarm level 1e-6 per seed (reject when the count < K = {K}); measured p "
+                    "on 400 other instances: {p_hat}; tolerance half an instance (integer counts)")
 
 
 def _dyn_step(m: int) -> float:
@@ -203,14 +241,20 @@ def _dynamics_cached(seed, noise_std, effective_width, alphas):
                         effective_width=effective_width, track_power=False)
 
 
+_P0_TWO_PHASES, _P0_ALPHA, _P0_OVERPARAM = 0.9, 0.8, 0.75
+
+
 @claim(
     id="ir.tubal.two_phases",
     topic=TOPIC,
     source=f"{_KVIK}, Thm 3.1 and Fig. 2 (spectral phase, then local refinement)",
-    statement="From small init (alpha=1e-6) the angle to the spectral subspace drops below 0.1 while "
-              "the test error is still >= 0.9; afterwards the test error falls below 1e-3.",
-    tolerance_reason="thresholds define the phases: at the end of the spectral phase U is still "
-                     "small, so the test error is 1 - o(1); medians over 6 independent instances",
+    statement="From small init (alpha=1e-6, R=4n) an instance shows both phases with probability "
+              ">= 0.9: the angle to the spectral subspace drops below 0.1 while the test error is "
+              "still >= 0.9, and the test error ends below 1e-3 (600 steps).",
+    tolerance_reason=_BINOMIAL_REASON.format(p0=_P0_TWO_PHASES, K=_binomial_floor(24, _P0_TWO_PHASES),
+                                             p_hat="0.980") + "; the thresholds define the phases "
+                     "(at the end of the spectral phase U is still small, so the test error is "
+                     "1 - o(1))",
 )
 def check_two_phases(seed: int, broken: bool = False) -> ClaimResult:
     # broken: a large initialisation (alpha = 0.3) leaves no spectral phase
@@ -218,51 +262,59 @@ def check_two_phases(seed: int, broken: bool = False) -> ClaimResult:
     a = 0 if broken else len(_DYN_ALPHAS) - 1
     angle, err = traj.angle_spectral[1, a], traj.test_error[1, a]  # R = 4n
     i_min = angle.argmin(axis=-1)
-    angle_min = float(np.median(angle.min(axis=-1)))
-    err_at_alignment = float(np.median(err[np.arange(err.shape[0]), i_min]))
-    err_final = float(np.median(err[:, -1]))
-    slack = min(0.1 - angle_min, err_at_alignment - 0.9, 1e-3 - err_final)
-    return ClaimResult(slack, 0.0, f"median min angle {angle_min:.3g}, test error there "
-                       f"{err_at_alignment:.3g}, final test error {err_final:.2e}")
+    angle_min = angle.min(axis=-1)
+    err_at_alignment = err[np.arange(err.shape[0]), i_min]
+    err_final = err[:, -1]
+    event = (angle_min < 0.1) & (err_at_alignment >= 0.9) & (err_final < 1e-3)
+    res = _binomial_result(event, _P0_TWO_PHASES, "both phases")
+    return ClaimResult(res.slack, res.tolerance, res.detail +
+                       f"; medians: min angle {np.median(angle_min):.3g}, test error there "
+                       f"{np.median(err_at_alignment):.3g}, final {np.median(err_final):.2e}")
 
 
 @claim(
     id="ir.tubal.alpha_power_law",
     topic=TOPIC,
     source=f"{_KVIK}, Thm 3.1 (error bound shrinking with alpha) and Fig. 4",
-    statement="Test error after a fixed number of GD steps shrinks at least like alpha^(1/2) per decade "
-              "of alpha (fitted log-log exponent reported); noiseless measurements.",
-    tolerance_reason="1/2 is a conservative floor: the excess-rank part of U stays O(alpha), giving a "
-                     "linear heuristic rate (fits give ~0.8-1.2); medians over 6 instances",
+    statement="Test error after a fixed number of GD steps (600, R=4n, noiseless) shrinks with alpha: "
+              "an instance's fitted log-log exponent over alpha in {1e-2, 1e-4, 1e-6} is >= 1/2 with "
+              "probability >= 0.8 (median exponent reported).",
+    tolerance_reason=_BINOMIAL_REASON.format(p0=_P0_ALPHA, K=_binomial_floor(24, _P0_ALPHA),
+                                             p_hat="0.930 (median exponent ~0.95, 1 % quantile 0.17)"),
 )
 def check_alpha_power_law(seed: int, broken: bool = False) -> ClaimResult:
-    # broken: measurement noise (1e-3 relative) puts a floor under the error
+    # broken: measurement noise (1e-3 relative) puts a floor under the error (exponents <= 0.34
+    # on 400 instances)
     traj = _dynamics(seed, noise_std=1e-3 if broken else 0.0)
-    err = np.median(traj.test_error[1, :, :, -1], axis=-1)  # R = 4n, per alpha
+    err = traj.test_error[1, :, :, -1]  # R = 4n: (alpha, instance)
     log_a, log_e = np.log10(np.asarray(_DYN_ALPHAS)), np.log10(err)
-    local = np.diff(log_e) / np.diff(log_a)
-    exponent = float(np.polyfit(log_a, log_e, 1)[0])
-    return ClaimResult(float(local.min()) - 0.5, 0.0,
-                       f"median final test errors {np.array2string(err, precision=2)}; local exponents "
-                       f"{np.array2string(local, precision=2)}; fitted exponent {exponent:.2f}")
+    exponents = np.polyfit(log_a, log_e, 1)[0]  # one fit per instance
+    pooled = float(np.polyfit(log_a, np.median(log_e, axis=1), 1)[0])
+    res = _binomial_result(exponents >= 0.5, _P0_ALPHA, "exponent >= 1/2")
+    return ClaimResult(res.slack, res.tolerance, res.detail +
+                       f"; per-instance exponents median {np.median(exponents):.2f}, min "
+                       f"{exponents.min():.2f}; exponent of the median errors {pooled:.2f}")
 
 
 @claim(
     id="ir.tubal.overparam_alignment",
     topic=TOPIC,
     source=f"{_KVIK}, Thm 3.1 (R >= 2 r* ... ) and Fig. 3",
-    statement="Over-parametrising (R = 4n vs R = r*) improves the best alignment with the spectral "
-              "subspace in at least half of 6 independent instances (alpha = 1e-4).",
-    tolerance_reason="a paired Monte-Carlo comparison on 6 instances; 'at least half' is the claim "
-                     "itself",
+    statement="Over-parametrising (R = 4n vs R = r*, alpha = 1e-4) at least halves the best sine of "
+              "the angle to the spectral subspace (signed top-r* eigenspace) with probability >= 0.75.",
+    tolerance_reason=_BINOMIAL_REASON.format(p0=_P0_OVERPARAM, K=_binomial_floor(24, _P0_OVERPARAM),
+                                             p_hat="0.898 (0.975 for any improvement)"),
 )
 def check_overparam_alignment(seed: int, broken: bool = False) -> ClaimResult:
-    # broken: the wide initialisation only has r* independent columns (effective width r*)
+    # broken: the wide initialisation only has r* independent columns (the narrow one's columns
+    # repeated, so U_0 U_0^T and every iterate equal the narrow run's: no improvement)
     traj = _dynamics(seed, effective_width=_DYN_WIDTHS[0] if broken else None)
     best = traj.angle_spectral[:, 1].min(axis=-1)  # (width, instance) at alpha = 1e-4
-    better = float(np.mean(best[1] < best[0]))
-    return ClaimResult(better - 0.5, 0.0, f"min angle R=r*: {np.array2string(best[0], precision=3)}; "
-                       f"R=4n: {np.array2string(best[1], precision=3)}; fraction better {better:.2f}")
+    ratio = best[1] / best[0]
+    res = _binomial_result(ratio <= 0.5, _P0_OVERPARAM, "best angle halved")
+    return ClaimResult(res.slack, res.tolerance, res.detail +
+                       f"; median best angle R=r* {np.median(best[0]):.3g}, R=4n "
+                       f"{np.median(best[1]):.3g}; median ratio {np.median(ratio):.3g}")
 
 
 # ---------------------------------------------------------------------------------------------
