@@ -52,6 +52,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,6 +166,7 @@ def solve_scl_ufm(
     *,
     reduction: str = "none",
     solver: str = "CLARABEL",
+    tol: float | None = None,
 ) -> SCLResult:
     r"""Solve the full-batch SCL UFM as a convex program over the feature Gram (cvxpy).
 
@@ -188,6 +190,14 @@ def solve_scl_ufm(
         expanded back to N x N.
     solver : str
         cvxpy solver (Clarabel: interior point, about 1e-8 accuracy).
+    tol : float, optional
+        Clarabel's gap and feasibility tolerances (``tol_gap_abs``, ``tol_gap_rel``,
+        ``tol_feas``; default: Clarabel's 1e-8). The objective is O(N) and the OF distance
+        error of an interior-point solution scales like the gap over the active constraints'
+        multipliers: at the default, the non-negative optimum (exactly an OF) comes back with
+        OF distances up to ~4e-4 at N = 2.5e3, at ``tol=1e-12`` up to ~4e-8. Very tight values
+        can end "inaccurate"; the solve is then repeated at ten times the tolerance (up to
+        1e-8), so the result is always at least as accurate as the default.
 
     Returns
     -------
@@ -212,6 +222,8 @@ def solve_scl_ufm(
         raise ValueError(f"nonnegative: expected a bool, got {type(nonnegative).__name__}")
     if reduction not in ("none", "class_block"):
         raise ValueError(f"reduction: expected 'none' or 'class_block', got {reduction!r}")
+    if tol is not None:
+        tol = check_real(tol, "tol", minimum=1e-15, maximum=1e-3)
     labels = labels_from_counts(counts)
     C, N = counts.size, labels.size
     if reduction == "class_block":
@@ -229,7 +241,7 @@ def solve_scl_ufm(
                                K[c, others] / tau + np.log(counts[others].astype(float))])
             rows.append(counts[c] * (cp.log_sum_exp(terms) - a[c] / tau))
         problem = cp.Problem(cp.Minimize(cp.sum(cp.hstack(rows))), constraints)
-        solve_problem(problem, solver, what="SCL UFM (class-block reduction)")
+        _solve_to_tolerance(problem, solver, tol, "SCL UFM (class-block reduction)")
         Kv = np.asarray(K.value)
         Kv = 0.5 * (Kv + Kv.T)
         av = np.clip(np.diag(Kv), None, 1.0)
@@ -255,7 +267,7 @@ def solve_scl_ufm(
         P = np.where(same & ~np.eye(N, dtype=bool), 1.0 / (counts[labels] - 1.0)[:, None], 0.0)
         objective = cp.sum(cp.log_sum_exp(off_diag / tau, axis=1)) - cp.sum(cp.multiply(P, G)) / tau
         problem = cp.Problem(cp.Minimize(objective), constraints)
-        solve_problem(problem, solver, what=f"SCL UFM (N x N Gram, N={N})")
+        _solve_to_tolerance(problem, solver, tol, f"SCL UFM (N x N Gram, N={N})")
         gram = np.asarray(G.value)
         gram = 0.5 * (gram + gram.T)
         class_gram = class_block_average(gram, labels, C)
@@ -270,17 +282,48 @@ def solve_scl_ufm(
     )
 
 
+def _solve_to_tolerance(problem, solver: str, tol: float | None, what: str) -> None:
+    """Solve with Clarabel tolerances ``tol`` (see :func:`solve_scl_ufm`), loosening x10 on failure."""
+    from analysis._core.solve import SolverError
+
+    if tol is None or solver != "CLARABEL":
+        solve_problem(problem, solver, what=what)
+        return
+    while True:
+        options = {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol,
+                   "tol_ktratio": min(1e-6, 100 * tol), "max_iter": 400}
+        try:
+            with warnings.catch_warnings():
+                # an inaccurate tight solve is retried below, not reported
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                solve_problem(problem, solver, what=what, **options)
+            return
+        except SolverError:
+            if tol >= 1e-8:
+                raise
+            tol = min(10 * tol, 1e-8)
+
+
 # ----------------------------------------------------------------------------------------------
 # Batches: random partitions, batch-binding and the batching condition
 # ----------------------------------------------------------------------------------------------
 
 
 def random_batches(n_samples: int, batch_size: int, rng: int | np.random.Generator) -> list[np.ndarray]:
-    """A random partition of ``range(n_samples)`` into batches of ``batch_size`` (last one smaller)."""
+    """A random partition of ``range(n_samples)`` into batches of ``batch_size``.
+
+    The last batch holds the remainder; a remainder of one sample (which could not form a
+    pair, see :func:`validate_batches`) joins the previous batch instead, so every batch has
+    at least 2 samples for every ``n_samples >= 2``.
+    """
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=2)
     perm = make_rng(rng).permutation(n_samples)
-    return [np.sort(perm[s:s + batch_size]) for s in range(0, n_samples, batch_size)]
+    starts = list(range(0, n_samples, batch_size))
+    if n_samples - starts[-1] == 1 and len(starts) > 1:
+        starts.pop()
+    ends = starts[1:] + [n_samples]
+    return [np.sort(perm[s:e]) for s, e in zip(starts, ends, strict=True)]
 
 
 def bind_batches(
