@@ -23,7 +23,9 @@ news20).
 
 from __future__ import annotations
 
+import bz2
 import difflib
+import gzip
 import hashlib
 import io
 import os
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -543,12 +546,14 @@ def dataset_path(name: str, *, verify: bool = True) -> Path:
 
 
 def _atomic_write(dest: Path, write: Callable[[io.BufferedWriter], None], *,
-                  sha256: str | None = None, check: Callable[[Path], None] | None = None) -> Path:
+                  sha256: str | None = None, check: Callable[[Path], object] | None = None,
+                  label: str | None = None) -> Path:
     """Write ``dest`` through a temporary file in the same folder, verify it, then rename.
 
-    ``write`` receives the open binary file; ``sha256`` and ``check`` run on the complete temporary
-    file. On any failure (including KeyboardInterrupt) the temporary file is removed and ``dest``
-    is left as it was.
+    ``write`` receives the open binary file; ``check`` (content: shape, counts, labels) and then
+    ``sha256`` run on the complete temporary file, and their errors name ``label`` (the file's
+    origin) instead of the temporary name. On any failure (including KeyboardInterrupt) the
+    temporary file is removed and ``dest`` is left as it was.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -563,10 +568,14 @@ def _atomic_write(dest: Path, write: Callable[[io.BufferedWriter], None], *,
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        if sha256 is not None:
-            _check_sha(tmp, sha256)
-        if check is not None:
-            check(tmp)
+        try:
+            if check is not None:
+                check(tmp)
+            if sha256 is not None:
+                _check_sha(tmp, sha256)
+        except DatasetError as exc:
+            where = label or f"{dest} (download)"
+            raise type(exc)(str(exc).replace(str(tmp), where) + "; nothing was cached") from None
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -615,13 +624,14 @@ def _fetch_movielens(info: DatasetInfo, dest: Path) -> Path:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             raw = zf.read("ml-100k/u.data")
         return _atomic_write(dest, lambda fh: fh.write(raw), sha256=_ML100K_SHA,
-                             check=read_movielens_udata)
+                             check=read_movielens_udata, label=f"{_ML100K_ZIP}:ml-100k/u.data")
     except (DatasetError, zipfile.BadZipFile, KeyError) as exc:
         failures.append(f"GroupLens zip: {exc}")
     try:
         raw = _udata_from_recbole()
         return _atomic_write(dest, lambda fh: fh.write(raw), sha256=_ML100K_SHA,
-                             check=read_movielens_udata)
+                             check=read_movielens_udata,
+                             label=f"u.data converted from {_RECBOLE_SPEC}:{_RECBOLE_INTER}")
     except DatasetError as exc:
         failures.append(f"recbole wheel: {exc}")
     raise DatasetNotAvailableError(_missing_message(info, dest, "; ".join(failures)))
@@ -686,7 +696,7 @@ def _fetch_libsvm(info: DatasetInfo, dest: Path) -> Path:
                              "registries, so download it elsewhere")
         ) from exc
     return _atomic_write(dest, lambda fh: fh.write(data),
-                         check=lambda p: read_libsvm_file(p, name=info.name))
+                         check=lambda p: read_libsvm_file(p, name=info.name), label=info.urls[0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -926,6 +936,46 @@ def read_movielens_udata(path: str | os.PathLike, *, check_counts: bool = True,
     path = Path(path)
     if not path.is_file():
         raise DatasetNotAvailableError(f"{path}: no such file (expected MovieLens-100k u.data)")
+    a = _parse_udata_fast(path.read_bytes())
+    if a is None:  # something is wrong: find and name the first bad line
+        a = _parse_udata_lines(path)
+    if check_counts:
+        got = {
+            "ratings": len(a),
+            "users": len(np.unique(a[:, 0])),
+            "items": len(np.unique(a[:, 1])),
+            "histogram": tuple(int(c) for c in np.bincount(a[:, 2], minlength=6)[1:6]),
+        }
+        diff = {k: (ML100K_COUNTS[k], got[k]) for k in got if got[k] != ML100K_COUNTS[k]}
+        if diff:
+            detail = ", ".join(f"{k}: expected {e}, got {g}" for k, (e, g) in diff.items())
+            raise DatasetFormatError(f"{path}: not MovieLens-100k u.data ({detail})")
+    if check_sha256:
+        _check_sha(path, _ML100K_SHA)
+    a.setflags(write=False)
+    return MovieLensRatings(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+
+
+def _parse_udata_fast(data: bytes) -> np.ndarray | None:
+    """Vectorised parse of a well-formed u.data; ``None`` when anything looks wrong."""
+    n = data.count(b"\n")
+    if n == 0 or not data.endswith(b"\n") or data.count(b"\t") != 3 * n:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy warns (and stops) at a non-integer token
+            flat = np.fromstring(data.decode("ascii"), dtype=np.int64, sep=" ")
+    except (ValueError, UnicodeDecodeError, DeprecationWarning):
+        return None
+    if flat.size != 4 * n:
+        return None
+    a = flat.reshape(n, 4)
+    if (a[:, 2] < 1).any() or (a[:, 2] > 5).any() or (a[:, :2] < 1).any():
+        return None
+    return a
+
+
+def _parse_udata_lines(path: Path) -> np.ndarray:
     rows = []
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
@@ -946,22 +996,7 @@ def read_movielens_udata(path: str | os.PathLike, *, check_counts: bool = True,
             rows.append(vals)
     if not rows:
         raise DatasetFormatError(f"{path}: empty file")
-    a = np.asarray(rows, dtype=np.int64)
-    if check_counts:
-        got = {
-            "ratings": len(a),
-            "users": len(np.unique(a[:, 0])),
-            "items": len(np.unique(a[:, 1])),
-            "histogram": tuple(int(c) for c in np.bincount(a[:, 2], minlength=6)[1:6]),
-        }
-        diff = {k: (ML100K_COUNTS[k], got[k]) for k in got if got[k] != ML100K_COUNTS[k]}
-        if diff:
-            detail = ", ".join(f"{k}: expected {e}, got {g}" for k, (e, g) in diff.items())
-            raise DatasetFormatError(f"{path}: not MovieLens-100k u.data ({detail})")
-    if check_sha256:
-        _check_sha(path, _ML100K_SHA)
-    a.setflags(write=False)
-    return MovieLensRatings(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+    return np.asarray(rows, dtype=np.int64)
 
 
 def load_movielens100k(path: str | os.PathLike | None = None) -> MovieLensRatings:
@@ -1003,8 +1038,13 @@ def read_libsvm_file(path: str | os.PathLike, *, name: str | None = None,
     if name is not None:
         n_features = LIBSVM_SPECS[dataset_info(name).name]["n_features"]
     try:
-        X, y = load_svmlight_file(str(path), n_features=n_features, zero_based=True,
-                                  dtype=np.float64)
+        # Compression is read from the magic bytes, not the name: a verified download is checked
+        # under a temporary name before it gets its final one.
+        with open(path, "rb") as raw:
+            magic = raw.read(3)
+        opener = bz2.open if magic == b"BZh" else gzip.open if magic[:2] == b"\x1f\x8b" else open
+        with opener(path, "rb") as fh:
+            X, y = load_svmlight_file(fh, n_features=n_features, zero_based=True, dtype=np.float64)
     except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:
         raise DatasetFormatError(f"{path}: not a valid libsvm file ({exc})") from exc
     if X.shape[0] == 0:
@@ -1050,6 +1090,15 @@ def add_to_cache(name: str, src: str | os.PathLike) -> Path:
 
     def write(fh: io.BufferedWriter) -> None:
         with open(src, "rb") as s:
+            if dest.suffix == ".bz2" and s.read(3) != b"BZh":
+                # the cache name says .bz2: compress a plain libsvm file on the way in
+                s.seek(0)
+                comp = bz2.BZ2Compressor()
+                for block in iter(lambda: s.read(1 << 20), b""):
+                    fh.write(comp.compress(block))
+                fh.write(comp.flush())
+                return
+            s.seek(0)
             shutil.copyfileobj(s, fh)
 
-    return _atomic_write(dest, write, sha256=info.files[0].sha256, check=check)
+    return _atomic_write(dest, write, sha256=info.files[0].sha256, check=check, label=str(src))

@@ -86,23 +86,25 @@ def load_benchmark(
     check_choice(split, "split", SPLITS)
     check_choice(missing, "missing", MISSING)
     ca = load_class_attributes(name, path=path)
-    M = np.array(ca.matrix, dtype=np.float64, copy=True)
-    if ca.missing.any():
-        if missing == "raise":
-            j, i = np.argwhere(ca.missing)[0]
-            raise DatasetFormatError(
-                f"{ca.source}: {int(ca.missing.sum())} entries are marked missing in the source, "
-                f"e.g. class {ca.class_names[j]!r}, attribute {ca.attribute_names[i]!r} "
-                "(use missing='zero' to set them to 0)"
-            )
-        M[ca.missing] = 0.0
-    M /= ca.scale
-    classes = ca.class_names
     if split == "unseen":
         index = {c: j for j, c in enumerate(ca.class_names)}
-        rows = [index[c] for c in ca.unseen]
-        M = M[rows]
+        rows = np.array([index[c] for c in ca.unseen], dtype=np.intp)
         classes = ca.unseen
+    else:
+        rows = np.arange(len(ca.class_names))
+        classes = ca.class_names
+    M = np.array(ca.matrix[rows], dtype=np.float64, copy=True)
+    gaps = ca.missing[rows]
+    if gaps.any():
+        if missing == "raise":
+            j, i = np.argwhere(gaps)[0]
+            raise DatasetFormatError(
+                f"{ca.source}: {int(gaps.sum())} entries are marked missing in the source, "
+                f"e.g. class {classes[j]!r}, attribute {ca.attribute_names[i]!r} "
+                "(use missing='zero' to set them to 0)"
+            )
+        M[gaps] = 0.0
+    M /= ca.scale
     return M, tuple(classes), tuple(ca.attribute_names)
 
 
