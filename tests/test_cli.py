@@ -176,3 +176,33 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     assert result.exit_code == 2
     assert "no CUDA device" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_figures_in_parallel_give_the_serial_data(tmp_path):
+    names = ["nc_gram_etf_of", "cl_coefficients_vs_k"]
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    for folder, jobs in ((serial, "1"), (parallel, "2")):
+        result = runner.invoke(app, ["figures", *names, "--scale", "quick", "--device", "cpu",
+                                     "--out", str(folder), "--jobs", jobs])
+        assert result.exit_code == 0, result.output
+    for name in names:
+        a = json.loads((serial / f"{name}.json").read_text())
+        b = json.loads((parallel / f"{name}.json").read_text())
+        assert a["data"] == b["data"]
+
+
+def test_figures_jobs_and_scheduler_together_are_refused(tmp_path):
+    result = runner.invoke(app, ["figures", "nc_gram_etf_of", "--scale", "quick", "--out", str(tmp_path),
+                                 "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"])
+    assert result.exit_code == 2 and "--jobs" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_sweep_in_parallel_equals_serial():
+    args = ["verify", "--claim", "nc.etf.pairwise_cosine", "--claim", "zsl.closed_form.two_classes",
+            "--seeds", "0-3", "--json"]
+    serial = json.loads(runner.invoke(app, args).output)["claims"]
+    parallel = json.loads(runner.invoke(app, [*args, "--jobs", "2"]).output)["claims"]
+    drop = ("seconds",)
+    assert [{k: v for k, v in r.items() if k not in drop} for r in serial] == [
+        {k: v for k, v in r.items() if k not in drop} for r in parallel]

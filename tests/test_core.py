@@ -156,6 +156,25 @@ def test_interrupted_write_leaves_previous_files_intact(tmp_path, monkeypatch):
     assert after == before  # same files, same bytes, no temporaries left
 
 
+def test_interrupted_file_write_leaves_previous_files_intact(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    save_figure_atomically(_figure(1), {"v": 1}, tmp_path, "demo", {})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    original = Path.write_bytes
+
+    def failing_write(self, data):
+        if self.name.endswith(".json.tmp"):
+            raise KeyboardInterrupt("interrupted while writing the JSON")
+        return original(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing_write)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure_atomically(_figure(2), {"v": 2}, tmp_path, "demo", {})
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before
+
+
 def test_unserialisable_data_fails_before_anything_is_written(tmp_path):
     with pytest.raises(TypeError, match="data"):
         save_figure_atomically(_figure(1), {"obj": object()}, tmp_path, "demo", {})

@@ -200,9 +200,6 @@ def parse_seeds(spec: str) -> list[int]:
 
 def _run_claim_by_id(claim_id: str, seed: int, broken: bool) -> dict:
     """Worker entry point: look the claim up by id (claims are not pickled) and run it."""
-    import torch
-
-    torch.set_num_threads(1)
     record = run_claim(get_claim(claim_id), seed, broken=broken)
     record["seed"] = seed
     record["broken"] = broken
@@ -215,6 +212,7 @@ def sweep_claims(
     *,
     broken: bool = False,
     jobs: int = 1,
+    scheduler: str | None = None,
     progress: bool = False,
 ) -> list[dict]:
     """Run every claim on every seed (or its broken variant), one record per (claim, seed).
@@ -227,7 +225,9 @@ def sweep_claims(
     broken : bool
         Run the broken variants instead (each must *fail* on every seed).
     jobs : int
-        Worker processes (joblib/loky, one torch/BLAS thread each); 1 runs in-process.
+        Local worker processes (one torch/BLAS thread each); 1 runs in-process.
+    scheduler : str, optional
+        Address of a Dask scheduler to run on instead (see :func:`analysis._core.execution.run_many`).
     progress : bool
         Show a progress bar of finished runs on stderr.
 
@@ -236,37 +236,14 @@ def sweep_claims(
     list of dict
         :func:`run_claim` records with ``seed`` and ``broken`` added, in (claim, seed) order.
     """
-    jobs = check_int(jobs, "jobs", minimum=1)
+    from analysis._core.execution import run_many
+
     tasks = []
     for c in claims:
         run_seeds = seeds[c.id] if isinstance(seeds, dict) else seeds
         tasks += [(c.id, int(s), bool(broken)) for s in run_seeds]
-    bar = None
-    if progress:
-        import sys
-
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(tasks), desc="broken variants" if broken else "claims x seeds",
-                   unit="run", file=sys.stderr)
-    if jobs == 1:
-        records = []
-        for t in tasks:
-            records.append(_run_claim_by_id(*t))
-            if bar is not None:
-                bar.update()
-    else:
-        from joblib import Parallel, delayed
-
-        records = []
-        parallel = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
-        for r in parallel(delayed(_run_claim_by_id)(*t) for t in tasks):
-            records.append(r)
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.close()
-    return records
+    return run_many(_run_claim_by_id, tasks, jobs=jobs, scheduler=scheduler, progress=progress,
+                    desc="broken variants" if broken else "claims x seeds")
 
 
 def summarise_sweep(records: list[dict]) -> list[dict]:

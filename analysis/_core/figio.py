@@ -95,11 +95,41 @@ def save_figure_atomically(
     list of pathlib.Path
         The three written paths.
     """
+    return write_figure_files(figure_bytes(fig), data, out_dir, name, metadata)
+
+
+def figure_bytes(fig: Any) -> dict[str, bytes]:
+    """The PNG and PDF renderings of ``fig`` as bytes (reproducible: no dates in the metadata).
+
+    Used where a figure is rendered in one process (a cluster worker) and written in another.
+    """
+    import io
+
+    out = {}
+    for ext, meta in (("png", {"Software": None}),
+                      ("pdf", {"CreationDate": None, "ModDate": None})):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, metadata=meta)
+        out[ext] = buf.getvalue()
+    return out
+
+
+def write_figure_files(
+    images: dict[str, bytes], data: dict, out_dir: str | os.PathLike, name: str,
+    metadata: dict | None = None,
+) -> list[Path]:
+    """Write ``images`` (``{"png": bytes, "pdf": bytes}``) and the JSON of ``data``, atomically.
+
+    All files go to temporaries in ``out_dir`` first and are renamed into place only when every
+    one is complete; on failure the previous files are untouched and no temporary is left.
+    """
+    if set(images) != {"png", "pdf"}:
+        raise ValueError(f"images: expected the keys 'png' and 'pdf', got {sorted(images)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     payload = dict(metadata or {})
     payload["data"] = to_jsonable(data)
-    text = json.dumps(payload, indent=1, allow_nan=False)
+    contents = {**images, "json": (json.dumps(payload, indent=1, allow_nan=False) + "\n").encode()}
     targets = {ext: out / f"{name}.{ext}" for ext in ("png", "pdf", "json")}
     temps: dict[str, str] = {}
     try:
@@ -107,10 +137,8 @@ def save_figure_atomically(
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".{ext}.tmp", dir=out)
             os.close(fd)
             temps[ext] = tmp
-        # PDF metadata dates are fixed so the same seed gives the same bytes.
-        fig.savefig(temps["png"], format="png", metadata={"Software": None})
-        fig.savefig(temps["pdf"], format="pdf", metadata={"CreationDate": None, "ModDate": None})
-        Path(temps["json"]).write_text(text + "\n")
+        for ext in targets:
+            Path(temps[ext]).write_bytes(contents[ext])
         mode = _default_file_mode()
         for ext, target in targets.items():
             os.chmod(temps[ext], mode)

@@ -1,9 +1,9 @@
-"""Parameter sweeps over grids, in parallel through joblib (local processes or a Dask cluster)."""
+"""Parameter sweeps over grids, run through the execution layer (local processes or a Dask cluster)."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +24,10 @@ def parameter_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
 
 
+def _apply_kwargs(fn: Callable[..., Any], params: dict[str, Any]) -> Any:
+    return fn(**params)
+
+
 def sweep(
     fn: Callable[..., Any],
     grid: Mapping[str, Sequence[Any]],
@@ -32,7 +36,7 @@ def sweep(
     scheduler: str | None = None,
     progress: bool = False,
 ) -> list[tuple[dict[str, Any], Any]]:
-    """Evaluate ``fn(**params)`` on every point of ``grid``.
+    """Evaluate ``fn(**params)`` on every point of ``grid`` (through ``execution.run_many``).
 
     Parameters
     ----------
@@ -42,51 +46,26 @@ def sweep(
     grid : mapping
         ``{name: sequence of values}``; points are the Cartesian product, in order.
     n_jobs : int
-        Worker processes for the local (loky) backend; 1 runs in-process; -1 uses every core.
+        Local worker processes; 1 runs in-process; -1 uses every core. Must be 1 (the default)
+        when ``scheduler`` is given: the cluster's workers set the parallelism.
     scheduler : str, optional
-        Address of a Dask scheduler (``"tcp://host:8786"``); the sweep then runs through
-        joblib's dask backend on that cluster (needs the ``dask`` extra).
+        Address of a Dask scheduler (``"tcp://host:8786"``): the points run on that cluster.
     progress : bool
-        Show a tqdm progress bar.
+        Show a progress bar of finished points.
 
     Returns
     -------
     list of (dict, object)
         ``(params, fn(**params))`` for each grid point, in grid order.
     """
-    import joblib
+    from analysis._core.execution import run_many
 
     if not callable(fn):
         raise ValueError(f"fn: expected a callable, got {type(fn).__name__}")
     points = parameter_grid(grid)
-    if n_jobs != -1:
-        n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(points, desc="sweep")
-    else:
-        iterator = points
-
-    if scheduler is None and n_jobs == 1:
-        return [(p, fn(**p)) for p in iterator]
-
-    stack = contextlib.ExitStack()
-    with stack:
-        if scheduler is not None:
-            if not isinstance(scheduler, str) or not scheduler:
-                raise ValueError(f"scheduler: expected a scheduler address, got {scheduler!r}")
-            try:
-                from distributed import Client
-            except ImportError as exc:  # pragma: no cover - depends on the install
-                raise ImportError(
-                    "scheduler: a Dask scheduler needs the 'dask' extra "
-                    "(pip install 'ml-theory-workbench[dask]')"
-                ) from exc
-            stack.enter_context(Client(scheduler))
-            stack.enter_context(joblib.parallel_config(backend="dask"))
-            parallel = joblib.Parallel()
-        else:
-            parallel = joblib.Parallel(n_jobs=n_jobs)
-        results = parallel(joblib.delayed(fn)(**p) for p in iterator)
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    n_jobs = check_int(n_jobs, "n_jobs", minimum=1)
+    results = run_many(_apply_kwargs, [(fn, p) for p in points], jobs=n_jobs, scheduler=scheduler,
+                       progress=progress, desc="sweep")
     return list(zip(points, results, strict=True))

@@ -38,19 +38,16 @@ class Device(str, Enum):
 Topic = Enum("Topic", {t: t for t in TOPICS}, type=str)  # type: ignore[misc]
 
 
-_THREADS_HELP = "torch intra-op threads (CPU)."
+_THREADS_HELP = "torch/BLAS threads per process (CPU)."
+_JOBS_HELP = "Local worker processes (each with --threads threads)."
+_SCHEDULER_HELP = "Run on a Dask cluster: the scheduler's address (tcp://host:8786); see README."
 
 
 def _set_torch_threads(n: int) -> None:
-    """Set torch's CPU intra-op threads for this process.
+    """Set torch's and BLAS's threads for this process (see ``execution.limit_threads``)."""
+    from analysis._core.execution import limit_threads
 
-    The claims and most figures run many small tensor programs, where intra-op threads cost more
-    than they give: measured on a 2-core machine with another process busy, 2 threads made the
-    implicit_reg claims 5-10x and a quick neural-collapse figure ~100x slower than 1 thread.
-    """
-    import torch
-
-    torch.set_num_threads(n)
+    limit_threads(n)
 
 
 def _check_out_dir(out: Path) -> str | None:
@@ -95,6 +92,8 @@ def figures_cmd(
     force: bool = typer.Option(
         False, "--force", help="Overwrite figures that were made at another scale."
     ),
+    jobs: int = typer.Option(1, "--jobs", min=1, help=_JOBS_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
     threads: int = typer.Option(1, "--threads", min=1, help=_THREADS_HELP),
 ) -> None:
     """Regenerate figures: <name>.png, <name>.pdf and <name>.json (data + parameters)."""
@@ -103,13 +102,12 @@ def figures_cmd(
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from tqdm import tqdm
 
     from analysis._core.device import resolve_device
-    from analysis._core.figio import save_figure_atomically
+    from analysis._core.figio import write_figure_files
     from analysis._core.provenance import provenance
-    from analysis._core.registry import get_figures, render_figure
+    from analysis._core.registry import get_figures
 
     specs = {f.name: f for f in get_figures()}
     if names and (all_ or topic is not None):
@@ -137,10 +135,13 @@ def figures_cmd(
         typer.echo("no figures registered for that selection", err=True)
         raise typer.Exit(1)
     try:
-        dev = resolve_device(device.value)
+        resolve_device(device.value)
     except ValueError as exc:
         typer.echo(f"error: --{exc}", err=True)
         raise typer.Exit(2) from exc
+    if scheduler is not None and jobs > 1:
+        typer.echo("error: --jobs: the cluster's workers set the parallelism with --scheduler", err=True)
+        raise typer.Exit(2)
     problem = _check_out_dir(out)
     if problem is not None:
         typer.echo(f"error: --out: {problem}", err=True)
@@ -157,27 +158,55 @@ def figures_cmd(
             )
             raise typer.Exit(2)
 
-    _set_torch_threads(threads)
-    bar = tqdm(selected, desc="figures", unit="fig", file=sys.stderr)
-    for name in bar:
-        bar.set_postfix_str(name)
-        start = time.perf_counter()
-        fig, data = render_figure(name, scale=scale.value, seed=seed, device=device.value)
-        # Timings are printed, not stored: a regeneration at the same seed and scale leaves
-        # the tracked JSON unchanged unless the numbers (or the code's commit) changed.
+    from analysis._core.execution import TaskError, run_many
+
+    def write(i: int, result: tuple) -> None:
+        name = selected[i]
+        images, data, used_device, seconds = result
         meta = {
             "name": name,
             "topic": specs[name].topic,
             "title": specs[name].title,
             "scale": scale.value,
             "seed": seed,
-            "provenance": provenance(device=dev, dtype=data.get("dtype", "float64")
-                                     if isinstance(data, dict) else "float64"),
+            "provenance": provenance(device=used_device, dtype="float64"),
         }
-        save_figure_atomically(fig, data, out, name, meta)
-        plt.close(fig)
-        seconds = time.perf_counter() - start
+        write_figure_files(images, data, out, name, meta)
         tqdm.write(f"{name}: {seconds:.1f} s -> {out / name}.{{png,pdf,json}}", file=sys.stderr)
+
+    # Timings are printed, not stored: a regeneration at the same seed and scale leaves the
+    # tracked JSON unchanged unless the numbers (or the code's commit) changed.
+    try:
+        run_many(render_for_files, [(n, scale.value, seed, device.value) for n in selected],
+                 jobs=jobs, scheduler=scheduler, threads=threads, progress=True, desc="figures",
+                 on_result=write)
+    except TaskError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def render_for_files(name: str, scale: str, seed: int, device: str) -> tuple:
+    """Render one registered figure to PNG/PDF bytes (runs in a worker; the caller writes files).
+
+    Returns ``(images, jsonable data, resolved device, seconds)``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis._core.device import resolve_device
+    from analysis._core.figio import figure_bytes, to_jsonable
+    from analysis._core.registry import render_figure
+
+    start = time.perf_counter()
+    used = str(resolve_device(device))
+    fig, data = render_figure(name, scale=scale, seed=seed, device=device)
+    try:
+        images = figure_bytes(fig)
+    finally:
+        plt.close(fig)
+    return images, to_jsonable(data), used, time.perf_counter() - start
 
 
 @app.command("verify")
@@ -198,7 +227,8 @@ def verify_cmd(
     slow_limit: float = typer.Option(
         2.0, "--slow-limit", min=0.0, help="Seconds that make a claim slow."
     ),
-    jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (1 torch/BLAS thread each)."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help=_JOBS_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Full statement and source per claim."),
     out: Path = typer.Option(
@@ -208,6 +238,7 @@ def verify_cmd(
 ) -> None:
     """Run the claims ledger; exit status 1 if any claim fails (or, with --broken, passes)."""
     from analysis._core.claims import get_claims, parse_seeds, sweep_claims
+    from analysis._core.execution import TaskError
 
     try:
         seed_list = parse_seeds(seeds) if seeds is not None else [seed]
@@ -215,6 +246,9 @@ def verify_cmd(
     except ValueError as exc:
         typer.echo(f"error: --{exc}", err=True)
         raise typer.Exit(2) from exc
+    if scheduler is not None and jobs > 1:
+        typer.echo("error: --jobs: the cluster's workers set the parallelism with --scheduler", err=True)
+        raise typer.Exit(2)
     if seeds is not None and seed != 0:
         typer.echo("error: give --seed or --seeds, not both", err=True)
         raise typer.Exit(2)
@@ -230,10 +264,15 @@ def verify_cmd(
     plan: list[int] | dict[str, list[int]] = seed_list
     if slow_list is not None:
         # Time each claim once (its first seed) to decide which get the shorter seed list.
-        first = sweep_claims(claims, seed_list[:1], broken=broken, jobs=jobs)
+        first = sweep_claims(claims, seed_list[:1], broken=broken, jobs=jobs, scheduler=scheduler)
         plan = {r["id"]: (slow_list if r["seconds"] > slow_limit else seed_list) for r in first}
     sweeping = seeds is not None
-    records = sweep_claims(claims, plan, broken=broken, jobs=jobs, progress=sweeping and not as_json)
+    try:
+        records = sweep_claims(claims, plan, broken=broken, jobs=jobs, scheduler=scheduler,
+                               progress=sweeping and not as_json)
+    except (TaskError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     want = "fail" if broken else "pass"
     wrong = [r for r in records if r["status"] != want]
     if as_json:
