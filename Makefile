@@ -10,7 +10,9 @@ JOBS   ?= 2
 # normal and broken, on every local core.
 SWEEP_SEEDS ?= 0-199
 SLOW_SEEDS  ?= 0-49
-SWEEP_JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+NPROC       := $(shell nproc 2>/dev/null || echo 2)
+SWEEP_JOBS  ?= $(NPROC)
+FIG_JOBS    ?= $(NPROC)
 # One BLAS/torch thread per pytest worker: JOBS workers share the cores without oversubscribing.
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MPLBACKEND=Agg
 
@@ -25,7 +27,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 figures: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m analysis figures --all --scale $(SCALE) --seed $(SEED)
+	MPLBACKEND=Agg $(BIN)/python -m analysis figures --all --scale $(SCALE) --seed $(SEED) \
+	  --jobs $(FIG_JOBS) $(if $(filter quick,$(SCALE)),--out build/figures-quick,)
 
 test: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest -q -n $(JOBS) tests proofs_checks
@@ -42,8 +45,16 @@ sweep: $(STAMP)
 	  --broken --jobs $(SWEEP_JOBS) --out figures/ledger_sweep_broken; s2=$$?; \
 	test $$s1 -eq 0 -a $$s2 -eq 0
 
+# JupyterLab opens the jupytext .py notebooks as notebooks (a settings override installed into
+# .venv); root (containers, cloud notebooks) needs --allow-root.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	mkdir -p $(LAB_SETTINGS)
+	$(BIN)/python -c "import json, pathlib; p = pathlib.Path('$(LAB_SETTINGS)/overrides.json'); \
+	  s = json.loads(p.read_text()) if p.exists() else {}; \
+	  s.setdefault('@jupyterlab/docmanager-extension:plugin', {}).setdefault('defaultViewers', {})\
+	  .update({'python': 'Jupytext Notebook'}); p.write_text(json.dumps(s, indent=1))"
+	$(BIN)/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
