@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m analysis {figures,verify,list}``."""
+"""Command-line interface: ``python -m analysis {figures,verify,list,data}``."""
 
 from __future__ import annotations
 
@@ -410,6 +410,15 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     typer.echo("Claims:")
     for c in claims:
         typer.echo(f"  {c['id']:<36} [{c['topic']}] {c['statement']}")
+
+
+def _register_data_commands() -> None:
+    from analysis.figures.data_cli import data_app
+
+    app.add_typer(data_app, name="data", help="Real datasets: list, fetch, path (the data layer).")
+
+
+_register_data_commands()
 
 
 def _version_callback(value: bool) -> None:
