@@ -323,23 +323,34 @@ def test_recbole_inter_converts_to_udata_columns():
 
 
 REAL_UDATA = REAL_CACHE / "movielens100k" / "u.data"
+RECBOLE_WHEEL = Path(os.environ.get("ANALYSIS_RECBOLE_WHEEL", "/nonexistent"))
+
+
+@pytest.mark.skipif(not RECBOLE_WHEEL.is_file(),
+                    reason="set ANALYSIS_RECBOLE_WHEEL to a downloaded recbole-1.2.1 wheel")
+def test_recbole_wheel_route_rebuilds_the_grouplens_udata(cache):
+    raw = ds._udata_from_recbole(RECBOLE_WHEEL)
+    dest = ds._atomic_write(cache / "movielens100k" / "u.data", lambda fh: fh.write(raw),
+                            sha256=ds.dataset_info("movielens100k").sha256,
+                            check=ds.read_movielens_udata)
+    assert len(ds.load_movielens100k(dest).user) == 100_000
 
 
 @pytest.mark.skipif(not REAL_UDATA.is_file(), reason="MovieLens-100k not cached (analysis data fetch)")
-def test_cached_movielens100k_has_the_published_counts(tmp_path):
+def test_cached_movielens100k_has_the_published_counts(tmp_path, monkeypatch):
     r = ds.load_movielens100k(REAL_UDATA)
     assert len(r.user) == 100_000
     assert (len(np.unique(r.user)), len(np.unique(r.item))) == (943, 1682)
     assert np.bincount(r.rating)[1:].tolist() == [6110, 11370, 27145, 34174, 21201]
     assert (r.user[0], r.item[0], r.rating[0], r.timestamp[0]) == (196, 242, 3, 881250949)
     # the verified copy path: a user file is checked and copied atomically into the cache
-    os.environ[ds.CACHE_ENV] = str(tmp_path / "c")
-    try:
-        dest = ds.add_to_cache("movielens100k", REAL_UDATA)
-        assert ds.sha256_file(dest) == ds.dataset_info("movielens100k").sha256
-        assert ds.fetch("movielens100k") == dest  # cached: verified, not downloaded
-    finally:
-        os.environ.pop(ds.CACHE_ENV)
+    monkeypatch.setenv(ds.CACHE_ENV, str(tmp_path / "c"))
+    monkeypatch.setenv(ds.OFFLINE_ENV, "1")
+    dest = ds.add_to_cache("movielens100k", REAL_UDATA)
+    assert dest == tmp_path / "c" / "movielens100k" / "u.data"
+    assert ds.sha256_file(dest) == ds.dataset_info("movielens100k").sha256
+    assert ds.fetch("movielens100k") == dest  # cached: verified, not downloaded
+    assert ds.load_movielens100k().rating.sum() == r.rating.sum()
 
 
 # ----------------------------------------------------------------------------- libsvm
