@@ -34,7 +34,8 @@ def cache(tmp_path, monkeypatch):
 
 
 def files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    """Every file and folder below ``folder`` (nothing may be left by a failed load)."""
+    return sorted(folder.rglob("*")) if folder.exists() else []
 
 
 def shipped_copy(tmp_path, name) -> Path:
@@ -118,13 +119,17 @@ def test_awa2_missing_entries_are_the_four_antelope_colours():
     assert (ca.matrix[ca.missing] == -1).all()
 
 
-def test_a_changed_shipped_file_is_a_checksum_error(tmp_path, monkeypatch):
+def test_a_changed_or_deleted_shipped_file_is_refused(tmp_path, monkeypatch):
     root = tmp_path / "_data"
     shutil.copytree(ds.SHIPPED_DIR / "apy", root / "apy")
     (root / "apy" / "testclasses.txt").write_text("cow\n" * 1)
     monkeypatch.setattr(ds, "SHIPPED_DIR", root)
     with pytest.raises(ds.DatasetChecksumError, match=r"testclasses\.txt: SHA-256 mismatch"):
         ds.load_class_attributes("apy")
+    (root / "apy" / "attributes.txt").unlink()
+    with pytest.raises(ds.DatasetNotAvailableError, match=r"attributes\.txt is missing.*git checkout"):
+        ds.dataset_path("apy")
+    assert not ds.is_available("apy")
 
 
 # ----------------------------------------------------------------------------- bad ZSL input
@@ -258,7 +263,7 @@ def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path):
 
     with pytest.raises(OSError, match="connection reset"):
         ds._atomic_write(dest, broken)
-    assert files_under(tmp_path) == []
+    assert files_under(tmp_path) == []  # not even the folder it created
 
     def interrupted(fh):
         fh.write(b"half")
@@ -392,7 +397,8 @@ def test_libsvm_add_to_cache_refuses_bad_files_and_keeps_good_ones(cache, tmp_pa
     good = tmp_path / "good.svm"
     good.write_text("1 1:0.5\n-1 2:1\n")
     dest = ds.add_to_cache("rcv1", good)
-    assert dest == cache / "rcv1" / "rcv1_train.binary.bz2" and files_under(cache) == [dest]
+    assert dest == cache / "rcv1" / "rcv1_train.binary.bz2"
+    assert files_under(cache) == [dest.parent, dest]
     assert ds.load_libsvm("rcv1").X.shape == (2, 47_237)
 
 

@@ -509,6 +509,12 @@ def _check_sha(path: Path, expected: str | None) -> None:
 
 
 def _missing_message(info: DatasetInfo, path: Path, why: str = "") -> str:
+    if info.shipped:
+        return (
+            f"dataset {info.name!r}: {path} is missing{': ' + why if why else ''}; it ships with "
+            f"the repository (restore it with `git checkout -- analysis/_data/{info.name}`). "
+            f"It comes from {next(f.source for f in info.files if f.name == path.name)}."
+        )
     return (
         f"dataset {info.name!r} is not available{': ' + why if why else ''}. Put the file at "
         f"{path} (that is $ANALYSIS_DATA_DIR/{info.name}/{path.name}; the cache folder is "
@@ -556,6 +562,7 @@ def _atomic_write(dest: Path, write: Callable[[io.BufferedWriter], None], *,
     temporary file is removed and ``dest`` is left as it was.
     """
     dest = Path(dest)
+    created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
@@ -579,6 +586,11 @@ def _atomic_write(dest: Path, write: Callable[[io.BufferedWriter], None], *,
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        for folder in created:  # innermost first: leave no empty cache folders behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         raise
     return dest
 
