@@ -445,8 +445,9 @@ for _name, _spec in LIBSVM_SPECS.items():
             "labels in {-1, +1}",
             shipped=False,
             redistributable=False,
-            obtain=f"download {_spec['file']} from {_LIBSVM_PAGE} into the cache folder, or "
-            "pass path= to a libsvm-format file",
+            obtain=f"download {_spec['file']} from {_LIBSVM_PAGE} and run `python -m analysis data "
+            f"fetch {_name} --from FILE` (verifies, then copies it into the cache), or pass path= "
+            "to a libsvm-format file",
             notes="no trusted SHA-256 is pinned: the reader verifies rows, feature columns and labels",
             urls=(_LIBSVM_BASE + _spec["file"],),
         )
@@ -704,8 +705,8 @@ def _fetch_libsvm(info: DatasetInfo, dest: Path) -> Path:
         data = _download_bytes(info.urls[0])
     except DatasetNotAvailableError as exc:
         raise DatasetNotAvailableError(
-            _missing_message(info, dest, f"{exc}; this machine reaches no site besides package "
-                             "registries, so download it elsewhere")
+            _missing_message(info, dest, f"{exc}; where this site is unreachable, download the "
+                             "file elsewhere and copy it in")
         ) from exc
     return _atomic_write(dest, lambda fh: fh.write(data),
                          check=lambda p: read_libsvm_file(p, name=info.name), label=info.urls[0])
