@@ -11,13 +11,15 @@ import numpy as np
 from analysis._core.validate import check_int
 
 
-def make_rng(seed: int | np.random.Generator) -> np.random.Generator:
+def make_rng(seed: int | np.random.Generator, name: str = "seed") -> np.random.Generator:
     """Return a numpy ``Generator`` for ``seed`` (a passed ``Generator`` is returned unchanged).
 
     Parameters
     ----------
     seed : int or numpy.random.Generator
         Non-negative integer seed, or an existing generator.
+    name : str
+        The argument's name in the caller, for error messages (``"rng"``, ``"seed"``).
 
     Returns
     -------
@@ -26,7 +28,7 @@ def make_rng(seed: int | np.random.Generator) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_int(seed, name, minimum=0)
     return np.random.default_rng(seed)
 
 

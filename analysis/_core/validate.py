@@ -54,6 +54,9 @@ def as_array(
     """
     if hasattr(x, "detach") and hasattr(x, "cpu"):
         x = x.detach().cpu().numpy()
+    if np.iscomplexobj(x) and not np.issubdtype(np.dtype(dtype), np.complexfloating):
+        # numpy would drop the imaginary part with only a warning: a silently wrong result.
+        raise TypeError(f"{name}: expected real values, got complex {_describe(np.asarray(x))}")
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -91,6 +94,52 @@ def check_int(
     return x
 
 
+def memory_limit_bytes() -> int:
+    """The memory one request may plan to use: ``$ANALYSIS_MEMORY_LIMIT_GB``, else half the RAM."""
+    import os
+
+    env = os.environ.get("ANALYSIS_MEMORY_LIMIT_GB")
+    if env:
+        return int(float(env) * 2**30)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def check_budget(
+    name: str, *, n_bytes: float | None = None, n_operations: float | None = None,
+    max_operations: float = 1e12, what: str = "",
+) -> None:
+    """Refuse a request that cannot fit in memory or time, *before* anything is allocated.
+
+    Parameters
+    ----------
+    name : str
+        The argument that sets the size (named in the error).
+    n_bytes : float, optional
+        Estimated peak memory of the request.
+    n_operations : float, optional
+        Estimated number of elementary operations (flops, steps x work per step).
+    max_operations : float
+        The most operations a call may plan (1e12 is hours on one core).
+    what : str
+        What is being sized, for the message (``"iterates of shape (T, d)"``).
+    """
+    limit = memory_limit_bytes()
+    detail = f" ({what})" if what else ""
+    if n_bytes is not None and n_bytes > limit:
+        raise ValueError(
+            f"{name}: the request needs about {n_bytes / 2**30:.3g} GiB{detail}, more than the "
+            f"{limit / 2**30:.3g} GiB allowed (set ANALYSIS_MEMORY_LIMIT_GB to change it)"
+        )
+    if n_operations is not None and n_operations > max_operations:
+        raise ValueError(
+            f"{name}: the request needs about {n_operations:.3g} operations{detail}, more than "
+            f"the {max_operations:.3g} a call may plan"
+        )
+
+
 def check_real(
     x: object,
     name: str,
@@ -105,7 +154,8 @@ def check_real(
     ``strict_min`` / ``strict_max`` make the corresponding bound exclusive.
     """
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise ValueError(f"{name}: expected a real number, got {_describe(x)}")
+        kind = "a real number (complex refused)" if isinstance(x, numbers.Complex) else "a real number"
+        raise ValueError(f"{name}: expected {kind}, got {_describe(x)}")
     x = float(x)
     if not np.isfinite(x):
         raise ValueError(f"{name}: expected a finite number, got {x}")
@@ -166,6 +216,8 @@ def check_labels(
         Expected number of labels.
     """
     raw = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
+    if np.iscomplexobj(raw):
+        raise TypeError(f"{name}: expected integer labels, got complex {_describe(raw)}")
     if raw.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of labels, got shape {raw.shape}")
     if raw.size and not np.issubdtype(raw.dtype, np.integer):
