@@ -3,10 +3,12 @@
 Public API: :func:`worst_case_lower_bound` (``.Q``, ``.error_lower_bound``,
 ``.randomized_map``, ``.adversary``), :func:`worst_case_accuracy` (tightness),
 :func:`greedy_attribute_selection`, :func:`awa_like_matrix`,
-:func:`load_class_attribute_matrix`, and the baselines in :mod:`analysis.zsl.baselines`.
+:func:`load_class_attribute_matrix`, :func:`load_benchmark` (the real AwA2 / CUB / SUN / aPY
+class-attribute matrices and their proposed unseen splits), and the baselines in :mod:`analysis.zsl.baselines`.
 """
 
 from analysis.zsl.baselines import dap_predict, evaluate_baselines, fit_eszsl, sample_natural
+from analysis.zsl.benchmarks import BENCHMARKS, benchmark_provenance, load_benchmark
 from analysis.zsl.bound import (
     METHODS,
     AdversarialJoint,
@@ -24,16 +26,19 @@ from analysis.zsl.data import (
 )
 
 __all__ = [
+    "BENCHMARKS",
     "METHODS",
     "AdversarialJoint",
     "GreedyPath",
     "LowerBoundResult",
     "RandomizedMap",
     "awa_like_matrix",
+    "benchmark_provenance",
     "dap_predict",
     "evaluate_baselines",
     "fit_eszsl",
     "greedy_attribute_selection",
+    "load_benchmark",
     "load_class_attribute_matrix",
     "sample_natural",
     "validate_class_attribute_matrix",
