@@ -4,7 +4,8 @@ Public API: :func:`worst_case_lower_bound` (``.Q``, ``.error_lower_bound``,
 ``.randomized_map``, ``.adversary``), :func:`worst_case_accuracy` (tightness),
 :func:`greedy_attribute_selection`, :func:`awa_like_matrix`,
 :func:`load_class_attribute_matrix`, :func:`load_benchmark` (the real AwA2 / CUB / SUN / aPY
-class-attribute matrices and their proposed unseen splits), and the baselines in :mod:`analysis.zsl.baselines`.
+class-attribute matrices and their proposed unseen splits), and the baselines in
+:mod:`analysis.zsl.baselines`.
 """
 
 from analysis.zsl.baselines import dap_predict, evaluate_baselines, fit_eszsl, sample_natural
