@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+
 _DTYPES = ("float64", "float32")
+
+
+@functools.cache
+def _cuda_available() -> bool:
+    """Whether CUDA is usable (asked once per process: the query costs ~25 ms each time)."""
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def resolve_device(device: str | object = "auto"):
@@ -29,7 +39,7 @@ def resolve_device(device: str | object = "auto"):
         dev = device
     elif isinstance(device, str):
         if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            return torch.device("cuda" if _cuda_available() else "cpu")
         try:
             dev = torch.device(device)
         except RuntimeError as exc:
@@ -40,7 +50,7 @@ def resolve_device(device: str | object = "auto"):
         raise ValueError(
             f"device: expected 'auto', 'cpu', 'cuda' or a torch.device, got {type(device).__name__}"
         )
-    if dev.type == "cuda" and not torch.cuda.is_available():
+    if dev.type == "cuda" and not _cuda_available():
         raise ValueError("device: 'cuda' was requested but no CUDA device is available")
     if dev.type not in ("cpu", "cuda"):
         raise ValueError(f"device: expected a cpu or cuda device, got {dev.type!r}")
