@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.util
 import json
 import os
@@ -151,6 +152,7 @@ def main() -> None:
     if args.record:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         record = {
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
             "k": args.k,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {load:.1f}, CPU s",
             "budget_s": args.budget,

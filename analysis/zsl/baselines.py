@@ -226,6 +226,36 @@ def worst_case_error(predictions: object, M: object) -> float:
     return 1.0 - float(worst_case_accuracy(np.eye(k)[pred], M))
 
 
+def exact_baseline_errors(
+    M: object, eszsl: Eszsl, adversary: AdversarialJoint, *, worst_case: bool = True
+) -> dict:
+    """Exact errors of DAP and a fitted ESZSL: natural law, the adversary's ``P*``, worst case.
+
+    Nothing is sampled: the natural law is enumerated over all ``2^n`` vectors, ``P*`` is summed
+    over its support, and the worst case is the LP of :func:`worst_case_error`.
+
+    Returns
+    -------
+    dict
+        ``errors[(model, data)]`` with model in {"DAP", "ESZSL"} and data in {"natural",
+        "adversarial", "worst case"} (the last only with ``worst_case``).
+    """
+    M = validate_class_attribute_matrix(M, "M")
+    V, P_nat = natural_joint(M)
+    S = adversary.vectors
+    if adversary.probabilities.shape[0] != M.shape[0] or S.shape[1] != M.shape[1]:
+        raise ValueError("adversary: expected a joint law over the classes and attributes of M")
+    errors = {}
+    models = (("DAP", lambda X: dap_predict(M, X)), ("ESZSL", lambda X: eszsl.predict(M, X)))
+    for model, predict in models:
+        on_all = predict(V)
+        errors[(model, "natural")] = 1.0 - exact_accuracy(on_all, P_nat)
+        errors[(model, "adversarial")] = 1.0 - exact_accuracy(predict(S), adversary.probabilities)
+        if worst_case:
+            errors[(model, "worst case")] = worst_case_error(on_all, M)
+    return errors
+
+
 def naive_confusion(M: object) -> np.ndarray:
     r"""A control predictor of pair confusability: ``-max_i |M_ji - M_li|`` (0 on the diagonal).
 

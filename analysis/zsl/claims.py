@@ -161,7 +161,14 @@ def check_invariance(seed: int, broken: bool = False) -> ClaimResult:
 )
 def check_two_classes(seed: int, broken: bool = False) -> ClaimResult:
     rng = make_rng(seed)
-    M = rng.random((2, int(rng.integers(2, 9))))
+    n = int(rng.integers(2, 9))
+    M = rng.random((2, n))
+    # one attribute shared by both classes (gap 0) and one with gap exactly 1/2: then
+    # max - mean >= max / n >= 1/(2n), so the broken formula is off by >= 1/(4n) >= 1/32
+    shared, wide = rng.choice(n, size=2, replace=False)
+    M[1, shared] = M[0, shared]
+    low = rng.random() / 2
+    M[:, wide] = (low, low + 0.5) if rng.random() < 0.5 else (low + 0.5, low)
     d = np.abs(M[0] - M[1])
     # broken: the average instead of the largest attribute gap
     formula = (1.0 + (d.mean() if broken else d.max())) / 2.0
@@ -265,7 +272,7 @@ def confusion_agreements(M: np.ndarray, *, broken: bool = False) -> tuple[float,
     id="zsl.confusion.natural_data_vs_naive",
     topic="zsl",
     source=f"{_PAPER}, Sec. 6 (classes sharing support under P* are the confused ones)",
-    statement="Over AwA-like 6x7 matrices, P*'s shared mass ranks DAP's exact natural-data "
+    statement="Over AwA-like 6x6 matrices, P*'s shared mass ranks DAP's exact natural-data "
     "confusions (mean Spearman > 0) at least as well as -max_i|M_ji - M_li|.",
     tolerance_reason=(
         f"statistical, {_N_CONFUSION} i.i.d. matrices per seed, one-sided z-tests at level 1e-6 "
@@ -276,7 +283,7 @@ def confusion_agreements(M: np.ndarray, *, broken: bool = False) -> tuple[float,
 )
 def check_confusion_prediction(seed: int, broken: bool = False) -> ClaimResult:
     rng = make_rng(seed)
-    pairs = np.array([confusion_agreements(awa_like_matrix(6, 7, seed=rng), broken=broken)
+    pairs = np.array([confusion_agreements(awa_like_matrix(6, 6, seed=rng), broken=broken)
                       for _ in range(_N_CONFUSION)])
     ours, naive = pairs[:, 0], pairs[:, 1]
     diff = ours - naive

@@ -286,3 +286,76 @@ def test_stopped_runs_report_an_honest_interval_and_map(seed):
 def test_bad_smoothing_is_rejected():
     with pytest.raises(ValueError, match="smoothing"):
         zb.worst_case_lower_bound(_random_matrix(0, 3, 3), "colgen-subsets", smoothing=1.0)
+
+
+# ----------------------------------------------------- property tests against cvxpy (Clarabel)
+_DEGENERATE = ("random", "duplicate rows", "duplicate columns", "rank one", "scaled 1e-6",
+               "1 - 1e-6 scaled", "entries exactly 0 or 1")
+# Clarabel stops at 1e-8 gap and feasibility tolerances; Q <= 1 and the duals of these LPs are
+# O(k) (the objective moves by at most |dual| x residual), so 1e-6 covers the reference's error;
+# our HiGHS-based methods (1e-10 feasibility) must agree among themselves to LP_TOL
+_CVXPY_TOL = 1e-6
+
+
+def _degenerate_matrix(seed, k, n, kind):
+    rng = np.random.default_rng(seed)
+    M = rng.random((k, n))
+    if kind == "duplicate rows":
+        M[-1] = M[0]
+    elif kind == "duplicate columns":
+        M = np.hstack([M, M[:, :1]])
+    elif kind == "rank one":
+        M = np.outer(rng.random(k), rng.random(n))
+    elif kind == "scaled 1e-6":
+        M = 1e-6 * M
+    elif kind == "1 - 1e-6 scaled":
+        M = 1.0 - 1e-6 * M
+    elif kind == "entries exactly 0 or 1":
+        M = np.where(rng.random((k, n)) < 0.4, np.round(M), M)
+    return M
+
+
+def _cvxpy_Q(M):
+    import cvxpy as cp
+
+    from analysis._core.solve import solve_problem
+
+    k, n = M.shape
+    V = all_attribute_vectors(n).astype(float)
+    P = cp.Variable((k, V.shape[0]), nonneg=True)
+    cons = [cp.sum(P, axis=1) == 1 / k, P @ V == M / k]
+    return solve_problem(cp.Problem(cp.Minimize(cp.sum(cp.max(P, axis=0))), cons), "CLARABEL",
+                         what="Q reference")
+
+
+@settings(max_examples=14, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(2, 4), n=st.integers(1, 4),
+       kind=st.sampled_from(_DEGENERATE))
+def test_every_method_matches_cvxpy_on_random_and_degenerate_matrices(seed, k, n, kind):
+    M = _degenerate_matrix(seed, k, n, kind)
+    ref = _cvxpy_Q(M)
+    values = {m: zb.worst_case_lower_bound(M, m).Q for m in zb.METHODS}
+    for m, q in values.items():
+        assert abs(q - ref) <= _CVXPY_TOL, (kind, m, q, ref)
+        assert abs(q - values["full"]) <= LP_TOL, (kind, m, q, values["full"])
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31), k=st.integers(2, 4), n=st.integers(1, 4),
+       kind=st.sampled_from(_DEGENERATE))
+def test_worst_case_accuracy_matches_cvxpy(seed, k, n, kind):
+    import cvxpy as cp
+
+    from analysis._core.solve import solve_problem
+
+    M = _degenerate_matrix(seed, k, n, kind)
+    n = M.shape[1]
+    H = np.random.default_rng(seed + 1).dirichlet(np.ones(k), size=2**n)
+    V = all_attribute_vectors(n).astype(float)
+    P = cp.Variable((k, 2**n), nonneg=True)
+    cons = [cp.sum(P, axis=1) == 1 / k, P @ V == M / k]
+    ref = solve_problem(cp.Problem(cp.Minimize(cp.sum(cp.multiply(P, H.T))), cons), "CLARABEL",
+                        what="worst-case accuracy reference")
+    assert abs(zb.worst_case_accuracy(H, M) - ref) <= _CVXPY_TOL
+    # and no map beats Q in the worst case
+    assert zb.worst_case_accuracy(H, M) <= zb.worst_case_lower_bound(M).Q + LP_TOL

@@ -10,7 +10,12 @@ from analysis.zsl.baselines import (
     confusion_matrix,
     dap_predict,
     evaluate_baselines,
+    exact_accuracy,
+    exact_baseline_errors,
+    exact_confusion,
     fit_eszsl,
+    naive_confusion,
+    natural_joint,
     predicted_confusion,
     sample_natural,
     spearman,
@@ -125,3 +130,69 @@ def test_confusion_statistics():
     assert np.all(np.diag(overlap) == 0) and np.allclose(overlap, overlap.T)
     stat, chance = confusion_agreement(overlap, overlap, n_permutations=200)
     assert stat == pytest.approx(1) and chance < 1
+
+
+# ----------------------------------------------------------------- exact (unsampled) evaluation
+def test_natural_joint_is_the_independent_law_consistent_with_M(seed):
+    M = awa_like_matrix(4, 6, seed=seed)
+    V, P = natural_joint(M)
+    # sums of 2^n products of n factors: round-off O(2^n n eps)
+    tol = 64 * 6 * np.finfo(float).eps
+    assert_allclose(P.sum(axis=1), 1 / 4, atol=tol)
+    assert_allclose(4 * P @ V.astype(float), M, atol=tol)
+    # independence: P(v | j) is the product of its marginals
+    j = 1
+    assert_allclose(4 * P[j], np.prod(np.where(V == 1, M[j], 1 - M[j]), axis=1), atol=tol)
+
+
+def test_exact_accuracy_and_confusion_agree_with_sampling():
+    M = awa_like_matrix(5, 6, seed=4)
+    V, P = natural_joint(M)
+    pred = dap_predict(M, V)
+    acc = exact_accuracy(pred, P)
+    C = exact_confusion(pred, P)
+    assert_allclose(C.sum(axis=1), 1, atol=1e-12)
+    assert_allclose(np.mean(np.diag(C)), acc, atol=1e-12)
+    y, Vs = sample_natural(M, 40000, 7)
+    sampled = np.mean(dap_predict(M, Vs) == y)
+    # Monte-Carlo: 5 binomial standard errors of 40000 samples (false alarm ~6e-7)
+    assert abs(sampled - acc) <= 5 * np.sqrt(0.25 / 40000)
+
+
+def test_worst_case_error_is_above_the_bound_and_P_star_attains_it(seed):
+    A = awa_like_matrix(12, 5, seed=seed)
+    M, M_seen = A[:4], A[4:]
+    r = worst_case_lower_bound(M)
+    y, Vs = sample_natural(M_seen, 2000, seed)
+    errs = exact_baseline_errors(M, fit_eszsl(Vs, y, M_seen), r.adversary)
+    bound = r.error_lower_bound
+    for model in ("DAP", "ESZSL"):
+        # LP tolerance 1e-7 (HiGHS at 1e-10 feasibility)
+        assert errs[(model, "worst case")] >= bound - 1e-7
+        assert errs[(model, "adversarial")] >= bound - 1e-7
+        assert errs[(model, "worst case")] >= errs[(model, "natural")] - 1e-7
+    # the Bayes rule of the natural law beats the bound on natural data (the law is consistent)
+    V, P = natural_joint(M)
+    assert P.max(axis=0).sum() >= r.Q - 1e-7
+    assert abs(1 - r.adversary.best_map_accuracy() - bound) <= 1e-7
+
+
+def test_naive_confusion_is_the_pairwise_two_class_bound():
+    from analysis.zsl import closed_forms as cf
+
+    M = awa_like_matrix(5, 4, seed=3)
+    N = naive_confusion(M)
+    assert np.all(np.diag(N) == 0) and np.allclose(N, N.T)
+    for j, m in ((0, 1), (2, 4)):
+        assert N[j, m] == pytest.approx(1 - 2 * cf.q_two_classes(M[[j, m]]), abs=1e-15)
+
+
+def test_exact_evaluation_rejects_bad_input():
+    M = awa_like_matrix(3, 3, seed=0)
+    V, P = natural_joint(M)
+    with pytest.raises(ValueError, match="predictions"):
+        exact_accuracy(np.zeros(5, dtype=int), P)
+    with pytest.raises(ValueError, match="P"):
+        exact_confusion(np.zeros(8, dtype=int), -P)
+    with pytest.raises(ValueError, match="too large"):
+        natural_joint(np.full((2, 17), 0.5))
