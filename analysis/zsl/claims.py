@@ -99,7 +99,15 @@ def check_tightness(seed: int, broken: bool = False) -> ClaimResult:
 def check_monotone(seed: int, broken: bool = False) -> ClaimResult:
     M = _random_matrix(seed)
     rng = make_rng(seed + 1)
-    order = rng.permutation(M.shape[1])
+    k, n = M.shape
+    order = rng.permutation(n)
+    # the chain starts at an attribute all classes share at one rate (Q = 1/k exactly) and
+    # includes one on which two classes differ by 1/2 (Q >= 1.5/k by the one-attribute form), so
+    # some step rises by >= 1/(2k(n-1)) >= 1/40 and the backwards chain provably falls
+    M[:, order[0]] = rng.random()
+    a, b = rng.choice(k, size=2, replace=False)
+    low = rng.random() / 2
+    M[[a, b], order[int(rng.integers(1, n))]] = (low, low + 0.5)
     Qs = np.array([worst_case_lower_bound(M[:, order[: t + 1]]).Q for t in range(M.shape[1])])
     if broken:
         Qs = Qs[::-1]  # the chain walked backwards: attributes removed instead of added
