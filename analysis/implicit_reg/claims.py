@@ -405,31 +405,31 @@ def _completion_instances(seed: int):
     *instance_seeds, init_seed = spawn_seeds(seed, _DMF_INSTANCES + 1)
     pairs = [completion_instance(**_DMF, rng=s) for s in instance_seeds]
     M, mask = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
-    # Clarabel (interior point, ~1e-8 accuracy): predictable ~0.3 s per 20 x 20 instance
-    nuclear = np.stack([min_nuclear_norm_completion(m, k, solver="CLARABEL") for m, k in pairs])
+    # SCS at eps 1e-6: ~0.18 s per 20 x 20 instance (Clarabel: ~0.45 s); its completions differ
+    # from Clarabel's by <= 1e-5 in ||W - M||_F on seeds 10-14, far inside the claims' margins
+    nuclear = np.stack([min_nuclear_norm_completion(m, k, solver="SCS", eps=1e-6) for m, k in pairs])
     return M, mask, nuclear, init_seed
 
 
-@functools.lru_cache(maxsize=4)
-def _deep_mf_runs(seed: int, init_scale: float):
-    """Depth-2 and depth-3 GD completions of every instance (one batch per depth)."""
+@functools.lru_cache(maxsize=8)
+def _deep_mf_run(seed: int, init_scale: float, depth: int):
+    """Depth-``depth`` GD completions of every instance (one batch), and their fit residuals."""
     from analysis.implicit_reg.deep_mf import deep_mf_gd
 
     M, mask, _, init_seed = _completion_instances(seed)
     observed_norm = np.linalg.norm(M * mask, axis=(1, 2))
-    runs = {}
-    for depth, (step, n_iter) in _DMF_GD.items():
-        out = deep_mf_gd(M, mask, depth=depth, init_scale=init_scale, step=step, n_iter=n_iter,
-                         seed=init_seed)
-        runs[depth] = (out["W"], np.sqrt(2.0 * out["train_loss"][:, -1]) / observed_norm)
-    return runs
+    step, n_iter = _DMF_GD[depth]
+    out = deep_mf_gd(M, mask, depth=depth, init_scale=init_scale, step=step, n_iter=n_iter,
+                     seed=init_seed)
+    return out["W"], np.sqrt(2.0 * out["train_loss"][:, -1]) / observed_norm
 
 
-def _deep_mf_measurements(seed: int, broken: bool):
+def _deep_mf_measurements(seed: int, broken: bool, depths: tuple = (2, 3)):
     from analysis.implicit_reg.deep_mf import effective_rank
 
     M, _, nuclear, _ = _completion_instances(seed)
-    runs = _deep_mf_runs(seed, _DMF_BROKEN_INIT if broken else _DMF_INIT)
+    init = _DMF_BROKEN_INIT if broken else _DMF_INIT
+    runs = {d: _deep_mf_run(seed, init, d) for d in depths}  # only the depths a claim uses
     erank = {d: np.array([effective_rank(w) for w in W]) for d, (W, _) in runs.items()}
     erank["nuclear"] = np.array([effective_rank(w) for w in nuclear])
     error = {d: np.linalg.norm(W - M, axis=(1, 2)) for d, (W, _) in runs.items()}  # ||M||_F = 1
@@ -448,7 +448,7 @@ def _deep_mf_measurements(seed: int, broken: bool):
               "depth-2 GD and the min-nuclear-norm completion (cvxpy); medians over 5 instances.",
     tolerance_reason="an ordering (tolerance 0) plus a fit condition (median relative training "
                      "residual <= 1e-3 at depth 3, in decades): a residual of that size moves the "
-                     "effective rank by O(1e-3), the Clarabel reference is accurate to ~1e-8, "
+                     "effective rank by O(1e-3), the SCS reference (eps 1e-6) to ~1e-5, "
                      "while the measured median gaps are 0.36-0.73 on seeds 0-9",
 )
 def check_deep_mf_effective_rank(seed: int, broken: bool = False) -> ClaimResult:
@@ -480,9 +480,9 @@ def check_deep_mf_effective_rank(seed: int, broken: bool = False) -> ClaimResult
                      "over 5 instances are compared",
 )
 def check_deep_mf_beats_nuclear_norm(seed: int, broken: bool = False) -> ClaimResult:
-    _, error, _ = _deep_mf_measurements(seed, broken)  # broken: large initialisation, as above
+    # broken: large initialisation, as above; depth 2 is not needed here (saves ~1/3 of a run)
+    _, error, _ = _deep_mf_measurements(seed, broken, depths=(3,))
     deep, nuclear = float(np.median(error[3])), float(np.median(error["nuclear"]))
     return ClaimResult(0.1 * nuclear - deep, 0.0,
                        f"median relative error depth 3 {deep:.2e} (instances "
-                       f"{np.array2string(error[3], precision=1)}), depth 2 "
-                       f"{np.median(error[2]):.2e}, min nuclear norm {nuclear:.2e}")
+                       f"{np.array2string(error[3], precision=1)}), min nuclear norm {nuclear:.2e}")

@@ -120,10 +120,10 @@ def make_fig3_overparam(scale: str, seed: int, device: str):
         _band(axes[0], it, tr.test_error[i, 0], f"R = {R}", color)
         _band(axes[1], it, tr.angle_spectral[i, 0], f"R = {R}", color)
     axes[0].set_ylabel("relative test error")
-    axes[1].set_ylabel("sine of angle to spectral subspace L")
-    for ax in axes:
+    axes[1].set_ylabel("sine of angle to L (signed top-r* eigenspace)")
+    for ax, where in zip(axes, ("lower left", "lower right"), strict=True):
         ax.set_xlabel("GD iteration t")
-        ax.legend(loc="lower left")
+        ax.legend(loc=where)  # the empty corner of each panel
     fig.suptitle(f"n={s['n']}, k={s['k']}, r*={s['rank']}, m={m}, alpha={s['alpha']:g}, symmetrised "
                  "measurements" + (" (paper setting)" if scale == "paper" else " (quick)"))
     data = {"params": _params(s, m, tr, seed), "iterations": it, "widths": tr.widths,
@@ -139,6 +139,10 @@ def _nanquantile(Y, q):
     keep = ~np.all(np.isnan(Y), axis=0)
     out[keep] = np.nanquantile(Y[:, keep], q, axis=0)
     return out
+
+
+#: exponent of the reference curve c alpha^(21/16) that Karnik et al. overlay on their Fig. 4
+REFERENCE_EXPONENT = 21 / 16
 
 
 def power_law_fit(alphas, errors) -> tuple[float, float]:
@@ -167,7 +171,13 @@ def make_fig4_init_scale(scale: str, seed: int, device: str):
     axes[1].errorbar(alphas, med, yerr=[med - lo, hi - med], fmt="o", color=PALETTE[0],
                      label="final test error (median, IQR)")
     grid = np.logspace(np.log10(alphas.min()), np.log10(alphas.max()), 50)
-    axes[1].plot(grid, 10**b * grid**p, "--", color=PALETTE[1], label=f"fit: error ~ alpha^{p:.2f}")
+    axes[1].plot(grid, 10**b * grid**p, "--", color=PALETTE[1], label=f"our fit: error ~ alpha^{p:.2f}")
+    # Karnik et al.'s Fig. 4 overlays c alpha^(21/16); anchored here at our median for the
+    # largest alpha, so the two slopes can be compared by eye
+    i_top = int(np.argmax(alphas))
+    c_ref = med[i_top] / alphas[i_top] ** REFERENCE_EXPONENT
+    axes[1].plot(grid, c_ref * grid**REFERENCE_EXPONENT, ":", color=PALETTE[2],
+                 label="c alpha^(21/16) (Karnik et al. Fig. 4 overlay)")
     axes[1].set_xscale("log")
     axes[1].set_yscale("log")
     axes[1].set_xlabel("initialisation scale alpha")
@@ -177,7 +187,8 @@ def make_fig4_init_scale(scale: str, seed: int, device: str):
                  + (" (paper setting)" if scale == "paper" else " (quick)"))
     data = {"params": _params(s, m, tr, seed), "iterations": it, "alphas": alphas,
             "test_error_median": np.median(tr.test_error[0], axis=1), "final_test_error": final,
-            "fitted_exponent": p, "fitted_intercept": b}
+            "fitted_exponent": p, "fitted_intercept": b, "reference_exponent": REFERENCE_EXPONENT,
+            "reference_constant": c_ref}
     return fig, data
 
 
