@@ -55,7 +55,7 @@ def max_margin_separator(
     .. [1] D. Soudry, E. Hoffer, M. S. Nacson, S. Gunasekar, N. Srebro, "The implicit bias of
        gradient descent on separable data", JMLR 19, 2018, Eq. (4).
     .. [2] C. L. Lawson, R. J. Hanson, "Solving Least Squares Problems", SIAM 1995, Ch. 23
-       (least-distance programming through NNLS).
+       (least-distance programming through NNLS; chapter number from memory, unchecked).
     """
     X = as_array(X, "X", ndim=2, min_size=1)
     y = as_array(y, "y", shape=(X.shape[0],))
@@ -88,7 +88,7 @@ def _max_margin_ldp(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     With :math:`E = [G^\top; \mathbf 1^\top]` and :math:`f = e_{d+1}`, solve the NNLS problem
     :math:`\min_{u \ge 0} \|E u - f\|`; with :math:`r = E u - f`, the problem is infeasible iff
-    :math:`r = 0`, else :math:`w = -r_{1..d} / r_{d+1}` (Lawson & Hanson, Thm 23.4).
+    :math:`r = 0`, else :math:`w = -r_{1..d} / r_{d+1}` (Lawson & Hanson's LDP algorithm).
     """
     from scipy.optimize import nnls
 
