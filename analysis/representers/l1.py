@@ -43,6 +43,7 @@ from analysis.representers.losses import (
     loss_second_derivative,
     loss_value,
 )
+from analysis.representers.roundoff import EPS, gradient_floor
 
 # ----------------------------------------------------------------------------------------------
 # input checks shared by the l1 and l2 modules
@@ -211,7 +212,7 @@ def _proximal_gradient(X, y, w, lam, loss, theta, tol, max_iter):
         theta, t_mom = new, t_next
         if it % 10 == 0:
             kkt = _kkt_violation(_loss_gradient(X, y, w, theta, loss), theta, lam).max()
-            if kkt <= tol:
+            if kkt <= tol or kkt <= _certifiable(X, y, w, lam, loss, theta, tol):
                 break
     return theta, it
 
@@ -256,6 +257,17 @@ def _newton_on_support(X, y, w, lam, loss, support, signs, theta_s):
     return t
 
 
+def _certifiable(X, y, w, lam, loss, theta, tol):
+    """``max(tol, 4 x round-off floor of the KKT residual at theta)``.
+
+    The floor (:func:`analysis.representers.roundoff.gradient_floor`) is the smallest residual
+    float64 can certify. Without it an absolute ``tol`` is out of reach when ``X`` is large
+    (entries ~1e6: floor ~1e-10), and the solve ran 20 000 proximal iterations and returned
+    uncertified.
+    """
+    return max(tol, 4.0 * (gradient_floor(X, y, theta, loss, w) + 2 * EPS * lam))
+
+
 def _active_set_polish(X, y, w, lam, loss, theta, tol, max_rounds=30):
     """Certify (or refine) ``theta`` by Newton on its support with fixed signs.
 
@@ -282,9 +294,10 @@ def _active_set_polish(X, y, w, lam, loss, theta, tol, max_rounds=30):
             candidate[support] = t
         g = _loss_gradient(X, y, w, candidate, loss)
         viol = _kkt_violation(g, candidate, lam)
-        if viol.max() <= tol:
+        tol_c = _certifiable(X, y, w, lam, loss, candidate, tol)
+        if viol.max() <= tol_c:
             return candidate, True
-        off = np.flatnonzero((candidate == 0) & (np.abs(g) > lam + tol))
+        off = np.flatnonzero((candidate == 0) & (np.abs(g) > lam + tol_c))
         if off.size == 0:
             return candidate, False
         # enter the most violated coordinates, with the sign the subgradient demands
@@ -329,7 +342,9 @@ def solve_l1(
     theta0 : array_like, shape (d,), optional
         Warm start.
     tol : float
-        Target KKT residual.
+        Target KKT residual (gradient units). Where float64 cannot certify that much (the
+        round-off floor of the gradient, :func:`analysis.representers.roundoff.gradient_floor`,
+        scales with ``|X|``), the target is 4x that floor instead.
     max_iter : int
         Cap on proximal-gradient iterations.
 
