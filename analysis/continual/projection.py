@@ -148,7 +148,12 @@ def _project(w, A, method, tol, alpha0, max_sweeps, task_name):
 
 
 def _scale(A: np.ndarray, w: np.ndarray) -> float:
-    return 1.0 + float(np.max(np.abs(A))) * (1.0 + float(np.max(np.abs(w))))
+    """Scale of the constraint values a_i.w (slack units): invariant to rescaling (A, w) -> (sA, w/s).
+
+    (It was 1 + max|A| (1 + max|w|), which grows with the data's scale: at entries ~1e6 a slack of
+    -1e-4 passed as feasible and Hildreth stopped at feasibility 1e-8.)
+    """
+    return 1.0 + float(np.max(np.abs(A @ w)))
 
 
 def _try_active_set(w, A, active, tol):
@@ -164,7 +169,8 @@ def _try_active_set(w, A, active, tol):
         return None
     alpha_S = np.linalg.solve(L.T, np.linalg.solve(L, c_S))
     scale = _scale(A, w)
-    if np.any(alpha_S < -tol * scale):
+    # multipliers are slacks divided by |a_i|^2 (v = w + A_S^T alpha_S)
+    if np.any(alpha_S < -tol * scale / float(np.max(np.einsum("ij,ij->i", A_S, A_S)))):
         return None
     v = w + A_S.T @ alpha_S
     if np.min(A @ v - 1.0) < -tol * scale * 10:
