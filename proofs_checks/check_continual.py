@@ -84,3 +84,16 @@ def test_lambert_w_closed_form_of_the_regularised_step_and_its_limit():
     assert sp.simplify(res["lower_gap"] + z * sp.log(sp.log(z)) / sp.log(z)) == 0
     # both bounds over ln(1/lambda) tend to 1: w^lambda / ln(1/lambda) -> x / |x|^2 = SMM step
     assert res["limit_upper"] == 1 and res["limit_lower"] == 1
+
+
+def test_wedge_closed_forms():
+    res = proofs.wedge_residuals()
+    assert res["apex"].is_zero_matrix
+    for key in ("first_step", "switch_distance", "switch_hinge", "random_limit"):
+        assert sp.simplify(res[key]) == 0, (key, res[key])
+
+
+def test_wrong_wedge_rate_is_caught():
+    # a wrong contraction per switch (cos(theta/2) instead of cos(theta)) leaves a non-zero residual
+    h, r = sp.symbols("h r", positive=True)
+    assert sp.simplify(sp.expand_trig((r * sp.cos(2 * h)) ** 2 - (r * sp.cos(h)) ** 2)) != 0

@@ -326,3 +326,86 @@ def make_regression_tasks(
         y = X @ u + noise * rng.standard_normal(n)
         tasks.append((X, y))
     return tasks, u
+
+
+def wedge_tasks(
+    theta: float, radius: float = 1.0, seed: int | np.random.Generator | None = None
+) -> tuple[list[Task], np.ndarray]:
+    r"""Two one-sample tasks whose feasible sets meet in a thin wedge: the forgetting bounds' tight case.
+
+    Task :math:`m` is the single sample :math:`(R\,n_m, +1)` with unit normals
+    :math:`n_{1,2} = (\pm\cos\tfrac\theta2, \sin\tfrac\theta2)` at angle :math:`\pi - \theta`, so
+    :math:`\mathcal W_m = \{R\, n_m^\top w \ge 1\}` and :math:`\mathcal W^\star` is a wedge of
+    opening :math:`\theta` with apex :math:`p = e_2 / (R \sin\tfrac\theta2)`, which is also the
+    offline max-margin solution :math:`w^\star` (the origin lies in the opposite wedge). Read as
+    regression tasks (targets 1) they are two lines through :math:`p`.
+
+    From :math:`w_0 = 0` every SMM (or affine-projection) step lands on the boundary ray of its task
+    that violates the other task, at distance :math:`r_1 = \|p\|\cos\tfrac\theta2` from :math:`p`
+    after the first step and :math:`r_{j} = r_{j-1}\cos\theta` after every task switch; the other
+    task's hinge is :math:`R\, r_j \sin\theta`. So every inequality of the derivation in
+    :mod:`analysis.continual.forgetting` is an equality here (hinge = :math:`R` times the distance,
+    Fejer's inequality for hyperplanes through :math:`p`), except the cyclic bound's replacement of
+    the average over tasks by the maximum (a factor 2 for two tasks).
+
+    Parameters
+    ----------
+    theta : float
+        Opening angle of the wedge, in (0, pi/2].
+    radius : float
+        Sample norm :math:`R` (> 0); every measured ratio is invariant to it.
+    seed : int, numpy.random.Generator or None
+        If given, the instance is rotated by a random orthogonal matrix of this seed.
+
+    Returns
+    -------
+    tasks : list of (X, y), two tasks in 2-D.
+    apex : numpy.ndarray, shape (2,)
+        :math:`p = w^\star`, rotated like the tasks.
+    """
+    theta = check_real(theta, "theta", minimum=0.0, maximum=np.pi / 2, strict_min=True)
+    R = check_positive(radius, "radius")
+    h = theta / 2
+    X1 = R * np.array([[np.cos(h), np.sin(h)]])
+    X2 = R * np.array([[-np.cos(h), np.sin(h)]])
+    apex = np.array([0.0, 1.0 / (R * np.sin(h))])
+    X1, X2, apex = _rotate_plane(seed, X1, X2, apex)
+    return [(X1, np.ones(1)), (X2, np.ones(1))], apex
+
+
+def wedge_closed_forms(theta: float, n_iterations: int) -> dict:
+    r"""Closed forms of forgetting on :func:`wedge_tasks`, in units of :math:`R^2 \|w^\star\|^2`.
+
+    With :math:`r_j` the distance of the SMM iterate :math:`w_j` (cyclic order, task 1 first) to
+    the apex and :math:`c_j` the fraction of the first :math:`j` iterations spent on the other task
+    (:math:`c_j = 1/2` for even :math:`j`, :math:`(j-1)/(2j)` for odd :math:`j`):
+
+    .. math:: \frac{F(j)}{R^2\|w^\star\|^2} = c_j\, \frac{r_j^2}{\|p\|^2} \sin^2\theta, \qquad
+              \frac{r_j^2}{\|p\|^2} = \cos^2\tfrac\theta2 \cos^{2(j-1)}\theta .
+
+    For i.i.d. uniform orders the iterate after :math:`t` steps is at
+    :math:`r_t = r_1\cos^{s}\theta` with :math:`s \sim \mathrm{Bin}(t-1, 1/2)` switches, so
+    :math:`\mathbb E\, r_t^2 = r_1^2 q^{t-1}`, :math:`q = (1 + \cos^2\theta)/2`, and
+
+    .. math:: \frac{\mathbb E \sum_{t<k} \bar G(w_t)}{R^2\|w^\star\|^2}
+              = 1 - \cos^2\tfrac\theta2\, q^{k-1} \;\to\; 1 ,
+
+    i.e. the random-order bound is attained in the limit (derived in
+    ``proofs_checks/check_continual.py``).
+
+    Returns
+    -------
+    dict
+        ``cyclic_forgetting`` (k,): :math:`F(j)/(R^2\|w^\star\|^2)`, j = 1..k;
+        ``random_cumulative`` (k,): :math:`\mathbb E\sum_{t<j}\bar G(w_t)/(R^2\|w^\star\|^2)`.
+    """
+    theta = check_real(theta, "theta", minimum=0.0, maximum=np.pi / 2, strict_min=True)
+    k = check_int(n_iterations, "n_iterations", minimum=1)
+    j = np.arange(1, k + 1)
+    c = np.where(j % 2 == 0, 0.5, (j - 1) / (2.0 * j))
+    r2 = np.cos(theta / 2) ** 2 * np.cos(theta) ** (2 * (j - 1))
+    q = (1 + np.cos(theta) ** 2) / 2
+    return {
+        "cyclic_forgetting": c * r2 * np.sin(theta) ** 2,
+        "random_cumulative": 1.0 - np.cos(theta / 2) ** 2 * q ** (j - 1),
+    }

@@ -122,3 +122,49 @@ def running_mean(values: object) -> np.ndarray:
     r"""Running average :math:`\frac1k\sum_{j\le k} v_j`."""
     v = as_array(values, "values", ndim=1)
     return np.cumsum(v) / np.arange(1, v.size + 1)
+
+
+def expected_all_task_loss_two_tasks(tasks: object, n_iterations: int) -> np.ndarray:
+    r"""Exact :math:`\mathbb E\,\bar G(w_t)`, t = 0..k-1, of SMM under i.i.d. uniform orders of 2 tasks.
+
+    A projection onto the task just projected onto is the identity, so with two tasks the
+    iterate :math:`w_t` depends on the order only through the first task :math:`f` and the number
+    :math:`s \sim \mathrm{Bin}(t - 1, 1/2)` of task switches among iterations 2..t: it is the
+    iterate :math:`1 + s` of the *cyclic* order starting with :math:`f`. Hence, with
+    :math:`A^{(f)}` the cyclic SMM iterates starting with task :math:`f`,
+
+    .. math:: \mathbb E\,\bar G(w_t) = \frac12 \sum_{f\in\{0,1\}} \sum_{s=0}^{t-1}
+              \binom{t-1}{s} 2^{-(t-1)}\, \bar G(A^{(f)}_{1+s}) ,
+
+    an exact expectation over the :math:`2^k` orders (no Monte Carlo).
+
+    Parameters
+    ----------
+    tasks : list of two (X, y)
+    n_iterations : int
+        k (>= 1).
+
+    Returns
+    -------
+    numpy.ndarray, shape (k,)
+    """
+    from scipy.stats import binom
+
+    from analysis.continual.projection import sequential_max_margin
+
+    tasks = validate_tasks(tasks)
+    if len(tasks) != 2:
+        raise ValueError(f"tasks: expected exactly 2 tasks, got {len(tasks)}")
+    k = check_int(n_iterations, "n_iterations", minimum=1)
+    G = []
+    for first in (0, 1):
+        order = (np.arange(k, dtype=np.int64) + first) % 2
+        G.append(task_violations(tasks, sequential_max_margin(tasks, order)).mean(axis=1))
+    G_mean = 0.5 * (G[0] + G[1])  # G_mean[j]: after j iterations of a cyclic order, averaged over f
+    out = np.empty(k)
+    out[0] = G_mean[0]
+    t = np.arange(1, k)
+    s = np.arange(k - 1)
+    weights = binom.pmf(s[None, :], t[:, None] - 1, 0.5)  # row t-1: Bin(t-1, 1/2) over s
+    out[1:] = weights @ G_mean[1:k]
+    return out

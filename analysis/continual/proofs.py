@@ -120,3 +120,36 @@ def lambert_w_step() -> dict:
     lim_lower = sp.limit((sp.log(zL) - sp.log(sp.log(zL))) / L, L, sp.oo)
     return {"stationarity": stationarity, "numeric": numeric, "upper_gap": upper_gap,
             "lower_gap": lower_gap, "limit_upper": lim_upper, "limit_lower": lim_lower}
+
+
+def wedge_residuals() -> dict:
+    r"""Symbolic residuals of the wedge closed forms (:func:`analysis.continual.data.wedge_tasks`).
+
+    With :math:`h = \theta/2`, :math:`R = 1` (every ratio is scale free), normals
+    :math:`n_{1,2} = (\pm\cos h, \sin h)` and apex :math:`p = e_2/\sin h`:
+
+    * ``apex``: :math:`n_m^\top p - 1` (both constraints active at p);
+    * ``first_step``: :math:`\|P_1(0) - p\|^2 - \|p\|^2\cos^2 h` (:math:`r_1 = \|p\|\cos h`);
+    * ``switch``: for :math:`w` on task 1's line at distance r from p, the projection onto task 2's
+      line is at distance :math:`r\cos\theta` from p and :math:`w`'s distance to that line is
+      :math:`r\sin\theta` (residuals of both);
+    * ``random_limit``: :math:`\sin^2 h + \cos^2 h \cdot \tfrac12\sin^2\theta / (1 - q) - 1` with
+      :math:`q = (1 + \cos^2\theta)/2`: the random-order cumulative loss tends to the bound.
+    """
+    h, r = sp.symbols("h r", positive=True)
+    theta = 2 * h
+    n1 = sp.Matrix([sp.cos(h), sp.sin(h)])
+    n2 = sp.Matrix([-sp.cos(h), sp.sin(h)])
+    p = sp.Matrix([0, 1 / sp.sin(h)])
+    apex = sp.Matrix([sp.simplify(n1.dot(p) - 1), sp.simplify(n2.dot(p) - 1)])
+    w1 = n1 * (1 / n1.dot(n1))  # projection of 0 onto {n1.w = 1}
+    first = sp.simplify((w1 - p).dot(w1 - p) - p.dot(p) * sp.cos(h) ** 2)
+    d1 = sp.Matrix([sp.sin(h), -sp.cos(h)])  # unit direction of task 1's line, pointing away from W*
+    w = p + r * d1
+    proj = w + (1 - n2.dot(w)) * n2
+    switch_r = sp.simplify(sp.expand_trig((proj - p).dot(proj - p) - (r * sp.cos(theta)) ** 2))
+    switch_d = sp.simplify(sp.expand_trig((1 - n2.dot(w)) - r * sp.sin(theta)))
+    q = (1 + sp.cos(theta) ** 2) / 2
+    limit = sp.simplify(sp.sin(h) ** 2 + sp.cos(h) ** 2 * sp.sin(theta) ** 2 / 2 / (1 - q) - 1)
+    return {"apex": apex, "first_step": first, "switch_distance": switch_r,
+            "switch_hinge": switch_d, "random_limit": limit}
