@@ -27,7 +27,9 @@ def test_sklearn_bundled_datasets(name, d):
     data = load_sklearn_binary(name, rng=0)
     assert data.X.shape[1] == d == data.X_test.shape[1]
     assert set(np.unique(data.y)) == {-1.0, 1.0}
-    assert np.allclose(data.X.mean(axis=0), 0, atol=1e-10)
+    # standardised on the training split: the column means vanish up to gamma_n sum |x| / n
+    n = data.X.shape[0]
+    assert np.all(np.abs(data.X.mean(axis=0)) <= 2 * (n + 2) * np.finfo(float).eps * np.abs(data.X).mean(axis=0))
 
 
 def test_lowrank_ratings_have_movielens_shape():
@@ -37,7 +39,9 @@ def test_lowrank_ratings_have_movielens_shape():
     assert 0.05 < ratings.density < 0.07
     stars = np.round(2 * ratings.values + 3).astype(int)
     shares = np.bincount(stars, minlength=6)[1:] / ratings.n
-    assert np.abs(shares - ML100K_STAR_SHARES).max() < 0.01
+    # stars are cut at the quantiles of the shares, so each share is exact up to the two cuts'
+    # resolution of 1/n each (ties of the continuous scores have probability 0)
+    assert np.abs(shares - ML100K_STAR_SHARES).max() <= 2 / ratings.n + 1e-12
     assert scores.shape == (943, 1682)
     linear = ratings.rows * 1682 + ratings.cols
     assert np.unique(linear).size == linear.size
