@@ -118,9 +118,14 @@ def check_matches_monte_carlo(seed: int, broken: bool = False) -> ClaimResult:
 # --------------------------------------------------------------------------------------------
 # The published estimator
 
-_R = 8  # repeats
-_S_SMALL, _S_LARGE = 10, 160  # 16x more sampled hypotheses
 _DEPTH = 10.0
+ALPHA = 1e-6  # false-alarm probability per seed of every statistical claim below
+LEVEL = f"level {ALPHA:.0e} per seed"
+
+
+def binomial_log10_pvalue(k: int, n: int, q0: float) -> float:
+    r""":math:`\log_{10} P(\mathrm{Bin}(n, q_0) \le k)`: evidence against "success rate >= q0"."""
+    return float(stats.binom.logcdf(k, n, q0) / math.log(10))
 
 
 def _isotropic_law(seed: int) -> GChiSq:
@@ -129,23 +134,31 @@ def _isotropic_law(seed: int) -> GChiSq:
     return GChiSq.make(np.full(m, 1.0 / m), noncentrality=rng.uniform(0, 1, m))
 
 
+def _anisotropic_law(seed: int) -> GChiSq:
+    """Weights over 3 decades: the loss law is outside the scaled-ncx2 family."""
+    rng = make_rng(seed)
+    m = 30
+    return GChiSq.make(np.geomspace(1.0, 1e-3, m) / m * 10, noncentrality=rng.uniform(0, 1, m))
+
+
+# ib.estimator.variance_shrinks: R_PAIRS independent (S_SMALL, S_LARGE) pairs
+_R_PAIRS, _S_SMALL, _S_LARGE = 20, 10, 160
+_SHRINK, _Q0 = 0.75, 0.6
+
+
 @lru_cache(maxsize=8)
-def _repeated_estimates(seed: int, duplicated: bool, anisotropic: bool) -> tuple:
-    """Published-estimator values over _R repeats at S_SMALL and S_LARGE sampled losses."""
+def _paired_errors(seed: int, duplicated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Errors (nats) of the published estimator at S_SMALL and S_LARGE, in independent pairs."""
     rng = make_rng(seed + 1000)
-    if anisotropic:
-        m = 30
-        law = GChiSq.make(np.geomspace(1.0, 1e-3, m) / m * 10, noncentrality=rng.uniform(0, 1, m))
-    else:
-        law = _isotropic_law(seed)
+    law = _isotropic_law(seed)
     eps = eps_at_depth(law, _DEPTH)
     small, large = [], []
-    for _ in range(_R):
+    for _ in range(_R_PAIRS):
         base = law.sample(_S_SMALL, rng)
-        small.append(ncx2_inductive_bias(base, eps))
+        small.append(ncx2_inductive_bias(base, eps) - _DEPTH)
         # duplicated: the "large" sample is 16 copies of the small one (no new information)
         big = np.tile(base, _S_LARGE // _S_SMALL) if duplicated else law.sample(_S_LARGE, rng)
-        large.append(ncx2_inductive_bias(big, eps))
+        large.append(ncx2_inductive_bias(big, eps) - _DEPTH)
     return np.array(small), np.array(large)
 
 
@@ -153,78 +166,119 @@ def _repeated_estimates(seed: int, duplicated: bool, anisotropic: bool) -> tuple
     id="ib.estimator.variance_shrinks",
     topic=TOPIC,
     source=f"{PAPER}, Sec. 4.2 (approximation error vs number of sampled hypotheses)",
-    statement="The spread of the published ncx2 estimate over repeats shrinks by at least 1.5x when "
-    "S grows 16x (CLT rate: 4x), on a space where its chi-square family is exact.",
-    tolerance_reason="the 1.5x margin absorbs the sampling error of two 8-repeat standard deviations "
-    "(P[F(7,7) > 16/1.5^2] ~ 1%)",
+    statement=f"On a space where its chi-square family is exact, 16x more sampled hypotheses "
+    f"shrink the published estimator's error: |err(S={_S_LARGE})| < {_SHRINK} |err(S={_S_SMALL})| "
+    f"in at least {_Q0:.0%} of independent pairs (measured ~78%; the CLT gives ~4x less spread).",
+    tolerance_reason=f"one-sided binomial test of 'pair rate >= {_Q0}' over {_R_PAIRS} pairs at "
+    f"{LEVEL}: slack = log10 p-value, tolerance = -log10({ALPHA:.0e}) = 6 (fails iff <= 1 pair of "
+    f"{_R_PAIRS} shrinks; the duplicated-sample variant has 0 and p = 0.4^{_R_PAIRS} = 1.1e-8)",
 )
 def check_variance_shrinks(seed: int, broken: bool = False) -> ClaimResult:
-    small, large = _repeated_estimates(seed, broken, False)
-    ratio = float(np.std(small, ddof=1) / np.std(large, ddof=1))
-    return ClaimResult(ratio - 1.5, 0.0, f"sd at S={_S_SMALL}: {np.std(small, ddof=1):.3f}, "
-                       f"at S={_S_LARGE}: {np.std(large, ddof=1):.3f}, ratio {ratio:.2f}")
+    small, large = _paired_errors(seed, broken)
+    k = int(np.count_nonzero(np.abs(large) < _SHRINK * np.abs(small)))
+    log_p = binomial_log10_pvalue(k, _R_PAIRS, _Q0)
+    sd_s, sd_l = np.std(small, ddof=1), np.std(large, ddof=1)
+    return ClaimResult(log_p, -math.log10(ALPHA),
+                       f"{k}/{_R_PAIRS} pairs shrink (p = {10**log_p:.1e}); sd of the error at "
+                       f"S={_S_SMALL}: {sd_s:.2f}, at S={_S_LARGE}: {sd_l:.2f} nats "
+                       f"(ratio {sd_s / sd_l:.1f})")
+
+
+# ib.estimator.consistent_in_family: _R_FAMILY repeats at _S_FAMILY
+_R_FAMILY, _S_FAMILY = 16, 640
+
+
+@lru_cache(maxsize=8)
+def _family_errors(seed: int, anisotropic: bool) -> np.ndarray:
+    rng = make_rng(seed + 3000)
+    law = _anisotropic_law(seed) if anisotropic else _isotropic_law(seed)
+    eps = eps_at_depth(law, _DEPTH)
+    return np.array([ncx2_inductive_bias(law.sample(_S_FAMILY, rng), eps) - _DEPTH
+                     for _ in range(_R_FAMILY)])
+
+
+_T_FAMILY = float(stats.t.ppf(1 - ALPHA / 2, _R_FAMILY - 1))
 
 
 @claim(
     id="ib.estimator.consistent_in_family",
     topic=TOPIC,
     source=f"{PAPER}, Sec. 4 (the loss of an isotropic Gaussian space is a scaled ncx2)",
-    statement="When the loss law is in the ncx2 family (isotropic covariance) the published "
-    "estimator is unbiased at 10 nats within its standard error.",
-    tolerance_reason="6 standard errors of the mean of 8 repeats (t_7 0.9995 quantile is 5.4)",
+    statement=f"When the loss law is in the ncx2 family (isotropic covariance) the published "
+    f"estimator at S = {_S_FAMILY} has no detectable bias at 10 nats: the mean error of "
+    f"{_R_FAMILY} repeats is zero within a two-sided t-test at {LEVEL} (about +-1 nat).",
+    tolerance_reason=f"t_{_R_FAMILY - 1} quantile {_T_FAMILY:.1f} x standard error of the mean of "
+    f"{_R_FAMILY} repeats ({LEVEL}, two-sided; the error is near-normal at S = {_S_FAMILY}, sd "
+    f"~0.7 nat); a weights-over-3-decades law (out of family, bias ~ -2 nats) is outside it",
 )
 def check_consistent_in_family(seed: int, broken: bool = False) -> ClaimResult:
     # broken: an anisotropic space (weights over 3 decades), outside the ncx2 family
-    _, large = _repeated_estimates(seed, False, broken)
-    bias = float(np.mean(large) - _DEPTH)
-    se = float(np.std(large, ddof=1) / math.sqrt(_R))
-    return ClaimResult(-abs(bias), 6 * se, f"S={_S_LARGE}: bias {bias:+.3f} nats, se {se:.3f}")
+    errors = _family_errors(seed, broken)
+    bias = float(np.mean(errors))
+    se = float(np.std(errors, ddof=1) / math.sqrt(_R_FAMILY))
+    return ClaimResult(-abs(bias), _T_FAMILY * se,
+                       f"S={_S_FAMILY}: mean error {bias:+.3f} nats, se {se:.3f}, "
+                       f"t = {bias / se:+.1f} (bound {_T_FAMILY:.1f})")
 
 
-@lru_cache(maxsize=4)
-def _gp_tail_errors(seed: int, isotropic: bool) -> np.ndarray:
+# ib.estimator.tail_bias_on_gp_space
+_R_TAIL, _S_TAIL, _DEPTH_TAIL, _LOW = 24, 320, 25.0, 1.0
+
+
+@lru_cache(maxsize=8)
+def _gp_tail_errors(seed: int, wrong_reference: bool) -> np.ndarray:
     rng = make_rng(seed + 2000)
     task = synthetic_task(8, 40, 25, rng=rng)
     post = gp_posterior(task.X_train, task.Y_train, task.X_test, lengthscale=task.lengthscale)
-    cov = post.cov
-    if isotropic:  # the same mean and total variance, spread evenly over the eigen-directions
-        cov = np.trace(cov) / cov.shape[0] * np.eye(cov.shape[0])
-    law = gaussian_loss_law(post.mean, cov, task.Y_test)
-    depth = 25.0
-    eps = eps_at_depth(law, depth)
-    est = [ncx2_inductive_bias(sample_gaussian_losses(post.mean, cov, task.Y_test, 320, rng=rng), eps)
-           for _ in range(_R)]  # S = 320 sampled hypotheses per repeat
-    return np.array(est) - depth
+    law = gaussian_loss_law(post.mean, post.cov, task.Y_test)
+    eps = eps_at_depth(law, _DEPTH_TAIL)
+    exact = _DEPTH_TAIL
+    if wrong_reference:  # broken: the exact value of a law that forgets the posterior-mean misfit
+        exact = -gchisq_log_cdf(eps, GChiSq.make(law.weights, law.dof, np.zeros(law.weights.size)))
+    est = [ncx2_inductive_bias(sample_gaussian_losses(post.mean, post.cov, task.Y_test, _S_TAIL,
+                                                      rng=rng), eps) for _ in range(_R_TAIL)]
+    return np.array(est) - exact
 
 
 @claim(
     id="ib.estimator.tail_bias_on_gp_space",
     topic=TOPIC,
     source=f"{PAPER}, Sec. 4 (ncx2 extrapolation); our measurement against the exact value",
-    statement="On an exact GP posterior space the published estimator UNDER-estimates I at 25 nats "
-    "deep: its mean error is negative beyond 2 standard errors (a tail bias, measured not hidden).",
-    tolerance_reason="2 standard errors of the mean of 8 repeats at S = 320 (one-sided t_7: ~96%); "
-    "the measured bias is -2 to -9 nats over seeds 0-11",
+    statement=f"On an exact GP posterior space the published estimator UNDER-estimates I at "
+    f"{_DEPTH_TAIL:.0f} nats deep: at S = {_S_TAIL} it is more than {_LOW:.0f} nat low in at least "
+    f"half of the repeats (measured: ~95% of repeats, mean error -3 to -8 nats).",
+    tolerance_reason=f"one-sided binomial (sign) test of 'P(err < -{_LOW:.0f}) >= 1/2' over "
+    f"{_R_TAIL} repeats at {LEVEL}: slack = log10 p-value, tolerance = 6 (fails iff no repeat is "
+    f"{_LOW:.0f} nat low, p = 2^-{_R_TAIL} = 6e-8)",
 )
 def check_tail_bias_on_gp_space(seed: int, broken: bool = False) -> ClaimResult:
-    # broken: the isotropic covariance with the same trace, where the ncx2 family is exact
+    # broken: the same estimates scored against a wrong exact value (the law without its
+    # non-centralities, a wrong implementation of the reference, ~tens of nats too small)
     errors = _gp_tail_errors(seed, broken)
-    bias = float(np.mean(errors))
-    se = float(np.std(errors, ddof=1) / math.sqrt(_R))
-    return ClaimResult(-bias - 2 * se, 0.0, f"mean error {bias:+.2f} nats (se {se:.2f}) at I = 25 nats")
+    k = int(np.count_nonzero(errors < -_LOW))
+    log_p = binomial_log10_pvalue(k, _R_TAIL, 0.5)
+    return ClaimResult(log_p, -math.log10(ALPHA),
+                       f"{k}/{_R_TAIL} repeats more than {_LOW:.0f} nat low (p = {10**log_p:.1e}); "
+                       f"mean error {np.mean(errors):+.2f} nats, median {np.median(errors):+.2f} "
+                       f"at I = {_DEPTH_TAIL:.0f} nats")
 
 
 # --------------------------------------------------------------------------------------------
 # Tasks and hypothesis spaces
 
 
+_DIM_STEP = 0.5  # nats
+
+
 @claim(
     id="ib.dimension.more_bias_in_higher_dim",
     topic=TOPIC,
     source=f"{PAPER}, Sec. 6 ('higher dimensional tasks require greater inductive bias')",
-    statement="With n = 50 training points, the exact GP-space inductive bias at eps = 0.03 grows "
-    "strictly from d = 4 to 16 to 64 input dimensions (synthetic GP-drawn targets).",
-    tolerance_reason="increases must exceed 1e-6 nats, far above the quadrature accuracy (1e-8 rel.)",
+    statement=f"With n = 50 training points, the exact GP-space inductive bias at eps = 0.03 grows "
+    f"by at least {_DIM_STEP} nat from d = 4 to 16 and from 16 to 64 input dimensions "
+    f"(synthetic GP-drawn targets).",
+    tolerance_reason="the quadrature's relative accuracy (1e-8) times the largest value: the "
+    "increases are differences of two exact values",
 )
 def check_more_bias_in_higher_dim(seed: int, broken: bool = False) -> ClaimResult:
     values = []
@@ -235,7 +289,11 @@ def check_more_bias_in_higher_dim(seed: int, broken: bool = False) -> ClaimResul
         post = gp_posterior(task.X_train, task.Y_train, X_eval, lengthscale=task.lengthscale)
         values.append(gaussian_inductive_bias(post.mean, post.cov, Y_eval, 0.03))
     step = float(np.min(np.diff(values)))
-    return ClaimResult(step - 1e-6, 0.0, "I(d=4, 16, 64) = " + ", ".join(f"{v:.2f}" for v in values))
+    return ClaimResult(step - _DIM_STEP, 1e-8 * max(1.0, max(values)),
+                       "I(d=4, 16, 64) = " + ", ".join(f"{v:.2f}" for v in values))
+
+
+_MLP_BIAS = 15.0  # nats: allowance for the ncx2 estimator's tail under-estimate
 
 
 @claim(
@@ -244,8 +302,9 @@ def check_more_bias_in_higher_dim(seed: int, broken: bool = False) -> ClaimResul
     source=f"{PAPER}, Sec. 6 ('neural networks ... encode large amounts of inductive bias')",
     statement="On digits (16 PCs, n = 60), trained-MLP hypotheses (width 32, depth 2) need less "
     "inductive bias to reach eps = 0.03 than the exact RBF-GP posterior space.",
-    tolerance_reason="none needed: the measured gap (~100 nats) dwarfs the estimator's tail bias "
-    "(a few nats, ib.estimator.tail_bias_on_gp_space)",
+    tolerance_reason=f"the MLP side is an ncx2 estimate, which can be {_MLP_BIAS:.0f} nats too LOW "
+    f"(ib.estimator.tail_bias_on_gp_space measures -2 to -10 nats at 25 nats deep), so the gap must "
+    f"exceed {_MLP_BIAS:.0f} nats; the GP side is exact (quadrature 1e-8 relative, the tolerance)",
 )
 def check_mlp_below_gp(seed: int, broken: bool = False) -> ClaimResult:
     task = digits_task(16, 60, 40, rng=seed)
@@ -253,12 +312,12 @@ def check_mlp_below_gp(seed: int, broken: bool = False) -> ClaimResult:
     post = gp_posterior(task.X_train, task.Y_train, task.X_test, lengthscale=task.lengthscale)
     gp_bias = gaussian_inductive_bias(post.mean, post.cov, task.Y_test, eps)
     model = train_mlp_ensemble(task.X_train, task.Y_train, n_models=24, width=32, depth=2, steps=600,
-                               lr=1e-2, tol=1e-4, seed=seed)
+                               lr=2e-2, tol=1e-4, seed=seed)
     # broken: integer class labels instead of one-hot targets for the 10-output MSE
     target = np.argmax(task.Y_test, axis=1)[:, None] * np.ones((1, 10)) if broken else task.Y_test
     losses = mlp_test_losses(model, task.X_test, target)
     mlp_bias = ncx2_inductive_bias(losses, eps)
-    return ClaimResult(gp_bias - mlp_bias, 0.0,
+    return ClaimResult(gp_bias - mlp_bias - _MLP_BIAS, 1e-8 * gp_bias,
                        f"GP {gp_bias:.1f} nats vs MLP {mlp_bias:.1f} nats (train MSE <= "
                        f"{model.train_mse.max():.1e})")
 
