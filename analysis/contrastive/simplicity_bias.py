@@ -157,6 +157,12 @@ def min_norm_supervised_minimiser(X, y, out_dim: int) -> np.ndarray:
     n, d = X.shape
     if n > d:
         raise ValueError(f"X: the minimum-norm construction needs n <= d, got n={n}, d={d}")
+    rank = np.linalg.matrix_rank(X)
+    if rank < n:
+        raise ValueError(
+            f"X: expected linearly independent samples (rank n = {n}) for (X X^T)^-1, got rank "
+            f"{rank} (duplicated or dependent rows)"
+        )
     vals, vecs = np.linalg.eigh(_same_class_operator(y))
     order = np.argsort(vals)[::-1][:out_dim]
     G = vecs[:, order] * np.sqrt(np.clip(vals[order], 0.0, None))
