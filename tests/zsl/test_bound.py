@@ -359,3 +359,16 @@ def test_worst_case_accuracy_matches_cvxpy(seed, k, n, kind):
     assert abs(zb.worst_case_accuracy(H, M) - ref) <= _CVXPY_TOL
     # and no map beats Q in the worst case
     assert zb.worst_case_accuracy(H, M) <= zb.worst_case_lower_bound(M).Q + LP_TOL
+
+
+def test_sibling_instance_decomposes_and_the_wrong_complement_drops_Q_by_one_over_k(seed):
+    from analysis.zsl.claims import _sibling_matrix
+
+    M, d = _sibling_matrix(np.random.default_rng(seed))
+    k = M.shape[0]
+    rest = np.delete(M[1:], d, axis=1)
+    Q = zb.worst_case_lower_bound(M).Q
+    assert abs(Q - (1 / k + (k - 1) / k * zb.worst_case_lower_bound(rest).Q)) <= LP_TOL
+    wrong = M.copy()
+    wrong[1:, d] = 1 - wrong[1:, d]
+    assert abs(Q - zb.worst_case_lower_bound(wrong).Q - 1 / k) <= LP_TOL
