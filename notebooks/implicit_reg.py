@@ -89,8 +89,13 @@ for name in ("fig2", "fig3", "fig4"):
 # %% [markdown]
 # ### Two phases (Fig. 2 analogue)
 # The angle between the top-$r_\star$ subspace of $U_t * U_t^\top$ and the spectral subspace
-# $L$ (top-$r_\star$ t-SVD factor of $\mathcal A^*(y)$ symmetrised) falls first, while the test
-# error is still ~1; only then does the test error fall. The power-method iterate
+# $L$ falls first, while the test error is still ~1; only then does the test error fall. $L$ is
+# the eigenspace of the $r_\star$ largest *signed* eigenvalues of every Fourier slice of
+# $\mathcal A^*(y)$ symmetrised (`spectral_subspace`): near $U = 0$ a GD step multiplies a slice
+# by $I + 2\mu \hat M^{(\ell)}$, so only positive eigenvalues are amplified. The authors' code
+# takes the top-$r_\star$ singular vectors (`pagesvd`, largest $|\lambda|$) instead; at the
+# Fig. 3/4 setting that subspace holds a negative-eigenvalue direction in 18 of 50 instances,
+# one GD never aligns with (angle 0.97-0.998 for every R in our earlier Fig. 3). The power-method iterate
 # $(I + \mu\mathcal A^*\mathcal A(X^\star))^t * U_0$ tracks the early phase; we plot its angle
 # while float64 can resolve its top-$r_\star$ subspace (its eigenvalues separate geometrically).
 # We use the exact linearisation of GD at $U = 0$ for it; the authors' script uses half that
@@ -112,11 +117,16 @@ fig
 # ### Over-parametrisation (Fig. 3 analogue) and initialisation scale (Fig. 4 analogue)
 # Wider factors align better with the spectral subspace at the end of the spectral phase; the
 # test-error curves barely differ between widths in these settings (all widths converge to
-# $X^\star$). Smaller $\alpha$ delays the refinement phase but ends at a smaller error: at a
-# fixed horizon the error follows a power law in $\alpha$ (the fitted exponent is printed on
-# the figure; at paper scale 0.63, pulled down because $\alpha = 10^{-8}$ has not reached its
-# plateau after 4000 steps; our quick-scale fits and the ledger claim give 0.8-1.2). The
-# paper's Fig. 4 plots curves only; it does not fit an exponent, so we cannot compare one.
+# $X^\star$). Smaller $\alpha$ delays the refinement phase but ends at a smaller error at a
+# fixed horizon. Karnik et al.'s Fig. 4 overlays a reference curve $c\,\alpha^{21/16}$; our
+# fitted exponent at the paper setting (R = 200, 4000 steps, medians of 10 instances) is
+# **0.63**, 0.68 below 21/16 = 1.31, and the figure draws both lines. (Our reviewer read the
+# authors' own saved result curves in their repository as about 0.61; we have not re-measured
+# that.) The $\alpha = 10^{-8}$ runs have not reached their plateau after 4000 steps, which pulls
+# the fit down. At the ledger claim's scaled-down setting (n = 6, k = 3, 600 steps) the
+# per-instance exponents over $\alpha \in \{10^{-2}, 10^{-4}, 10^{-6}\}$ have median 0.95 and
+# 1 % quantile 0.17 (400 instances): the claim is therefore a statistical one ("exponent
+# $\ge 1/2$ with probability $\ge 0.8$", a binomial test on 24 instances per seed).
 
 # %%
 fig, data = render_figure("ir_fig3_overparam", scale=SCALE, seed=SEED)
@@ -207,13 +217,17 @@ for c in get_claims("implicit_reg"):
 # * **Fig. 2** (n=10, k=4, r*=2, R=100, alpha=1e-7, mu=1e-5, 10^4 steps): same two phases; the
 #   angle to $L$ reaches ~1e-2 near step 2000 while the test error is still 1, and the test
 #   error reaches ~4e-5 at step 10^4 (median of 10 independent instances).
-# * **Fig. 3** (r*=3, c=0.9, R in {10, ..., 400}): larger R aligns better with $L$ (min angle
-#   ~0.1 for R=10 vs ~0.03 for R=400, medians), test error curves nearly coincide. With c=0.9
-#   the spectral estimate is poor for some instances (angle ~1): the quartile band is wide.
-# * **Fig. 4** (R=200, alpha in {1e-2, ..., 1e-8}): error after 4000 steps falls with alpha,
-#   fitted exponent 0.63 (see above for why it is below the 0.8-1.2 of converged runs).
-# * Where we depart from the authors' code: independent seeds; the exact GD linearisation for
-#   the power iterate; the power-iterate angle is shown only while float64 resolves it.
+# * **Fig. 3** (r*=3, c=0.9, R in {10, ..., 400}): larger R aligns better with $L$ (median
+#   min angle 0.034 for R=10, 0.010 / 0.012 / 0.008 for R=50 / 100 / 200, 0.0045 for R=400;
+#   every instance reaches <= 0.12), test error curves nearly coincide. With the code's
+#   `pagesvd` subspace instead of the signed eigenspace, 4 of these 10 instances stayed at angle
+#   0.97-0.998 for every R (a direction of a negative eigenvalue, see Sec. 2).
+# * **Fig. 4** (R=200, alpha in {1e-2, ..., 1e-8}): error after 4000 steps falls with alpha
+#   (medians 7.8e-3, 7.2e-4, 2.1e-5, 1.5e-6), fitted exponent 0.63 against the paper's
+#   overlay exponent 21/16 = 1.31 (difference 0.68; see above).
+# * Where we depart from the authors' code: independent seeds; $L$ = signed top-$r_\star$
+#   eigenspace per Fourier slice (the code: `pagesvd`); the exact GD linearisation for the
+#   power iterate; the power-iterate angle is shown only while float64 resolves it.
 # * We could not read the paper's main theorem statement here, so we do not compare our fitted
 #   exponent to a theoretical one.
 # * Geiping et al. (2022) is probed only at CPU size (Sec. 6); their CIFAR-10 setting

@@ -193,9 +193,16 @@ def min_nuclear_norm_completion(M, mask, *, solver: str = "SCS", eps: float = 1e
     if mask.shape != M.shape or mask.dtype != bool:
         raise ValueError(f"mask: expected a boolean array of shape {M.shape}, "
                          f"got {mask.dtype} {mask.shape}")
-    W = cp.Variable(M.shape)
     rows, cols = np.nonzero(mask)
-    problem = cp.Problem(cp.Minimize(cp.normNuc(W)), [W[rows, cols] == M[rows, cols]])
+    if rows.size == 0:
+        raise ValueError("mask: expected at least one observed entry")
+    # the minimiser is positively homogeneous in M: solve for M / s with s = max |M_ij| over the
+    # observed entries, so the solvers' absolute tolerances act on O(1) numbers at any scale
+    scale = float(np.abs(M[rows, cols]).max())
+    if scale == 0:
+        return np.zeros_like(M)
+    W = cp.Variable(M.shape)
+    problem = cp.Problem(cp.Minimize(cp.normNuc(W)), [W[rows, cols] == M[rows, cols] / scale])
     opts = {"eps_abs": eps, "eps_rel": eps, "max_iters": 100_000} if solver == "SCS" else {}
     solve_problem(problem, solver, what="min-nuclear-norm completion", **opts)
-    return np.asarray(W.value)
+    return scale * np.asarray(W.value)
