@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis._core.solve import SolverError
 from analysis.representers import (
     l1_representers,
     l2_representers,
@@ -64,6 +65,16 @@ def _design(seed, kind, loss, n=36, d=24):
     return X, y, rng.standard_normal((5, d))
 
 
+def _reference(solve, tight):
+    """cvxpy's answer at the tight settings, or at Clarabel's defaults (1e-8) when the tight run
+    ends 'optimal_inaccurate' (the exp-cone logistic form sometimes does); returns the settings
+    used so the allowance follows them."""
+    try:
+        return solve(**tight)[1], tight
+    except SolverError:
+        return solve()[1], {}
+
+
 def _l1_floor(X, y, theta, lam, loss):
     return gradient_floor(X, y, theta, loss) + 2 * EPS * lam
 
@@ -74,11 +85,11 @@ def _l1_floor(X, y, theta, lam, loss):
 def test_l1_solver_matches_cvxpy(loss, seed, kind, scale):
     X, y, _ = _design(seed, kind, loss)
     lam = 0.05
-    ref_theta, ref_obj = solve_l1_cvxpy(X, y, lam, loss, **CLARABEL_TIGHT)
+    ref_obj, used = _reference(lambda **o: solve_l1_cvxpy(X, y, lam, loss, **o), CLARABEL_TIGHT)
     fast = solve_l1(scale * X, y, scale * lam, loss)
     # the same objective in the unscaled variables theta * scale
     ours = l1_objective(X, y, fast.theta * scale, lam, loss)
-    gap = 4 * clarabel_gap(CLARABEL_TIGHT, ref_obj) + gamma(X.shape[0] + X.shape[1]) * abs(ref_obj)
+    gap = 4 * clarabel_gap(used, ref_obj) + gamma(X.shape[0] + X.shape[1]) * abs(ref_obj)
     assert ours <= ref_obj + gap
     assert abs(ours - ref_obj) <= gap
     # the solver's contract: KKT-certified to max(tol, 4 x the gradient's round-off floor), which
@@ -134,10 +145,15 @@ def _ratings(seed, kind, m=10, k=9):
 def test_nuclear_solver_matches_cvxpy_and_identity_holds(seed, kind, scale):
     rows, cols, values, shape, qr, qc = _ratings(seed, kind)
     lam = 0.008
-    theta_ref, ref = solve_nuclear_cvxpy(rows, cols, values, shape, lam, **CLARABEL_SDP_TIGHT)
+    try:
+        theta_ref, ref = solve_nuclear_cvxpy(rows, cols, values, shape, lam, **CLARABEL_SDP_TIGHT)
+        used = CLARABEL_SDP_TIGHT
+    except SolverError:  # see _reference
+        theta_ref, ref = solve_nuclear_cvxpy(rows, cols, values, shape, lam)
+        used = {}
     sol = solve_nuclear(rows, cols, scale * values, shape, scale * lam, tol=1e-12)
     ours = nuclear_objective(sol.theta / scale, rows, cols, values, lam)
-    gap = 4 * clarabel_gap(CLARABEL_SDP_TIGHT, ref) + gamma(rows.size + sum(shape)) * ref
+    gap = 4 * clarabel_gap(used, ref) + gamma(rows.size + sum(shape)) * ref
     assert ours <= ref + gap
     assert abs(ours - ref) <= gap
     dist = observed_distance_bound(rows.size, gap + nuclear_suboptimality(sol, scale * lam) / scale**2)
