@@ -99,6 +99,8 @@ print({name: round(nc1_within_class(Hn, yn, variant=name), 4) for name in NC1_VA
 # \|W\|^2 + \frac{\lambda_H}{2N}\|H\|^2 + \frac{\lambda_b}{2}\|b\|^2$ (all $\lambda = 5\cdot
 # 10^{-3}$). Balanced classes: every metric goes to 0 (Zhu et al., 2021, Thm. 3.1). The paper
 # scale is $C = 10$ classes with 100 samples each, 2000 GD steps, three seeds (band: min-max).
+# NC4 is already 0 from epoch 5 (paper scale; its panel records every step up to 100 and uses a
+# logarithmic epoch axis), long before the other metrics settle.
 
 # %%
 fig, data = render_figure("nc_metrics_vs_epoch", scale=SCALE, seed=SEED)
@@ -122,8 +124,11 @@ for ratio in (1.0, 10.0, 100.0):
 # their abstract was available here, so we use our own forms and say so: the within-class term is
 # the mean squared distance to the class mean, the between-class term the mean squared gap of
 # the centred-mean cosines to $-1/(C-1)$. In the UFM the between-class term is what matters
-# (features already collapse within class); it brings the class means much closer to an ETF at
-# $R = 10$, and less so at $R = 100$ within the step budget (its transient is slow).
+# (features already collapse within class); at the paper scale it lowers the ETF distance of
+# the class means from 0.381 to 0.240 at $R = 10$, and only from 0.579 to 0.555 at $R = 100$
+# within the step budget (its transient is slow). Adding the within-class term changes these
+# curves by at most 1e-4 (they lie on top of each other in the figure): it only acts on the
+# within-class scatter, already ~0 without it (NC1 about 1e-10, 1e-30 with it).
 #
 # Label smoothing is CE plus $\alpha(z_y - \bar z)$ (symbolic identity in the ledger, claim
 # `nc.ls.identity_symbolic`); MaxSup replaces $z_y$ by $\max_k z_k$. Once every training sample
@@ -153,9 +158,16 @@ print("without ReLU:", np.round(plain.class_gram, 3))
 # invariant under permutations within a class, so a block-constant minimiser exists) turns it
 # into a C x C problem whatever N is; `benchmarks/bench_neural_collapse.py` measures both.
 #
-# The heat maps below compare the class-mean geometry of CE (GD; centred means, an ETF at
-# $R = 1$), SCL and SCL + ReLU (convex route, $\tau = 0.1$) at $R = 1, 10, 100$: CE and plain
-# SCL lose their symmetry as $R$ grows; SCL + ReLU stays an orthogonal frame.
+# The heat maps below compare, at $R = 1, 10, 100$, the CE classifier rows $w_c$ and the CE class
+# means centred at Papyan's global mean $\mu_G$ (the sample mean, which under imbalance sits near
+# the majority means), and the uncentred class means of SCL and SCL + ReLU (convex route,
+# $\tau = 0.1$). Measured at the paper scale ($C = 10$, majority $n = 200$), the mean cosine
+# between minority classifiers rises from $-0.111$ (the ETF value) to $-0.009$ and $+0.139$:
+# minority collapse. The centred minority means move much less ($+0.029$, $+0.028$): the
+# collapse shows in the classifiers. (Centring by the mean of the class means instead, as an
+# earlier version of this figure did, made the minority means look *more* separated while the
+# classifiers collapsed.) Plain SCL means go from $-0.111$ to $-0.002$ and $+0.153$; SCL + ReLU
+# stays an orthogonal frame (minority cosine 0.000 at every $R$).
 
 # %%
 fig, data = render_figure("nc_gram_heatmaps_imbalance", scale=SCALE, seed=SEED)
@@ -166,8 +178,11 @@ fig
 # ReLU (or not) and normalisation. At the paper's $\tau = 0.1$ the loss is flat to about
 # $e^{-1/\tau}$ along the between-class directions, so GD needs far more steps to settle the
 # geometry than a figure can afford; at $\tau = 0.5$ GD matches the convex solution to ~1e-5 in a
-# few hundred steps (test `test_gd_route_agrees_with_convex_route`). With ReLU both routes sit at
-# the OF for every ratio (the convex values at $\tau = 0.1$ are Clarabel's accuracy, ~1e-5).
+# few hundred steps (class-mean Grams within 2e-3, test `test_gd_route_agrees_with_convex_route`).
+# With ReLU the convex route sits at the OF for every ratio: solved at Clarabel tolerance 1e-12
+# its OF distance is at most 5e-8 (the exact value is 0; the figure draws everything below 1e-7
+# on the grey solver-accuracy band). At Clarabel's default 1e-8 the same solves returned 1.8e-5
+# at $R = 1$ rising to 3.8e-4 at $R = 250$: solver error growing with $N/\min_c n_c$, not a trend.
 #
 # **Paper vs ours.** Kini et al. report, for deep networks, that without ReLU the SCL geometry
 # drifts away from symmetric as the imbalance grows, and that with ReLU it stays an OF. The UFM
@@ -175,15 +190,20 @@ fig
 # without it, at the paper scale ($C = 10$, $\tau = 0.1$, majority $n = 500$) the OF distance
 # of the class means grows from 0.320 at $R = 1$ (the ETF value) to 0.339 at $R = 10$, 0.443 at
 # $R = 100$ and 0.507 at $R = 250$. At $\tau = 0.1$ the drift is slow at small ratios because
-# the between-class cosines barely affect the loss; at $\tau = 0.5$ it is larger (claim
+# the between-class cosines barely affect the loss; at $\tau = 0.5$ it is larger (0.320 at
+# $R = 1$ to 0.396 at $R = 10$ with majority $n = 20$; claim
 # `nc.scl.no_relu_depends_on_imbalance`).
 #
 # **Where GD differs from the convex route.** GD on features is non-convex. At the paper scale
-# with 2-sample minority classes ($C = 10$, $R = 10$) one initialisation stalls at a spurious
-# point where two minority classes share a direction (OF distance 0.42 with ReLU; 0.46 vs the
-# convex 0.40 without ReLU, not settled in 300 steps); the other initialisations and every
-# smaller ratio agree with the convex optimum. The convex route is the reference; the figure
-# shows one marker per initialisation so the stalls are visible rather than averaged away.
+# ($\tau = 0.5$, $C = 10$, majority $n = 20$, 300 steps, two initialisations) every GD run
+# agrees with the convex optimum for $R \le 5$. At $R = 10$ (2-sample minority classes):
+# with ReLU one initialisation ends at OF distance 0.018 (the other at the OF, below 1e-7);
+# without ReLU *both* end at 0.460 against the convex 0.395, with a per-sample loss 3.2906
+# against the convex optimum's 3.2375 (1.6% higher). Neither 3000 steps (0.457) nor a feature
+# dimension $d = 120 \ge N = 110$ (0.460) closes the gap, so GD is stuck at a higher-loss
+# point, not limited by rank or by the step budget. The convex route is the reference; the
+# figure shows one marker per initialisation so the stalls are visible rather than averaged
+# away.
 
 # %%
 fig, data = render_figure("nc_of_distance_vs_imbalance", scale=SCALE, seed=SEED)

@@ -112,11 +112,29 @@ def make_metrics_vs_epoch(scale: str, seed: int, device: str):
     ax.legend(loc="upper right")
     nc4 = np.array([r.history["nc4"] for r in runs])
     data["nc4"] = nc4
-    ax4.plot(epochs_rec, np.median(nc4, axis=0), color=PALETTE[5], label="NC4 (median)")
+    # NC4 reaches 0 within the first tens of steps, between two records of the long run: the
+    # same runs (same seeds, deterministic GD) are repeated for their first steps with a record
+    # at every step, and the epoch axis is logarithmic past 1
+    n_early = 100 if scale != "quick" else 50
+    early = np.array([train_ce_ufm([n] * C, d, epochs=n_early, lr=1.0, record_every=1, seed=s,
+                                   device=device).history["nc4"] for s in seeds])
+    late = epochs_rec > n_early
+    x4 = np.concatenate([np.arange(n_early + 1), epochs_rec[late]])
+    nc4_full = np.concatenate([early, nc4[:, late]], axis=1)
+    data["nc4_epochs_fine"], data["nc4_fine"] = x4, nc4_full
+    ax4.plot(x4, np.median(nc4_full, axis=0), color=PALETTE[5], label="NC4 (median)")
+    if nc4_full.shape[0] > 1:
+        ax4.fill_between(x4, nc4_full.min(axis=0), nc4_full.max(axis=0), color=PALETTE[5],
+                         alpha=0.2, lw=0)
     ax4.axhline(0.0, color="k", ls="--", lw=1, label="ETF reference 0")
-    ax4.set_xlabel("epoch (full-batch GD step)")
+    ax4.set_xscale("symlog", linthresh=1.0)
+    ax4.set_xlim(0, epochs)
+    ax4.set_xlabel("epoch (log scale past 1)")
     ax4.set_ylabel("NC4: classifier ≠ nearest class mean")
-    ax4.set_title("NC4 (linear scale)")
+    zero_at = [int(x4[np.flatnonzero(row > 0).max() + 1]) if (row > 0).any() else 0
+               for row in nc4_full]
+    data["nc4_zero_from_epoch"] = zero_at
+    ax4.set_title(f"NC4 (every step to {n_early}); 0 from epoch {max(zero_at)}")
     ax4.legend(loc="upper right")
     data["params"] = {"C": C, "n_per_class": n, "d": d, "epochs": epochs, "lr": 1.0,
                       "weight_decay": 5e-3, "seeds": seeds}
@@ -143,33 +161,46 @@ def make_gram_heatmaps(scale: str, seed: int, device: str):
         C, n_major, epochs = 10, 200, 1500
     tau = 0.1
     grams, params = {}, {"C": C, "n_majority": n_major, "minority_fraction": 0.5,
-                         "ratios": list(_RATIOS), "temperature": tau, "ce_epochs": epochs}
+                         "ratios": list(_RATIOS), "temperature": tau, "ce_epochs": epochs,
+                         "ce_means_centring": "sample mean mu_G (Papyan et al. 2020)",
+                         "scl_solver_tol": 1e-12}
+    minority = np.arange(C - C // 2, C)
+    pairs = np.triu_indices(minority.size, k=1)
+    data = {"params": params}
+    rows = ("CE classifier W", "CE means − μ_G", "SCL means", "SCL + ReLU means")
     for ratio in _RATIOS:
         counts = step_imbalanced_counts(C, n_major, ratio)
         ce = train_ce_ufm(counts, C + 2, epochs=epochs, lr=1.0, record_every=epochs, seed=seed,
                           device=device)
         means = class_means(ce.H, ce.labels, C)
-        grams[("CE (centred means)", ratio)] = cosine_matrix(means - means.mean(axis=0))
-        for nonneg, name in ((False, "SCL"), (True, "SCL + ReLU")):
-            res = solve_scl_ufm(counts, tau, nonnegative=nonneg, reduction="class_block")
+        grams[(rows[0], ratio)] = cosine_matrix(ce.W)
+        # Papyan et al.'s global mean: the sample mean (class-size weighted), not the mean of
+        # the class means (which, under imbalance, sits between majority and minority means
+        # and makes the minority means look more separated while their classifiers collapse)
+        grams[(rows[1], ratio)] = cosine_matrix(means - ce.H.mean(axis=0))
+        for nonneg, name in ((False, rows[2]), (True, rows[3])):
+            res = solve_scl_ufm(counts, tau, nonnegative=nonneg, reduction="class_block",
+                                tol=1e-12)
             norms = np.sqrt(np.diag(res.class_gram))
             grams[(name, ratio)] = res.class_gram / np.outer(norms, norms)
-    rows = ("CE (centred means)", "SCL", "SCL + ReLU")
-    fig, axes = plt.subplots(3, 3, figsize=(10, 9.6))
+    fig, axes = plt.subplots(4, 3, figsize=(10, 12.6))
     image = None
-    data = {"params": params}
-    for i, row in enumerate(rows):
+    keys = ("ce_classifier", "ce_means_sample_centred", "scl", "scl_relu")
+    for i, (row, key) in enumerate(zip(rows, keys, strict=True)):
         for j, ratio in enumerate(_RATIOS):
             ax = axes[i, j]
-            image = ax.imshow(grams[(row, ratio)], cmap=DIVERGING_CMAP, vmin=-1, vmax=1)
-            ax.set_title(f"{row}, R = {ratio:g}")
+            G = grams[(row, ratio)]
+            image = ax.imshow(G, cmap=DIVERGING_CMAP, vmin=-1, vmax=1)
+            mcos = float(G[np.ix_(minority, minority)][pairs].mean())
+            ax.set_title(f"{row}, R = {ratio:g}\nminority cosine {mcos:+.3f}", fontsize=9)
             ax.set_xlabel("class (minority: last half)")
             ax.set_ylabel("class")
             ax.grid(False)
-            key = row.split(" (")[0].replace(" + ReLU", "_relu").lower()
-            data[f"{key}_R{ratio:g}"] = grams[(row, ratio)]
-    fig.colorbar(image, ax=axes, shrink=0.6, label="cosine of class means")
-    fig.suptitle(f"C = {C}, step imbalance (majority n = {n_major}), SCL at τ = {tau}")
+            data[f"{key}_R{ratio:g}"] = G
+            data[f"{key}_minority_cosine_R{ratio:g}"] = mcos
+    fig.colorbar(image, ax=axes, shrink=0.6, label="cosine")
+    fig.suptitle(f"C = {C}, step imbalance (majority n = {n_major}), SCL at τ = {tau}; "
+                 "minority cosine = mean over minority pairs")
     return fig, data
 
 
@@ -200,16 +231,21 @@ def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
         C, n_major_cvx, n_major_gd, gd_epochs = 10, 500, 20, 300
         gd_ratios = (1.0, 2.0, 5.0, 10.0)
         cvx_ratios = np.array([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 250.0])
-    floor = 1e-9  # OF distances below this are solver round-off and are drawn at it
+    # Convex solves at Clarabel tol 1e-12: the exact OF distance with ReLU is 0 and the solver
+    # returns <= ~5e-8 at these sizes (with the default 1e-8 it returned 1e-5..4e-4, rising
+    # with R: solver noise, not a trend). Values below the accuracy band are drawn on its edge.
+    tol, floor = 1e-12, 1e-7
     gd_seeds = spawn_seeds(seed, 1 if scale == "quick" else 2)
     fig, (ax_left, ax_right) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     data = {"params": {"C": C, "n_majority_convex": n_major_cvx, "n_majority_gd": n_major_gd,
-                       "gd_epochs": gd_epochs, "floor": floor, "gd_seeds": gd_seeds}}
+                       "gd_epochs": gd_epochs, "floor": floor, "solver_tol": tol,
+                       "gd_seeds": gd_seeds}}
     for ax, tau, n_major in ((ax_left, 0.1, n_major_cvx), (ax_right, 0.5, n_major_gd)):
         ratios = cvx_ratios if tau == 0.1 else np.array(gd_ratios)
         for nonneg, color, name in ((False, PALETTE[1], "SCL"), (True, PALETTE[0], "SCL + ReLU")):
             dist = np.array([solve_scl_ufm(step_imbalanced_counts(C, n_major, r), tau,
-                                           nonnegative=nonneg, reduction="class_block").of_distance
+                                           nonnegative=nonneg, reduction="class_block",
+                                           tol=tol).of_distance
                              for r in ratios])
             ax.plot(ratios, np.maximum(dist, floor), color=color, marker="o", ms=3,
                     label=f"{name}, convex")
@@ -226,12 +262,15 @@ def make_of_distance_vs_imbalance(scale: str, seed: int, device: str):
                             ")" if k == 0 else None)
                 data[f"gd_tau{tau:g}_{'relu' if nonneg else 'plain'}"] = gd
         data[f"ratios_tau{tau:g}"] = ratios
+        ax.axhspan(floor / 10, floor, color="0.85", lw=0,
+                   label=f"below solver accuracy (tol {tol:g}); exact OF = 0")
+        ax.set_ylim(floor / 10, 2.0)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("imbalance ratio R (half the classes minority)")
         ax.set_title(f"τ = {tau}, C = {C}, majority n = {n_major}")
         ax.legend(loc="center right")
-    ax_left.set_ylabel(f"OF distance of class means (floor {floor:g})")
+    ax_left.set_ylabel(f"OF distance of class means (drawn at >= {floor:g})")
     return fig, data
 
 
@@ -309,25 +348,47 @@ def make_longtail_and_smoothing(scale: str, seed: int, device: str):
                                                "between_class_weight": beta_b}}
     if scale == "quick":
         variants.pop("CE + within & between reg.")
-    fig, (ax, ax_ls) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax, ax_ls) = plt.subplots(1, 2, figsize=(11, 5.2))
     data = {"ratios": np.array(ratios)}
+    styles = {"CE": ("o", 8, "-"), "CE + between-class reg.": ("o", 8, "-"),
+              "CE + within & between reg.": ("x", 9, ":")}
+    nc1 = {}
     for (name, kw), color in zip(variants.items(), PALETTE, strict=False):
-        etf, mcos = [], []
+        etf, mcos, nc1[name] = [], [], []
         for ratio in ratios:
             res = train_ce_ufm(step_imbalanced_counts(C, n_major, ratio), C + 2, epochs=epochs,
                                lr=1.0, record_every=epochs, seed=seed, device=device, **kw)
             etf.append(res.history["nc2_etf_gram"][-1])
             mcos.append(res.history["minority_cosine"][-1])
-        ax.plot(ratios, etf, color=color, marker="o", label=f"{name}: NC2 ETF distance")
-        ax.plot(ratios, mcos, color=color, marker="s", ls="--", label=f"{name}: minority cosine")
+            nc1[name].append(res.history["nc1"][-1])
+        marker, ms, ls = styles[name]
+        ax.plot(ratios, etf, color=color, marker=marker, ms=ms, ls=ls,
+                label=f"{name}: NC2 ETF distance")
+        ax.plot(ratios, mcos, color=color, marker="s" if marker == "o" else "+", ms=ms,
+                ls="--" if ls == "-" else ":", label=f"{name}: minority cosine")
         key = name.replace(" ", "_").replace("&", "and").replace("+", "plus").replace(".", "")
         data[f"etf_{key}"], data[f"minority_cos_{key}"] = np.array(etf), np.array(mcos)
+        data[f"nc1_{key}"] = np.array(nc1[name])
+    if "CE + within & between reg." in variants:
+        # The within-class term only acts on within-class scatter, which the UFM already drives
+        # to ~0 without it (NC1 ~1e-11): the two curves coincide and only NC1 moves.
+        a = np.concatenate([data["etf_CE_plus_between-class_reg"],
+                            data["minority_cos_CE_plus_between-class_reg"]])
+        b = np.concatenate([data["etf_CE_plus_within_and_between_reg"],
+                            data["minority_cos_CE_plus_within_and_between_reg"]])
+        data["max_abs_difference_within_term"] = float(np.abs(a - b).max())
+        ax.text(0.02, 0.97, "within & between (×, dotted) lies on between-only:\n"
+                f"max difference {np.abs(a - b).max():.1e}; the within term only lowers NC1\n"
+                f"(max over R {max(nc1['CE + between-class reg.']):.0e} → "
+                f"{max(nc1['CE + within & between reg.']):.0e}): UFM features already collapse",
+                transform=ax.transAxes, ha="left", va="top", fontsize=7,
+                bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
     ax.axhline(-1.0 / (C - 1), color="k", lw=1, ls=":", label="ETF cosine −1/(C−1)")
     ax.set_xscale("log")
     ax.set_xlabel("imbalance ratio R")
     ax.set_ylabel("value at the end of GD")
     ax.set_title(f"C = {C}, majority n = {n_major}, {epochs} GD steps")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     for (loss, label), color in zip((("ce", "CE"), ("label_smoothing", "label smoothing α=0.1"),
                                      ("maxsup", "MaxSup α=0.1")), PALETTE, strict=False):
         res = train_ce_ufm([n_ls] * C, C + 2, epochs=ls_epochs, lr=0.5, record_every=10, loss=loss,
@@ -340,8 +401,8 @@ def make_longtail_and_smoothing(scale: str, seed: int, device: str):
     ax_ls.set_yscale("log")
     ax_ls.set_xlabel("epoch")
     ax_ls.set_ylabel("NC1")
-    ax_ls.set_title(f"balanced, n = {n_ls}, weight decay 5e-4 (MaxSup = LS once all fit)")
-    ax_ls.legend()
+    ax_ls.set_title(f"balanced, n = {n_ls}, weight decay 5e-4\n(MaxSup = LS once all fit)")
+    ax_ls.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8)
     data["params"] = {"C": C, "n_majority": n_major, "epochs": epochs, "variants": variants,
                       "n_per_class_smoothing": n_ls}
     return fig, data
