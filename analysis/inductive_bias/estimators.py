@@ -142,7 +142,7 @@ _LOGXMAX = math.log(np.finfo(float).max)
 
 
 def _ncx2_penalized_nll(theta: np.ndarray, x: np.ndarray) -> float:
-    """The penalised negative log-likelihood scipy uses for of ``ncx2(df, nc, loc=0, scale)``, inlined.
+    """The penalised negative log-likelihood scipy uses for ``ncx2(df, nc, loc=0, scale)``, inlined.
 
     The same function ``scipy.stats.ncx2.fit(x, df0, nc0, floc=0, scale=s0)`` hands to
     Nelder-Mead (``rv_continuous._penalized_nnlf`` with ``ncx2._logpdf``): ``inf`` outside the
