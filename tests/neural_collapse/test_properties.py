@@ -58,7 +58,7 @@ counts_wide = st.one_of(
 taus = st.one_of(st.floats(0.1, 2.0), st.sampled_from([0.1, 0.5, 1.0]))
 
 
-@settings(max_examples=5, **_SETTINGS)
+@settings(max_examples=4, **_SETTINGS)
 @given(counts=counts_wide, tau=taus)
 def test_nonnegative_block_solver_attains_the_closed_form_of_optimum(counts, tau):
     res = solve_scl_ufm(counts, tau, nonnegative=True, reduction="class_block")
