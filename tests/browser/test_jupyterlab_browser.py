@@ -1,0 +1,178 @@
+"""JupyterLab smoke test: a jupytext ``.py`` notebook opens as a notebook, runs, shows each figure once.
+
+Starts ``jupyter lab`` from the project's environment (``--allow-root`` when root, a free port on
+127.0.0.1, a random token, throw-away user settings and workspaces) with the settings override
+that ``make lab`` installs (``<prefix>/share/jupyter/lab/settings/overrides.json``: python files
+open with the "Jupytext Notebook" viewer; written here the same way when missing). Headless
+Chromium opens ``notebooks/neural_collapse.py`` by URL, the test checks that it is shown as a
+notebook (cells, not a text editor), runs all cells and checks that every figure the notebook
+renders appears exactly once and no cell fails. A screenshot goes to
+``build/site/_screenshots/jupyterlab_neural_collapse.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+NOTEBOOK = "notebooks/neural_collapse.py"
+RUN_TIMEOUT_S = 900
+
+# The model's view of the open notebook: per code cell its source and output types.
+_CELLS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  if (!w || !w.content || !w.content.model) return null;
+  const cells = [];
+  const m = w.content.model;
+  for (let i = 0; i < m.cells.length; i++) {
+    const c = m.cells.get(i);
+    const outs = c.type === 'code' ? c.outputs.toJSON() : [];
+    cells.push({type: c.type, source: c.sharedModel.getSource(),
+                count: c.type === 'code' ? c.executionCount : null,
+                outputs: outs.map(o => ({type: o.output_type,
+                                         png: !!(o.data && o.data['image/png']),
+                                         ename: o.ename || null}))});
+  }
+  return {cells: cells, busy: w.sessionContext.session?.kernel?.status || 'none'};
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _install_override(prefix: Path) -> Path:
+    """Merge the "python files open as Jupytext Notebook" default into the lab override file."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    settings = json.loads(path.read_text()) if path.is_file() else {}
+    viewers = settings.setdefault("@jupyterlab/docmanager-extension:plugin", {}).setdefault(
+        "defaultViewers", {})
+    if viewers.get("python") != "Jupytext Notebook":
+        viewers["python"] = "Jupytext Notebook"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings, indent=1))
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A running JupyterLab on the repository: yields (base_url, token)."""
+    jupyter = Path(sys.executable).with_name("jupyter")
+    if not jupyter.is_file():
+        pytest.skip(f"no {jupyter}: install the notebooks extra")
+    _install_override(Path(sys.prefix))
+    tmp = tmp_path_factory.mktemp("lab")
+    # Throw-away user settings: render every cell (JupyterLab 4 windows long notebooks, so only
+    # the visible cells would be in the page) and no first-run news prompt.
+    notebook_settings = tmp / "user-settings" / "@jupyterlab" / "notebook-extension"
+    notebook_settings.mkdir(parents=True)
+    (notebook_settings / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"}))
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [str(jupyter), "lab", "--no-browser", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+           "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp / "user-settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "ANALYSIS_SCALE": "quick",
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    log = open(tmp / "jupyter.log", "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited {proc.returncode}:\n"
+                                   + (tmp / "jupyter.log").read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(f"{base}api/status?token={token}", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("jupyter lab did not answer within 120 s:\n"
+                                   + (tmp / "jupyter.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_py_notebook_opens_as_notebook_runs_and_shows_each_figure_once(lab, browser, screenshots):
+    base, token = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    try:
+        page.goto(f"{base}lab/tree/{NOTEBOOK}?token={token}", wait_until="load")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
+        # Opened as a notebook: a notebook panel with cells, and no file editor for the file.
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length > 5",
+            timeout=60_000)
+        assert page.locator(".jp-FileEditor:visible").count() == 0, "opened as a text file"
+        title = page.evaluate("() => window.jupyterapp.shell.currentWidget.title.label")
+        assert title == Path(NOTEBOOK).name, f"current tab is {title!r}"
+        # Wait for the kernel, then run every cell.
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel"
+            "?.status === 'idle'", timeout=180_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while True:
+            state = page.evaluate(_CELLS)
+            code = [c for c in state["cells"] if c["type"] == "code"]
+            done = all(c["count"] is not None for c in code) and state["busy"] == "idle"
+            failed = [c for c in code for o in c["outputs"] if o["type"] == "error"]
+            if done or failed:
+                break
+            assert time.monotonic() < deadline, f"cells still running after {RUN_TIMEOUT_S} s"
+            time.sleep(2)
+        page.wait_for_timeout(500)
+        assert not failed, "cells raised: " + "; ".join(
+            f"{o['ename']} in {c['source'][:80]!r}" for c in failed for o in c["outputs"]
+            if o["type"] == "error")
+        # Each figure cell shows its figure once, and no other cell shows an image.
+        wanted = []
+        for c in code:
+            names = re.findall(r"render_figure\(\s*[\"']([a-z0-9_]+)", c["source"])
+            pngs = sum(o["png"] for o in c["outputs"])
+            wanted += names
+            assert pngs == len(names), (
+                f"cell rendering {names or 'no figure'} shows {pngs} image(s): {c['source'][:120]!r}")
+        assert wanted, "the notebook renders no registered figure"
+        shown = page.locator(".jp-NotebookPanel .jp-OutputArea-output img").count()
+        assert shown == len(wanted), f"{shown} images on the page for {len(wanted)} figures"
+        assert not errors, errors
+    finally:
+        try:
+            page.screenshot(path=str(screenshots / "jupyterlab_neural_collapse.png"))
+        finally:
+            page.close()
