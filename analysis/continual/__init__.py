@@ -33,7 +33,7 @@ from analysis.continual.forgetting import (
     random_average_bound,
     task_violations,
 )
-from analysis.continual.gd import fixed_budget_gd, log_growth_coefficients
+from analysis.continual.gd import fixed_budget_gd, fixed_budget_gd_batch, log_growth_coefficients
 from analysis.continual.projection import (
     NotSeparableError,
     distance_to_feasible_set,
@@ -72,6 +72,7 @@ __all__ = [
     "distance_to_feasible_set",
     "distance_to_task",
     "fixed_budget_gd",
+    "fixed_budget_gd_batch",
     "forgetting_from_losses",
     "log_growth_coefficients",
     "joint_min_norm_solution",

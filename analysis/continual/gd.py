@@ -81,6 +81,60 @@ def fixed_budget_gd(
     return out
 
 
+def fixed_budget_gd_batch(problems: list, n_steps: int) -> list[np.ndarray]:
+    r""":func:`fixed_budget_gd` on many independent problems at once (vectorised over problems).
+
+    Each problem is ``(tasks, order)``; problems may differ in the number of tasks, samples and
+    dimension (they are zero-padded: a zero sample adds nothing to the gradient, and each task keeps
+    its own :math:`1/n_m` and step size :math:`\eta = 1/\max_m \beta_m`). One Python loop over the
+    longest order drives all problems, so R problems cost about as much as one.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        For each problem, the iterates of shape (k + 1, d), equal to :func:`fixed_budget_gd`'s up to
+        float64 round-off (summation order).
+    """
+    if not isinstance(problems, (list, tuple)) or len(problems) == 0:
+        raise ValueError(f"problems: expected a non-empty list of (tasks, order), got {problems!r}")
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    checked = []
+    for i, prob in enumerate(problems):
+        if not isinstance(prob, (list, tuple)) or len(prob) != 2:
+            raise ValueError(f"problems[{i}]: expected a (tasks, order) pair")
+        tasks = validate_tasks(prob[0], f"problems[{i}] tasks")
+        checked.append((tasks, validate_order(prob[1], len(tasks), f"problems[{i}] order")))
+    R = len(checked)
+    T = max(len(t) for t, _ in checked)
+    n = max(X.shape[0] for t, _ in checked for X, _ in t)
+    d = max(t[0][0].shape[1] for t, _ in checked)
+    L = max(o.size for _, o in checked)
+    A = np.zeros((R, T, n, d))
+    scale = np.zeros((R, T + 1))  # column T: "no task" (padding after a short order ends)
+    orders = np.full((R, L), T, dtype=np.int64)
+    for r, (tasks, order) in enumerate(checked):
+        eta = 1.0 / max(np.linalg.norm(X, 2) ** 2 / (4 * X.shape[0]) for X, _ in tasks)
+        for m, (X, y) in enumerate(tasks):
+            A[r, m, : X.shape[0], : X.shape[1]] = y[:, None] * X
+            scale[r, m] = eta / X.shape[0]
+        orders[r, : order.size] = order
+    A = np.concatenate([A, np.zeros((R, 1, n, d))], axis=1)
+    rows = np.arange(R)
+    w = np.zeros((R, d))
+    out = np.empty((L + 1, R, d))
+    out[0] = w
+    for t in range(L):
+        m = orders[:, t]
+        A_t = A[rows, m]
+        s_t = scale[rows, m][:, None]
+        for _ in range(n_steps):
+            g = np.exp(-np.logaddexp(0.0, np.einsum("rnd,rd->rn", A_t, w)))
+            w = w + s_t * np.einsum("rnd,rn->rd", A_t, g)
+        out[t + 1] = w
+    return [out[: o.size + 1, r, : tasks[0][0].shape[1]].copy()
+            for r, (tasks, o) in enumerate(checked)]
+
+
 def log_growth_coefficients(iterates: object, w_star: object, t1: int, t2: int) -> tuple[float, float]:
     r"""Coefficients of :math:`\ln t` of the iterates along and orthogonal to :math:`w^\star`.
 

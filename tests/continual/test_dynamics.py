@@ -173,3 +173,20 @@ def test_scheduled_regularisation_approaches_scaled_smm():
     assert_allclose(scheduled_smm(tasks, order, 1.0), sequential_max_margin(tasks, order), atol=1e-12)
     with pytest.raises(ValueError, match="anchor_scale"):
         scheduled_smm(tasks, order, -1.0)
+
+
+def test_batched_fixed_budget_gd_equals_the_sequential_one(seed):
+    from analysis.continual import fixed_budget_gd_batch
+
+    rng = np.random.default_rng(seed)
+    problems = []
+    for T, n, d in ((2, 3, 2), (3, 5, 4), (1, 1, 3)):
+        tasks, _ = make_separable_tasks(T, n, d, rng)
+        problems += [(tasks, cyclic_order(T, 30)), (tasks, random_order(T, 17, rng))]
+    for (tasks, order), W in zip(problems, fixed_budget_gd_batch(problems, 3), strict=True):
+        ref = fixed_budget_gd(tasks, order, 3)
+        assert W.shape == ref.shape
+        # same arithmetic up to summation order: round-off relative to the iterates' norm
+        assert_allclose(W, ref, rtol=0, atol=1e-12 * max(1.0, np.abs(ref).max()))
+    with pytest.raises(ValueError, match="problems"):
+        fixed_budget_gd_batch([], 3)
