@@ -206,3 +206,22 @@ def test_verify_sweep_in_parallel_equals_serial():
     drop = ("seconds",)
     assert [{k: v for k, v in r.items() if k not in drop} for r in serial] == [
         {k: v for k, v in r.items() if k not in drop} for r in parallel]
+
+
+def test_sweep_report_merges_topic_summaries(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out, cid in ((a, "nc.etf.pairwise_cosine"), (b, "zsl.closed_form.two_classes")):
+        result = runner.invoke(app, ["verify", "--claim", cid, "--seeds", "0-2,424242", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    merged = tmp_path / "merged"
+    result = runner.invoke(app, ["sweep-report", str(a.with_suffix(".json")), str(b.with_suffix(".json")),
+                                 "--out", str(merged)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(merged.with_suffix(".json").read_text())["claims"]
+    assert [r["id"] for r in rows] == ["nc.etf.pairwise_cosine", "zsl.closed_form.two_classes"]
+    assert "0-2,424242 (4)" in merged.with_suffix(".md").read_text()
+    runner.invoke(app, ["verify", "--claim", "nc.etf.pairwise_cosine", "--seeds", "0", "--broken",
+                        "--out", str(tmp_path / "c")])
+    mixed = runner.invoke(app, ["sweep-report", str(a.with_suffix(".json")), str(tmp_path / "c.json"),
+                                "--out", str(tmp_path / "m")])
+    assert mixed.exit_code == 2 and "mix" in mixed.output

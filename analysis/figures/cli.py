@@ -237,7 +237,7 @@ def verify_cmd(
     threads: int = typer.Option(1, "--threads", min=1, help=_THREADS_HELP),
 ) -> None:
     """Run the claims ledger; exit status 1 if any claim fails (or, with --broken, passes)."""
-    from analysis._core.claims import get_claims, parse_seeds, sweep_claims
+    from analysis._core.claims import get_claims, parse_seeds, summarise_sweep, sweep_claims
     from analysis._core.execution import TaskError
 
     try:
@@ -288,7 +288,7 @@ def verify_cmd(
         typer.echo(json.dumps({"provenance": provenance(device="cpu", dtype="float64"),
                                "claims": rows}, indent=1))
     elif sweeping or broken:
-        table = _sweep_table(records, broken=broken)
+        table = _sweep_table(summarise_sweep(records), broken=broken)
         typer.echo(table)
     else:
         typer.echo(_PASS_RULE)
@@ -299,10 +299,10 @@ def verify_cmd(
             if r["status"] != "pass":
                 typer.echo(f"  {r['status'].upper()} {r['id']}: {r['detail']}")
     if out is not None:
-        from analysis._core.claims import summarise_sweep
         from analysis._core.figio import write_text_atomically
 
-        write_text_atomically(out.with_suffix(".md"), _sweep_table(records, broken=broken) + "\n")
+        write_text_atomically(out.with_suffix(".md"),
+                              _sweep_table(summarise_sweep(records), broken=broken) + "\n")
         summary = [
             {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
             for r in summarise_sweep(records)
@@ -324,15 +324,29 @@ def _fmt(x: float, digits: int = 2) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def _sweep_table(records: list[dict], *, broken: bool) -> str:
-    from analysis._core.claims import summarise_sweep
+def _seed_ranges(seeds: list[int], limit: int = 40) -> str:
+    """``[0, 1, 2, 5, 424242]`` -> ``"0-2,5,424242"`` (cut at ``limit`` characters)."""
+    parts: list[str] = []
+    ordered = sorted(seeds)
+    start = prev = ordered[0]
+    for s in [*ordered[1:], None]:
+        if s is not None and s == prev + 1:
+            prev = s
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if s is not None:
+            start = prev = s
+    text = ",".join(parts)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
-    rows = summarise_sweep(records)
+
+def _sweep_table(rows: list[dict], *, broken: bool) -> str:
+    """The markdown sweep report from :func:`~analysis._core.claims.summarise_sweep` rows."""
     head = ("id", "seeds", "wrong", "worst slack/tol", "CPU s", "wrong seeds")
     body = [
         (
             r["id"],
-            f"{min(r['seeds'])}-{max(r['seeds'])} ({r['n_seeds']})",
+            f"{_seed_ranges(r['seeds'])} ({r['n_seeds']})",
             str(r["n_wrong"]),
             _fmt(r["worst_ratio"], 3),
             f"{r['seconds']:.1f}",
@@ -353,6 +367,40 @@ def _sweep_table(records: list[dict], *, broken: bool) -> str:
         for d in r["wrong_detail"]:
             lines.append(f"  {r['id']}: {d}")
     return "\n".join(lines)
+
+
+@app.command("sweep-report")
+def sweep_report_cmd(
+    inputs: list[Path] = typer.Argument(..., help="Summary JSON files written by `verify --out`."),
+    out: Path = typer.Option(..., "--out", help="Write <out>.md and <out>.json."),
+) -> None:
+    """Merge the per-topic sweep summaries of `verify --seeds ... --out` into one report."""
+    from analysis._core.figio import write_text_atomically
+
+    rows, modes = [], set()
+    for path in inputs:
+        try:
+            payload = json.loads(path.read_text())
+            rows += payload["claims"]
+            modes.add(bool(payload["broken"]))
+        except (OSError, ValueError, KeyError) as exc:
+            typer.echo(f"error: {path}: not a sweep summary written by `verify --out` ({exc})", err=True)
+            raise typer.Exit(2) from exc
+    if len(modes) != 1:
+        typer.echo("error: mix of normal and --broken summaries; merge each kind separately", err=True)
+        raise typer.Exit(2)
+    broken = modes.pop()
+    for r in rows:
+        if r.get("worst_ratio") is None:
+            r["worst_ratio"] = float("nan")
+    write_text_atomically(out.with_suffix(".md"), _sweep_table(rows, broken=broken) + "\n")
+    write_text_atomically(out.with_suffix(".json"), json.dumps(
+        {"broken": broken, "pass_rule": _PASS_RULE, "claims": [
+            {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+            for r in rows]}, indent=1) + "\n")
+    typer.echo(_sweep_table(rows, broken=broken))
+    if any(r["n_wrong"] for r in rows):
+        raise typer.Exit(1)
 
 
 def _markdown_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
