@@ -293,33 +293,38 @@ def check_more_bias_in_higher_dim(seed: int, broken: bool = False) -> ClaimResul
                        "I(d=4, 16, 64) = " + ", ".join(f"{v:.2f}" for v in values))
 
 
-_MLP_BIAS = 15.0  # nats: allowance for the ncx2 estimator's tail under-estimate
+_N_MLP = 24
 
 
 @claim(
     id="ib.model_classes.mlp_below_gp",
     topic=TOPIC,
     source=f"{PAPER}, Sec. 6 ('neural networks ... encode large amounts of inductive bias')",
-    statement="On digits (16 PCs, n = 60), trained-MLP hypotheses (width 32, depth 2) need less "
-    "inductive bias to reach eps = 0.03 than the exact RBF-GP posterior space.",
-    tolerance_reason=f"the MLP side is an ncx2 estimate, which can be {_MLP_BIAS:.0f} nats too LOW "
-    f"(ib.estimator.tail_bias_on_gp_space measures -2 to -10 nats at 25 nats deep), so the gap must "
-    f"exceed {_MLP_BIAS:.0f} nats; the GP side is exact (quadrature 1e-8 relative, the tolerance)",
+    statement=f"On digits (16 PCs, n = 60), {_N_MLP} trained MLPs (width 32, depth 2) need less "
+    "inductive bias to reach eps = 0.03 than the RBF-GP posterior space, both against the GP's "
+    f"exact value and like with like (the same ncx2 estimator on {_N_MLP} sampled GP hypotheses).",
+    tolerance_reason="the binding sub-check is the smaller of the two gaps (nats); the exact GP "
+    "value carries the quadrature's 1e-8 relative error (the tolerance); the like-with-like gap "
+    "compares two outputs of one estimator, so its ~30-nat tail under-estimate at this depth "
+    "(figure ib_model_classes) cannot make the MLP look better than the GP",
 )
 def check_mlp_below_gp(seed: int, broken: bool = False) -> ClaimResult:
     task = digits_task(16, 60, 40, rng=seed)
     eps = 0.03
     post = gp_posterior(task.X_train, task.Y_train, task.X_test, lengthscale=task.lengthscale)
-    gp_bias = gaussian_inductive_bias(post.mean, post.cov, task.Y_test, eps)
-    model = train_mlp_ensemble(task.X_train, task.Y_train, n_models=24, width=32, depth=2, steps=600,
-                               lr=2e-2, tol=1e-4, seed=seed)
+    gp_exact = gaussian_inductive_bias(post.mean, post.cov, task.Y_test, eps)
+    gp_losses = sample_gaussian_losses(post.mean, post.cov, task.Y_test, _N_MLP, rng=seed)
+    gp_ncx2 = ncx2_inductive_bias(gp_losses, eps)
+    model = train_mlp_ensemble(task.X_train, task.Y_train, n_models=_N_MLP, width=32, depth=2,
+                               steps=600, lr=2e-2, tol=1e-4, seed=seed)
     # broken: integer class labels instead of one-hot targets for the 10-output MSE
     target = np.argmax(task.Y_test, axis=1)[:, None] * np.ones((1, 10)) if broken else task.Y_test
     losses = mlp_test_losses(model, task.X_test, target)
     mlp_bias = ncx2_inductive_bias(losses, eps)
-    return ClaimResult(gp_bias - mlp_bias - _MLP_BIAS, 1e-8 * gp_bias,
-                       f"GP {gp_bias:.1f} nats vs MLP {mlp_bias:.1f} nats (train MSE <= "
-                       f"{model.train_mse.max():.1e})")
+    gap = min(gp_exact, gp_ncx2) - mlp_bias
+    return ClaimResult(gap, 1e-8 * gp_exact,
+                       f"GP exact {gp_exact:.1f} nats, GP ncx2 (S={_N_MLP}) {gp_ncx2:.1f}, MLP ncx2 "
+                       f"{mlp_bias:.1f} (train MSE <= {model.train_mse.max():.1e})")
 
 
 @claim(
