@@ -194,7 +194,9 @@ fig
 # the average over tasks by the maximum costs), the random-order bound to 0.99932 (exact
 # expectation over orders, opening 0.405 rad, k = 91; the limit is 1), and the COLT 2022
 # regression bound only to 0.037 (at k = 2): a regression formula too small by up to ~25x would
-# not be caught by our instances.
+# not be caught by our instances. The figure's right panel draws the wedge at paper scale (opening
+# 0.15 rad, k <= 3000): the cyclic average reaches 0.472 of the bound and the exact random-order
+# expectation 1 - 3e-15 of it.
 
 # %%
 fig, data = render_figure("cont_forgetting_vs_k", scale=SCALE, seed=SEED)
