@@ -340,6 +340,18 @@ def make_loo_agreement(scale: str, seed: int, device: str):
     return fig, out
 
 
+def _ratings_split(ratings, test) -> str:
+    """Title text for a hold-out: every figure states the total and how many are held out.
+
+    The CF figures hold out different numbers of ratings (panel 20, deletion 8 queries,
+    identity 200), so their training counts differ (99 980, 99 992, 99 800 of 100 000).
+    """
+    def spaced(k: int) -> str:
+        return f"{k:,}".replace(",", " ")
+
+    return f"{spaced(ratings.n)} ratings: {spaced(ratings.n - test.n)} for training, {test.n} held out"
+
+
 @figure(
     name="rep_cf_panel",
     topic=TOPIC,
@@ -382,7 +394,8 @@ def make_cf_panel(scale: str, seed: int, device: str):
             if e is not None:
                 grid[a, b] = train.values[e]
                 contrib[a, b] = vals[e]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    # the panel gets the room its 7-pt cell numbers need (up to 9 x 9 cells of "+0.012")
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), gridspec_kw={"width_ratios": [1.6, 1, 1]})
     ax = axes[0]
     # unobserved entries in grey, so a 3-star (0.0) rating stays distinguishable
     cmap = plt.get_cmap(DIVERGING_CMAP).with_extremes(bad="0.82")
@@ -399,11 +412,11 @@ def make_cf_panel(scale: str, seed: int, device: str):
                     f"{contrib[a, b]:+.3f}",
                     ha="center",
                     va="center",
-                    fontsize=5.5,
+                    fontsize=7,
                     color="white" if dark else "black",
                 )
-    ax.set_xticks(range(panel_items.size), [str(i) for i in panel_items], rotation=90, fontsize=6)
-    ax.set_yticks(range(panel_users.size), [str(i) for i in panel_users], fontsize=6)
+    ax.set_xticks(range(panel_items.size), [str(i) for i in panel_items], rotation=90, fontsize=7)
+    ax.set_yticks(range(panel_users.size), [str(i) for i in panel_users], fontsize=7)
     ax.set_xlabel("item")
     ax.set_ylabel("user")
     ax.set_title(
@@ -431,7 +444,8 @@ def make_cf_panel(scale: str, seed: int, device: str):
         ax.set_xlabel("representer value")
         ax.set_title(f"top contributors, {label}", fontsize=9)
     fig.suptitle(
-        f"Nuclear-norm completion {shape[0]}x{shape[1]} ({train.n} ratings, rank {sol.rank}): "
+        f"Nuclear-norm completion {shape[0]}x{shape[1]} ({_ratings_split(ratings, test)}, "
+        f"rank {sol.rank}): "
         f"prediction {res.predictions[q]:+.3f} = sum of values {res.reconstruction[q]:+.3f}; "
         f"held-out rating {test.values[q]:+.1f}",
         fontsize=10,
@@ -441,6 +455,8 @@ def make_cf_panel(scale: str, seed: int, device: str):
             "seed": seed,
             "shape": list(shape),
             "n_ratings": int(train.n),
+            "n_ratings_total": int(ratings.n),
+            "n_held_out": int(test.n),
             "lam": lam,
             "query": [u, v],
         },
@@ -509,8 +525,8 @@ def make_cf_deletion(scale: str, seed: int, device: str):
         ax.set_title(f"deleting the top {dr}")
         ax.legend(fontsize=8)
     fig.suptitle(
-        f"Nuclear-norm completion {shape[0]}x{shape[1]} ({train.n} ratings, rank {sol.rank}), "
-        f"{n_q} held-out ratings, soft-impute refits warm-started",
+        f"Nuclear-norm completion {shape[0]}x{shape[1]} ({_ratings_split(ratings, test)}, "
+        f"rank {sol.rank}), soft-impute refits warm-started",
         fontsize=10,
     )
     data = {
@@ -518,6 +534,8 @@ def make_cf_deletion(scale: str, seed: int, device: str):
             "seed": seed,
             "shape": list(shape),
             "n_ratings": int(train.n),
+            "n_ratings_total": int(ratings.n),
+            "n_held_out": int(test.n),
             "lam": lam,
             "n_queries": n_q,
             "fractions": list(fractions),
