@@ -23,3 +23,13 @@ def test_notebook_executes(path, monkeypatch):
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute(env=dict(os.environ))
+    # A figure is shown once: the inline backend displays it at the end of the cell, so a cell
+    # must not also *return* the Figure (that displays it a second time).
+    twice = [
+        i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+        and any(o.get("output_type") == "execute_result" and "image/png" in o.get("data", {})
+                for o in cell.get("outputs", []))
+    ]
+    assert not twice, f"{path.name}: cells {twice} display their figure twice (end them with ';')"
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "limit_threads" in source, f"{path.name}: call analysis._core.execution.limit_threads()"
