@@ -87,9 +87,14 @@ numpydoc_xref_param_type = False
 '''
 
 _CSS = """\
-table.ledger { font-size: 0.78em; border-collapse: collapse; width: 100%; }
+div.ledger-wrap { overflow-x: auto; }
+table.ledger { font-size: 0.72em; border-collapse: collapse; width: 100%; }
 table.ledger th, table.ledger td { border: 1px solid var(--color-background-border);
-  padding: 0.2em 0.4em; vertical-align: top; }
+  padding: 0.2em 0.3em; vertical-align: top; }
+table.ledger td:first-child code { font-size: 0.95em; overflow-wrap: anywhere; white-space: normal; }
+table.ledger td:nth-child(3) { min-width: 14em; }
+div.math, mjx-container[display="true"] { overflow-x: auto; overflow-y: hidden; }
+figure { margin-bottom: 2.5em; }
 table.ledger td.status-pass { color: #1a7f37; font-weight: bold; }
 table.ledger td.status-fail, table.ledger td.status-error { color: #cf222e; font-weight: bold; }
 table.ledger td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -188,7 +193,7 @@ def ledger_page(verify: dict, sweep: dict[str, dict], broken: dict[str, dict]) -
             "seeds swept", "wrong", "worst"]
     if broken:
         head.append("broken wrong")
-    out = ['<table class="ledger" id="ledger-table">', "<thead><tr>"]
+    out = ['<div class="ledger-wrap">', '<table class="ledger" id="ledger-table">', "<thead><tr>"]
     out += [f"<th>{html.escape(h)}</th>" for h in head]
     out += ["</tr></thead>", "<tbody>"]
     for r in claims:
@@ -214,7 +219,7 @@ def ledger_page(verify: dict, sweep: dict[str, dict], broken: dict[str, dict]) -
         tds = "".join(f'<td class="{(cls + " ") if cls else ""}tex2jax_ignore">{c}</td>'
                       for c, cls in cells)
         out.append(f'<tr data-claim-id="{html.escape(r["id"])}">{tds}</tr>')
-    out += ["</tbody>", "</table>"]
+    out += ["</tbody>", "</table>", "</div>"]
     lines += ["```{raw} html", *out, "```", ""]
     failing = [r for r in claims if r["status"] != "pass"]
     if failing:
@@ -245,8 +250,18 @@ def gallery_page(figures: list, topics: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def _committed_scale(name: str) -> str | None:
+    """The ``scale`` recorded in ``figures/<name>.json`` ("paper" or "quick"), if any."""
+    try:
+        scale = json.loads((ROOT / "figures" / f"{name}.json").read_text()).get("scale")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return scale if isinstance(scale, str) else None
+
+
 def _figure_block(spec, prefix: str, label: bool = False) -> list[str]:
     """A MyST figure directive for a committed figure, captioned with its title and data link."""
+    scale = _committed_scale(spec.name)
     return [
         f"```{{figure}} {prefix}_figs/{spec.name}.png",
         *([f":name: fig-{spec.name}"] if label else []),
@@ -254,7 +269,8 @@ def _figure_block(spec, prefix: str, label: bool = False) -> list[str]:
         ":width: 100%",
         "",
         f"**{spec.name}**: {_md_escape(spec.title)} "
-        f"({{download}}`data (JSON) <{prefix}_figs/{spec.name}.json>`)",
+        f"({f'{scale} scale; ' if scale else ''}"
+        f"{{download}}`data (JSON) <{prefix}_figs/{spec.name}.json>`)",
         "```",
         "",
     ]
@@ -281,7 +297,7 @@ def notebook_page(topic: str, figures: list, execute: bool):
         "(`make lab`) to run it and change the parameters."
     ).format(t=topic, how=(", executed at the quick scale when the site was built" if execute else
                            ", shown without running it: each figure cell is followed by the "
-                           "committed paper-scale figure from `figures/`"))
+                           "committed figure from `figures/`"))
     for i, cell in enumerate(nb.cells):
         cells.append(cell)
         if i == 0:

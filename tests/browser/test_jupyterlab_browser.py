@@ -1,13 +1,15 @@
 """JupyterLab smoke test: a jupytext ``.py`` notebook opens as a notebook, runs, shows each figure once.
 
 Starts ``jupyter lab`` from the project's environment (``--allow-root`` when root, a free port on
-127.0.0.1, a random token, throw-away user settings and workspaces) with the settings override
-that ``make lab`` installs (``<prefix>/share/jupyter/lab/settings/overrides.json``: python files
-open with the "Jupytext Notebook" viewer; written here the same way when missing). Headless
-Chromium opens ``notebooks/neural_collapse.py`` by URL, the test checks that it is shown as a
-notebook (cells, not a text editor), runs all cells and checks that every figure the notebook
-renders appears exactly once and no cell fails. A screenshot goes to
-``build/site/_screenshots/jupyterlab_neural_collapse.png``.
+127.0.0.1, a random token, throw-away user settings and workspaces, autosave off) with the
+settings override that ``make lab`` installs (``<prefix>/share/jupyter/lab/settings/
+overrides.json``: python files open with the "Jupytext Notebook" viewer; written here the same
+way when missing). The server's root is a temporary folder holding copies of
+``notebooks/neural_collapse.py`` and ``pyproject.toml`` (the jupytext pairing config), so the
+session never writes into the repository. Headless Chromium opens ``notebooks/neural_collapse.py``
+by URL; the test checks that it is shown as a notebook (cells, not a text editor), runs all cells
+and checks that no cell fails and every figure the notebook renders appears exactly once. A
+screenshot goes to ``build/site/_screenshots/jupyterlab_neural_collapse.png``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -76,16 +79,26 @@ def lab(tmp_path_factory):
         pytest.skip(f"no {jupyter}: install the notebooks extra")
     _install_override(Path(sys.prefix))
     tmp = tmp_path_factory.mktemp("lab")
+    # The server works on a copy of the notebook beside a copy of pyproject.toml (its jupytext
+    # pairing config), so that nothing the session writes (checkpoints, a save, the paired
+    # .ipynb) lands in the repository.
+    work = tmp / "work"
+    (work / "notebooks").mkdir(parents=True)
+    shutil.copy2(ROOT / NOTEBOOK, work / NOTEBOOK)
+    shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
     # Throw-away user settings: render every cell (JupyterLab 4 windows long notebooks, so only
-    # the visible cells would be in the page) and no first-run news prompt.
-    notebook_settings = tmp / "user-settings" / "@jupyterlab" / "notebook-extension"
-    notebook_settings.mkdir(parents=True)
-    (notebook_settings / "tracker.jupyterlab-settings").write_text(
+    # the visible cells would be in the page) and never autosave.
+    user = tmp / "user-settings" / "@jupyterlab"
+    (user / "notebook-extension").mkdir(parents=True)
+    (user / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none"}))
+    (user / "docmanager-extension").mkdir(parents=True)
+    (user / "docmanager-extension" / "plugin.jupyterlab-settings").write_text(
+        json.dumps({"autosave": False}))
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [str(jupyter), "lab", "--no-browser", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
            "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -95,7 +108,7 @@ def lab(tmp_path_factory):
            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "ANALYSIS_SCALE": "quick",
            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     log = open(tmp / "jupyter.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120
@@ -160,14 +173,16 @@ def test_py_notebook_opens_as_notebook_runs_and_shows_each_figure_once(lab, brow
             f"{o['ename']} in {c['source'][:80]!r}" for c in failed for o in c["outputs"]
             if o["type"] == "error")
         # Each figure cell shows its figure once, and no other cell shows an image.
-        wanted = []
+        wanted, wrong = [], []
         for c in code:
             names = re.findall(r"render_figure\(\s*[\"']([a-z0-9_]+)", c["source"])
             pngs = sum(o["png"] for o in c["outputs"])
             wanted += names
-            assert pngs == len(names), (
-                f"cell rendering {names or 'no figure'} shows {pngs} image(s): {c['source'][:120]!r}")
+            if pngs != len(names):
+                wrong.append(f"cell rendering {names or 'no figure'} shows {pngs} image(s): "
+                             f"{c['source'][:80]!r}")
         assert wanted, "the notebook renders no registered figure"
+        assert not wrong, "figures not shown exactly once:\n" + "\n".join(wrong)
         shown = page.locator(".jp-NotebookPanel .jp-OutputArea-output img").count()
         assert shown == len(wanted), f"{shown} images on the page for {len(wanted)} figures"
         assert not errors, errors
