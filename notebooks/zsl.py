@@ -29,7 +29,11 @@
 # consistent law. Set `ANALYSIS_SCALE=paper` before starting JupyterLab for paper-scale figures.
 
 # %%
-import numpy as np
+from analysis._core.execution import limit_threads
+
+limit_threads()
+
+import numpy as np  # noqa: E402
 
 from analysis._core.claims import get_claims, run_claim
 from analysis._core.registry import render_figure
@@ -126,7 +130,6 @@ fig, data = render_figure("zsl_bound_vs_attributes", scale=SCALE, seed=SEED)
 for key in ("error_lower_bound", "error_DAP_natural", "error_DAP_adversarial", "error_DAP_worst_case",
             "error_ESZSL_natural", "error_ESZSL_adversarial", "error_ESZSL_worst_case"):
     print(f"{key:>24}: {np.round(data[key], 3)}")
-fig
 
 # %% [markdown]
 # Every error in this figure is exact, nothing is sampled: the natural law (attributes
@@ -147,7 +150,6 @@ fig
 # %%
 fig, data = render_figure("zsl_confusions", scale=SCALE, seed=SEED)
 print({pair: round(rho, 3) for pair, rho in data["spearman"].items()})
-fig
 
 # %% [markdown]
 # The paper predicts that class pairs to which $P^*$ gives shared attribute vectors are the
@@ -165,7 +167,6 @@ fig
 
 # %%
 fig, data = render_figure("zsl_solver_cost", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## The claims ledger

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_int, check_labels, check_real
+from analysis._core.validate import as_array, check_budget, check_int, check_labels, check_real
 from analysis.zsl.bound import AdversarialJoint, worst_case_accuracy
 from analysis.zsl.data import all_attribute_vectors, validate_class_attribute_matrix
 
@@ -48,7 +48,9 @@ def sample_natural(
     """Sample ``(j, v)``: ``j`` uniform over the classes, ``v_i ~ Bernoulli(M_ji)`` independently."""
     M = validate_class_attribute_matrix(M, "M")
     size = check_int(size, "size", minimum=1)
-    rng = make_rng(rng)
+    # labels (int64), uniforms (float64) and the 0/1 vectors, sized before allocating
+    check_budget("size", n_bytes=size * (8.0 + 9.0 * M.shape[1]), what=f"{size} samples")
+    rng = make_rng(rng, name="rng")
     labels = rng.integers(0, M.shape[0], size=size)
     V = (rng.random((size, M.shape[1])) < M[labels]).astype(np.uint8)
     return labels.astype(np.int64), V
@@ -88,6 +90,8 @@ def fit_eszsl(
     r"""Fit ESZSL in closed form on seen-class data (Romera-Paredes & Torr, 2015, Eq. 5)."""
     S = validate_class_attribute_matrix(S_seen, "S_seen")
     V = as_array(V, "V", shape=(None, S.shape[1]))
+    if V.shape[0] == 0:
+        raise ValueError("V: expected at least one training vector (row), got none")
     y = check_labels(labels, "labels", n_classes=S.shape[0], n_samples=V.shape[0])
     gamma = check_real(gamma, "gamma", minimum=0.0, strict_min=True)
     lam = check_real(lam, "lam", minimum=0.0, strict_min=True)
@@ -143,11 +147,14 @@ def evaluate_baselines(
         raise ValueError(f"M_seen: expected {M.shape[1]} attributes like M, got {M_seen.shape[1]}")
     if adversary.probabilities.shape[0] != M.shape[0] or adversary.vectors.shape[1] != M.shape[1]:
         raise ValueError("adversary: expected a joint law over the classes and attributes of M")
+    n_train = check_int(n_train, "n_train", minimum=1)
+    n_test = check_int(n_test, "n_test", minimum=1)
+    check_budget("n_train", n_bytes=n_train * (8.0 + 9.0 * M.shape[1]), what=f"{n_train} samples")
+    check_budget("n_test", n_bytes=n_test * (8.0 + 9.0 * M.shape[1]), what=f"{n_test} samples")
     rng = make_rng(seed)
     k = M.shape[0]
-    y_seen, V_seen = sample_natural(M_seen, check_int(n_train, "n_train", minimum=1), rng)
+    y_seen, V_seen = sample_natural(M_seen, n_train, rng)
     eszsl = fit_eszsl(V_seen, y_seen, M_seen)
-    n_test = check_int(n_test, "n_test", minimum=1)
     tests = {"natural": sample_natural(M, n_test, rng), "adversarial": adversary.sample(n_test, rng)}
     errors, ses, confusions = {}, {}, {}
     for data, (y, V) in tests.items():

@@ -576,6 +576,8 @@ def worst_case_lower_bound(
     tol = check_real(tol, "tol", minimum=0.0)
     max_iterations = check_int(max_iterations, "max_iterations", minimum=1)
     smoothing = check_real(smoothing, "smoothing", minimum=0.0, maximum=0.99)
+    time_limit = _check_seconds(time_limit, "time_limit")
+    milp_time_limit = _check_seconds(milp_time_limit, "milp_time_limit")
     k, n = M.shape
     if method == "auto":
         method = _choose_method(k, n)
@@ -651,6 +653,16 @@ def worst_case_lower_bound(
         idle = np.concatenate([idle[keep], np.zeros(grown.shape[0] - int(keep.sum()), dtype=np.int64)])
         V = grown
     return _finish(M, V, sol, rho, rho_upper, best, method, iteration, history, start, tol)
+
+
+def _check_seconds(x: object, name: str) -> float | None:
+    """``None`` (no limit), ``inf`` (no limit) or a number of seconds > 0."""
+    if x is None:
+        return None
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) \
+            and np.isposinf(x):
+        return None
+    return check_real(x, name, minimum=0.0, strict_min=True)
 
 
 @dataclass(frozen=True)
@@ -872,6 +884,8 @@ def greedy_attribute_selection(
     M = validate_class_attribute_matrix(M, "M")
     k, n = M.shape
     n_select = check_int(n_select, "n_select", minimum=1, maximum=n)
+    check_choice(method, "method", METHODS)
+    tie_tol = check_real(tie_tol, "tie_tol", minimum=0.0)
     start = time.perf_counter()
     chosen: list[int] = []
     Qs, results = [], []

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_choice, check_int, check_real
+from analysis._core.validate import as_array, check_budget, check_choice, check_int, check_real
 
 #: Largest number of attributes for which all ``2^n`` attribute vectors are enumerated.
 MAX_ENUMERATED_ATTRIBUTES = 24
@@ -166,6 +166,10 @@ def awa_like_matrix(
     n = check_int(n, "n", minimum=1)
     n_clusters = max(2, k // 3) if n_clusters is None else check_int(n_clusters, "n_clusters", minimum=1)
     spread = check_real(spread, "spread", minimum=0.0)
+    # sized before anything is allocated: the (k, n) matrix, its noise and the prototypes
+    check_budget("k", n_bytes=24.0 * k * n, what=f"a ({k}, {n}) matrix")
+    check_budget("n", n_bytes=24.0 * k * n, what=f"a ({k}, {n}) matrix")
+    check_budget("n_clusters", n_bytes=8.0 * n_clusters * n, what=f"({n_clusters}, {n}) prototypes")
     rng = make_rng(seed)
     prototypes = rng.beta(0.4, 0.6, size=(n_clusters, n))
     membership = np.arange(k) % n_clusters
@@ -199,6 +203,8 @@ def load_class_attribute_matrix(
     """
     p = Path(path)
     skiprows = check_int(skiprows, "skiprows", minimum=0)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise ValueError(f"delimiter: expected one character or None (whitespace), got {delimiter!r}")
     if not p.is_file():
         raise ValueError(f"path: expected an existing .csv, .txt or .npy file, got {str(p)!r}")
     suffix = p.suffix.lower()
@@ -214,6 +220,8 @@ def load_class_attribute_matrix(
     else:
         raise ValueError(f"path: expected a .csv, .txt, .tsv or .npy file, got suffix {suffix!r}")
     raw = np.asarray(raw, dtype=np.float64)
+    if raw.size == 0 and skiprows > 0:
+        raise ValueError(f"skiprows: skipping {skiprows} lines leaves no data in {p.name}")
     if percent:
         raw = raw / 100.0
     elif raw.size and np.nanmax(raw) > 1 and np.nanmax(raw) <= 100:

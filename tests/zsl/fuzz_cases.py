@@ -2,20 +2,51 @@
 
 import numpy as np
 
+from analysis.zsl.bound import worst_case_lower_bound
+
 
 def _M(rng):
     return np.clip(rng.random((4, 3)), 0.05, 0.95)
 
 
+def _evaluate_baselines(rng):
+    M = _M(rng)
+    return {"M": M, "M_seen": _M(rng), "adversary": worst_case_lower_bound(M).adversary,
+            "n_train": 50, "n_test": 50, "seed": 0}
+
+
+def _map_and_matrix(rng):
+    M = _M(rng)
+    return {"h": worst_case_lower_bound(M).randomized_map, "M": M}
+
+
+def _csv(rng):
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp(prefix="zsl_fuzz_")) / "matrix.csv"
+    np.savetxt(path, _M(rng), delimiter=",")
+    return {"path": str(path), "delimiter": ",", "skiprows": 0}
+
+
 CASES = {
-    "awa_like_matrix": lambda rng: {"k": 4, "n": 5, "spread": 0.15, "seed": 0},
+    "awa_like_matrix": lambda rng: {"k": 4, "n": 5, "n_clusters": 2, "spread": 0.15, "seed": 0},
+    "benchmark_provenance": lambda rng: {"name": "awa2"},
     "dap_predict": lambda rng: {"M": _M(rng), "V": (rng.random((6, 3)) < 0.5).astype(float), "eps": 1e-3},
-    "sample_natural": lambda rng: {"M": _M(rng), "size": 10, "rng": 0},
-    "validate_class_attribute_matrix": lambda rng: {"M": _M(rng)},
-    "worst_case_lower_bound": lambda rng: {"M": _M(rng), "tol": 1e-9},
+    "evaluate_baselines": _evaluate_baselines,
     "fit_eszsl": lambda rng: {"V": rng.random((8, 3)), "labels": np.arange(8) % 4, "S_seen": _M(rng),
                               "gamma": 10.0, "lam": 10.0},
-    "greedy_attribute_selection": lambda rng: {"M": _M(rng), "n_select": 2},
+    "greedy_attribute_selection": lambda rng: {"M": _M(rng), "n_select": 2, "method": "auto",
+                                               "tie_tol": 1e-9},
+    "load_benchmark": lambda rng: {"name": "awa2", "split": "unseen", "missing": "zero"},
+    "load_class_attribute_matrix": _csv,
+    "sample_natural": lambda rng: {"M": _M(rng), "size": 10, "rng": 0},
+    "validate_class_attribute_matrix": lambda rng: {"M": _M(rng), "name": "M",
+                                                    "duplicate_columns": "keep"},
+    "worst_case_accuracy": _map_and_matrix,
+    "worst_case_lower_bound": lambda rng: {
+        "M": _M(rng), "method": "auto", "tol": 1e-9, "max_iterations": 50, "time_limit": 10.0,
+        "smoothing": 0.5, "duplicate_columns": "keep"},
 }
 EXEMPT = {
     "AdversarialJoint": "result container returned by worst_case_lower_bound",
@@ -25,4 +56,11 @@ EXEMPT = {
 }
 ALLOW = {
     "dap_predict": {"V": {"empty"}},  # no test points: no predictions (an empty array), not an error
+    # the name is only the label used in error messages: any string is valid
+    "validate_class_attribute_matrix": {"name": {"unknown"}},
 }
+ALLOW["worst_case_lower_bound"] = {
+    "max_iterations": {"huge"},  # a cap on rounds, not a size: nothing is allocated from it
+    "time_limit": {"inf"},  # no time limit, like None
+}
+ALLOW["load_class_attribute_matrix"] = {"skiprows": {"zero"}}  # no header: the default
