@@ -15,6 +15,7 @@ from analysis.contrastive.data import collision_probability, make_latent_class_m
 from analysis.contrastive.hypersphere import (
     alignment,
     infonce_gap_bounds,
+    infonce_gap_expansion,
     infonce_limit,
     infonce_minus_log_m,
     sample_uniform_sphere,
@@ -196,10 +197,13 @@ def make_uniformity_infonce(scale: str, seed: int, device: str):
     n_samples = 2000 if quick else 20000
     gaps, gap_se = [], []
     for M in Ms:
-        e = infonce_minus_log_m(z1, z2, int(M), n_samples, temperature=temp, rng=rng)
+        e = infonce_minus_log_m(
+            z1, z2, int(M), n_samples, temperature=temp, rng=rng, control_variate=lim["per_anchor"]
+        )
         gaps.append(e.mean - lim["limit"])
         gap_se.append(e.stderr)
     lo, hi = infonce_gap_bounds(Ms, temp, lim["mean_conditional_variance"])
+    expansion = infonce_gap_expansion(z1, z2, Ms, temperature=temp)
     data = {
         "params": {
             "dims": dims,
@@ -217,7 +221,10 @@ def make_uniformity_infonce(scale: str, seed: int, device: str):
         "infonce_gap_se": np.array(gap_se),
         "bound_lower": lo,
         "bound_upper": hi,
-        "limit": lim,
+        "exact_lower": expansion["lower"],
+        "exact_upper": expansion["upper"],
+        "asymptotic_constant": expansion["constant"],
+        "limit": {k: v for k, v in lim.items() if k != "per_anchor"},
     }
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
     for (key, cur), color in zip(unif.items(), PALETTE, strict=False):
@@ -229,32 +236,37 @@ def make_uniformity_infonce(scale: str, seed: int, device: str):
     ax1.set_ylabel(r"$\mathcal{L}_{uniform}$ of the uniform distribution")
     ax1.set_title("(a) estimator (dots, 2 SE) vs closed form (lines)")
     ax1.legend()
+    ax2.plot(Ms, hi, color=PALETTE[5], ls=":", lw=1.2,
+             label=r"crude bound $e^{2/t}/M$ (lower one $<0$, off the log scale)")
     ax2.fill_between(
         Ms,
-        lo,
-        hi,
-        color=PALETTE[5],
-        alpha=0.3,
+        expansion["lower"],
+        expansion["upper"],
+        color=PALETTE[2],
+        alpha=0.5,
         lw=0,
-        label=r"derived bound $[-e^{2/t}\bar V/2M,\ e^{2/t}/M]$",
+        label="exact bracket (cumulant expansion)",
+    )
+    ax2.plot(
+        Ms, expansion["constant"] / Ms, color=PALETTE[2], lw=1,
+        label=f"c / M, c = {expansion['constant']:.3f}",
     )
     ax2.errorbar(
         Ms,
         gaps,
         yerr=2 * np.array(gap_se),
-        fmt="o-",
+        fmt="o",
         ms=3,
         color=PALETTE[0],
         capsize=2,
-        label=r"$\mathbb{E}\,\mathcal{L}_M - \log M - \mathcal{L}_\infty$",
+        label=r"Monte Carlo $\mathbb{E}\,\mathcal{L}_M - \log M - \mathcal{L}_\infty$ (2 SE)",
     )
-    ax2.axhline(0.0, color="0.3", lw=1)
     ax2.set_xscale("log", base=2)
-    ax2.set_yscale("symlog", linthresh=1e-3)
+    ax2.set_yscale("log")
     ax2.set_xlabel("number of negatives M")
     ax2.set_ylabel("gap to the limit")
-    ax2.set_title(f"(b) InfoNCE - log M -> limit (t = {temp})")
-    ax2.legend(loc="upper right")
+    ax2.set_title(f"(b) InfoNCE - log M -> limit (t = {temp}, {n_samples} samples/M)")
+    ax2.legend(loc="lower left", fontsize=8)
     fig.suptitle("Wang & Isola (2020): uniformity on the sphere and the asymptotics of InfoNCE")
     return fig, data
 
@@ -281,24 +293,44 @@ def make_align_uniform_plane(scale: str, seed: int, device: str):
     c_test = model.sample_classes((n_eval,), rng)
     x_test = model.sample_inputs(c_test, rng)
     checkpoints = list(range(0, steps + 1, every))
+    # the final accuracies are compared over several training seeds, on a large test set: with
+    # 2000 test points one accuracy has a sampling SE of ~0.009, as large as the lambda effect
+    n_repeats = 2 if quick else 5
+    n_final_test = 4000 if quick else 40000
+    c_final = model.sample_classes((n_final_test,), rng)
+    x_final = model.sample_inputs(c_final, rng)
     traj = {}
-    init_seed = spawn_seeds(seed, 1)[0]  # one initialisation and batch stream shared by all runs
+    final_acc = {label: [] for label, _, _ in runs}
+    # seed 0 of the list: one initialisation and batch stream shared by all runs (left panel)
+    init_seeds = spawn_seeds(seed, n_repeats)
+
+    def unit(f):
+        return f / np.linalg.norm(f, axis=1, keepdims=True)
+
     for label, objective, lam in runs:
-        res = train_encoder(
-            model,
-            objective=objective,
-            kind="mlp",
-            out_dim=8,
-            hidden=32,
-            steps=steps,
-            batch_size=256,
-            lr=0.01,
-            lam=lam,
-            temperature=0.5,
-            checkpoints=checkpoints,
-            seed=init_seed,
-            device=device,
-        )
+        for rep, init_seed in enumerate(init_seeds):
+            res = train_encoder(
+                model,
+                objective=objective,
+                kind="mlp",
+                out_dim=8,
+                hidden=32,
+                steps=steps,
+                batch_size=256,
+                lr=0.01,
+                lam=lam,
+                temperature=0.5,
+                checkpoints=checkpoints if rep == 0 else (steps,),
+                seed=init_seed,
+                device=device,
+            )
+            enc = res.snapshots[steps]
+            final_acc[label].append(
+                linear_probe_accuracy(unit(enc(x1)), c, unit(enc(x_final)), c_final)
+            )
+            if rep == 0:
+                first = res
+        res = first
         al, un, acc = [], [], []
         for step in checkpoints:
             enc = res.snapshots[step]
@@ -326,6 +358,8 @@ def make_align_uniform_plane(scale: str, seed: int, device: str):
             "checkpoints": checkpoints,
             "lambdas": list(lams),
             "n_eval": n_eval,
+            "n_repeats": n_repeats,
+            "n_final_test": n_final_test,
             "seed": seed,
         },
         "trajectories": traj,
@@ -353,27 +387,51 @@ def make_align_uniform_plane(scale: str, seed: int, device: str):
     fig.colorbar(scatter, ax=ax, label="linear-probe accuracy")
     ax.set_xlabel(r"$\mathcal{L}_{uniform}$ (t = 2; lower = more uniform)")
     ax.set_ylabel(r"$\mathcal{L}_{align}$ ($\alpha$ = 2; lower = better aligned)")
-    ax.set_title(f"Training trajectories ({steps} steps, C = 8 latent classes)")
+    ax.set_title(f"One training run per objective ({steps} steps, C = 8 latent classes)")
     legend = ax.legend(loc="upper right")
     for handle in legend.legend_handles:
         handle.set_facecolor("0.7")
-    # the trade-off over lambda: final probe accuracy, InfoNCE as the reference
-    final = np.array([traj[f"align + {lam:g} unif"]["probe_accuracy"][-1] for lam in lams])
-    info = traj["InfoNCE (t = 0.5)"]["probe_accuracy"][-1]
-    data["final_accuracy_vs_lambda"] = {"lambda": np.array(lams), "accuracy": final, "infonce": info}
-    ax_lam.plot(
+    # the trade-off over lambda: final probe accuracy over training seeds, InfoNCE as reference
+    final = np.array([final_acc[f"align + {lam:g} unif"] for lam in lams])  # (lambda, seed)
+    info = np.array(final_acc["InfoNCE (t = 0.5)"])
+    se = final.std(axis=1, ddof=1) / math.sqrt(n_repeats)
+    info_se = float(info.std(ddof=1) / math.sqrt(n_repeats))
+    data["final_accuracy_vs_lambda"] = {
+        "lambda": np.array(lams),
+        "accuracy_per_seed": final,
+        "accuracy_mean": final.mean(axis=1),
+        "accuracy_se": se,
+        "infonce_per_seed": info,
+        "infonce_mean": float(info.mean()),
+        "infonce_se": info_se,
+        "test_sampling_se": float(np.sqrt(0.25 / n_final_test)),
+    }
+    for r in range(n_repeats):
+        ax_lam.scatter(lams, final[:, r], s=10, color=PALETTE[0], alpha=0.35, lw=0, zorder=1)
+    ax_lam.errorbar(
         lams,
-        final,
+        final.mean(axis=1),
+        yerr=se,
         marker="o",
         color=PALETTE[0],
-        label=r"$\mathcal{L}_{align} + \lambda\mathcal{L}_{uniform}$",
+        capsize=3,
+        label=r"$\mathcal{L}_{align} + \lambda\mathcal{L}_{uniform}$ (mean $\pm$ SE)",
+        zorder=2,
     )
-    ax_lam.axhline(info, color=PALETTE[1], ls="--", label="InfoNCE (t = 0.5)")
+    ax_lam.axhspan(
+        info.mean() - info_se, info.mean() + info_se, color=PALETTE[1], alpha=0.2, lw=0
+    )
+    ax_lam.axhline(
+        info.mean(), color=PALETTE[1], ls="--", label=r"InfoNCE (t = 0.5, mean $\pm$ SE)"
+    )
     ax_lam.set_xscale("log", base=2)
     ax_lam.set_xlabel(r"uniformity weight $\lambda$")
     ax_lam.set_ylabel("final linear-probe accuracy")
-    ax_lam.set_title("Trade-off over lambda")
-    ax_lam.legend(loc="best")
+    ax_lam.set_title(
+        f"Trade-off over lambda: {n_repeats} training seeds\n(dots), "
+        f"{n_final_test} test points each"
+    )
+    ax_lam.legend(loc="lower center", fontsize=8)
     return fig, data
 
 
@@ -532,44 +590,81 @@ def make_simplicity_bias(scale: str, seed: int, device: str):
     from analysis.contrastive.simplicity_bias import FEATURE_NAMES
 
     data = simplicity_bias_data(scale, seed, device)
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    # 2 x 2 at 12.5 x 9 in: every label at >= 10 pt on a page-width figure
+    fig, axes = plt.subplots(2, 2, figsize=(12.5, 9.0))
+    axes = axes.ravel()
+    # exact lines of different widths/styles and offset GD markers, so that features with equal
+    # weight (e.g. class and subclass both 0) stay visible instead of hiding one another
+    styles = [
+        {"lw": 4.0, "ls": "-", "alpha": 0.55},
+        {"lw": 2.2, "ls": "--", "alpha": 1.0},
+        {"lw": 1.4, "ls": ":", "alpha": 1.0},
+    ]
+    markers = ["o", "s", "^"]
     ax = axes[0]
     names = list(data["separation"])
     for i, name in enumerate(names):
         vals = data["separation"][name]
         ax.bar(i, vals.mean(), color=PALETTE[i], alpha=0.7)
-        ax.scatter(np.full(vals.size, i), vals, color="k", s=10, zorder=3)
+        ax.scatter(np.full(vals.size, i), vals, color="k", s=14, zorder=3)
     ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(["min-norm", "GD\nsmall init", "non-collapsed\nminimiser"])
-    ax.set_ylabel("test subclass gap / class gap")
+    ax.set_xticklabels(["min-norm", "GD\nsmall init", "non-collapsed\nminimiser"], fontsize=11)
+    ax.set_ylabel("test subclass gap / class gap", fontsize=11)
     gap = max(float(np.ptp(np.concatenate(list(data["train_loss"].values())))), 0.0)
-    ax.set_title(f"(a) supervised CL: same train loss\n(spread {gap:.1e}), dots = seeds")
+    ax.set_title(
+        f"(a) supervised CL: same train loss (spread {gap:.1e});\nbars = mean, dots = "
+        f"{data['params']['n_seeds']} seeds",
+        fontsize=12,
+    )
     ax = axes[1]
     steps, hist = data["trajectory_steps"], data["trajectory_weights"]
     for j, name in enumerate(FEATURE_NAMES):
-        ax.plot(steps, np.maximum(hist[:, j], 1e-12), color=PALETTE[j], label=name)
+        ax.plot(steps, np.maximum(hist[:, j], 1e-12), color=PALETTE[j], label=name, **styles[j])
     ax.set_yscale("log")
-    ax.set_xlabel("GD step (unsupervised, p = 1)")
-    ax.set_ylabel("weight on feature |W e_j| (floor 1e-12)")
-    ax.set_title("(b) easy feature learnt, class feature suppressed")
-    ax.legend(fontsize=7)
+    ax.set_xlabel("GD step (unsupervised, p = 1)", fontsize=11)
+    ax.set_ylabel("weight on feature |W e_j| (floor 1e-12)", fontsize=11)
+    ax.set_title("(b) easy feature learnt, class feature suppressed", fontsize=12)
+    ax.legend(fontsize=10, loc="center right")
     ax = axes[2]
+    shift = 0.03 * (data["dims"][-1] - data["dims"][0])
     for j, name in enumerate(FEATURE_NAMES):
         color = PALETTE[j]
-        ax.plot(data["dims"], data["weights_by_dim_exact"][:, j], color=color, label=f"{name} (exact)")
-        ax.scatter(data["dims"], data["weights_by_dim_gd"][:, j], color=color, marker="x", s=40)
+        ax.plot(data["dims"], data["weights_by_dim_exact"][:, j], color=color,
+                label=f"{name}, exact", **styles[j])
+        ax.scatter(data["dims"] + (j - 1) * shift, data["weights_by_dim_gd"][:, j], color=color,
+                   marker=markers[j], s=45, edgecolors="k", linewidths=0.5, zorder=3,
+                   label=f"{name}, GD")
     ax.set_xticks(data["dims"])
-    ax.set_xlabel("embedding dimension p")
-    ax.set_ylabel("weight on feature |W e_j|")
-    ax.set_title("(c) remedy 1: larger embedding (x = GD)")
+    ax.set_xlabel("embedding dimension p", fontsize=11)
+    ax.set_ylabel("weight on feature |W e_j|", fontsize=11)
+    ax.set_title("(c) remedy 1: larger embedding dimension", fontsize=12)
     ax = axes[3]
+    shift = 0.012 * (data["aug_grid"][-1] - data["aug_grid"][0])
     for j, name in enumerate(FEATURE_NAMES):
         color = PALETTE[j]
-        ax.plot(data["aug_grid"], data["weights_by_aug_exact"][:, j], color=color, label=name)
-        ax.scatter(data["aug_gd_grid"], data["weights_by_aug_gd"][:, j], color=color, marker="x", s=40)
-    ax.set_xlabel("augmentation noise variance on the easy feature")
-    ax.set_ylabel("weight on feature |W e_j| (p = 1)")
-    ax.set_title("(d) remedy 2: augment easy feature (x = GD)")
+        ax.plot(data["aug_grid"], data["weights_by_aug_exact"][:, j], color=color,
+                label=f"{name}, exact", **styles[j])
+        ax.scatter(data["aug_gd_grid"] + (j - 1) * shift, data["weights_by_aug_gd"][:, j],
+                   color=color, marker=markers[j], s=45, edgecolors="k", linewidths=0.5, zorder=3,
+                   label=f"{name}, GD")
+    ax.set_xlabel("augmentation noise variance on the easy feature", fontsize=11)
+    ax.set_ylabel("weight on feature |W e_j| (p = 1)", fontsize=11)
+    ax.set_title("(d) remedy 2: augment the easy feature", fontsize=12)
+    for ax in axes:
+        ax.tick_params(labelsize=10)
+    handles, labels = axes[2].get_legend_handles_labels()
+    order = [0, 2, 4, 1, 3, 5]  # exact lines first, then the GD markers
+    fig.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="lower center",
+        ncol=3,
+        fontsize=10,
+        title="(c), (d): lines = exact minimiser, markers = GD (offset sideways to stay visible)",
+        title_fontsize=10,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return fig, data
 
 
