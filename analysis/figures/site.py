@@ -127,14 +127,15 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "0" if out in ("-0", "0") else out
 
 
-def run_verify(python: str | None = None) -> dict:
+def run_verify(python: str | None = None, topic: str | None = None) -> dict:
     """Run ``python -m analysis verify --json`` and return its parsed output.
 
     The exit status is not an error here (a failing claim is what the ledger page shows); output
     that is not the expected JSON is.
     """
     proc = subprocess.run(
-        [python or sys.executable, "-m", "analysis", "verify", "--json"],
+        [python or sys.executable, "-m", "analysis", "verify", "--json",
+         *(["--topic", topic] if topic else [])],
         cwd=ROOT, capture_output=True, text=True,
         env={**os.environ, "MPLBACKEND": "Agg"},
     )
@@ -282,6 +283,7 @@ def notebook_page(topic: str, figures: list, execute: bool):
     Not executed, each code cell that calls ``render_figure("<name>", ...)`` is followed by a
     markdown cell showing the committed ``figures/<name>.png``; figures of the topic that the
     notebook never renders are appended at the end, so every topic page shows all its figures.
+    Executed, the cells keep their own outputs and all committed figures are appended.
     """
     import re
 
@@ -310,9 +312,12 @@ def notebook_page(topic: str, figures: list, execute: bool):
                 cells.append(nbformat.v4.new_markdown_cell(
                     "\n".join(_figure_block(by_name[name], prefix="../"))))
     rest = [f for f in figures if f.name not in shown]
-    if rest and not execute:
+    if rest:
+        # Executed, the notebook shows its quick-scale figures where it displays them; the
+        # committed ones (made by `make figures`) follow for comparison.
+        heading = "Committed figures of this topic" if execute else "Other figures of this topic"
         cells.append(nbformat.v4.new_markdown_cell(
-            "## Other figures of this topic\n\n"
+            f"## {heading}\n\n"
             + "\n".join(line for f in rest for line in _figure_block(f, prefix="../"))))
     nb.cells = cells
     nb.metadata.pop("jupytext", None)
@@ -429,7 +434,8 @@ def _copy_mathjax(dest: Path) -> None:
             shutil.copy2(src / rel, target)
 
 
-def write_sources(src: Path, execute_notebooks: bool = False, verify: dict | None = None) -> dict:
+def write_sources(src: Path, execute_notebooks: bool = False, verify: dict | None = None,
+                  topics: tuple[str, ...] | None = None) -> dict:
     """Write the Sphinx sources and ``conf.py`` into ``src`` (emptied first).
 
     Returns
@@ -442,13 +448,21 @@ def write_sources(src: Path, execute_notebooks: bool = False, verify: dict | Non
     import analysis
     from analysis._core.registry import get_figures
 
-    topics = tuple(t for t in analysis.TOPICS if (ROOT / "notebooks" / f"{t}.py").is_file())
-    figures = [f for f in get_figures() if (ROOT / "figures" / f"{f.name}.png").is_file()]
-    missing = [f.name for f in get_figures() if f not in figures]
+    if topics is None:
+        topics = tuple(analysis.TOPICS)
+    unknown = [t for t in topics if t not in analysis.TOPICS]
+    if unknown:
+        raise ValueError(f"topics: expected names from {analysis.TOPICS}, got {unknown}")
+    topics = tuple(t for t in analysis.TOPICS
+                   if t in topics and (ROOT / "notebooks" / f"{t}.py").is_file())
+    registered = [f for f in get_figures() if f.topic in topics]
+    figures = [f for f in registered if (ROOT / "figures" / f"{f.name}.png").is_file()]
+    missing = [f.name for f in registered if f not in figures]
     if missing:
         raise FileNotFoundError(f"figures/: no committed PNG for {missing} (run `make figures`)")
     if verify is None:
-        verify = run_verify()
+        verify = run_verify(topic=topics[0] if len(topics) == 1 else None)
+    verify = {**verify, "claims": [c for c in verify["claims"] if c["topic"] in topics]}
     sweep = _sweep_rows(ROOT / "figures" / "ledger_sweep.json")
     broken = _sweep_rows(ROOT / "figures" / "ledger_sweep_broken.json")
 
@@ -479,7 +493,7 @@ def write_sources(src: Path, execute_notebooks: bool = False, verify: dict | Non
 
 def build_site(out: str | os.PathLike = "build/site", execute_notebooks: bool = False, *,
                src: str | os.PathLike = "build/site-src", verify: dict | None = None,
-               jobs: int = 1) -> Path:
+               jobs: int = 1, topics: tuple[str, ...] | None = None) -> Path:
     """Generate the site's sources into ``src`` and build the HTML into ``out``.
 
     Parameters
@@ -497,6 +511,8 @@ def build_site(out: str | os.PathLike = "build/site", execute_notebooks: bool = 
         given.
     jobs : int, default 1
         Parallel Sphinx processes.
+    topics : tuple of str, optional
+        Build only these topics (pages, figures, claims, API); all by default. For previews.
 
     Returns
     -------
@@ -513,30 +529,35 @@ def build_site(out: str | os.PathLike = "build/site", execute_notebooks: bool = 
     src_p = Path(src) if Path(src).is_absolute() else ROOT / src
     if out_p.resolve() == src_p.resolve():
         raise ValueError("out: must differ from src")
-    write_sources(src_p, execute_notebooks=execute_notebooks, verify=verify)
+    write_sources(src_p, execute_notebooks=execute_notebooks, verify=verify, topics=topics)
     if out_p.exists():
         shutil.rmtree(out_p)
     warnings = src_p / "sphinx-warnings.txt"
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-w", str(warnings),
            "-d", str(src_p / "_doctrees"), "-j", str(int(jobs)), str(src_p), str(out_p)]
+    # Executed notebooks need the inline backend to turn figures into image outputs.
+    backend = "module://matplotlib_inline.backend_inline" if execute_notebooks else "Agg"
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "MPLBACKEND": "Agg", "ANALYSIS_SCALE": "quick"})
+                          env={**os.environ, "MPLBACKEND": backend, "ANALYSIS_SCALE": "quick"})
     if proc.returncode != 0:
         raise RuntimeError(f"sphinx-build exited {proc.returncode}:\n{proc.stderr[-4000:]}")
     text = warnings.read_text() if warnings.exists() else ""
     fatal = [line for line in text.splitlines()
              if any(k in line for k in ("undefined label", "unknown document", "image file not",
-                                        "download file not", "Unknown target", "math", "toctree"))]
+                                        "download file not", "Unknown target", "equation", "toctree"))]
     if fatal:
         raise RuntimeError("sphinx-build: broken links or math:\n" + "\n".join(fatal[:40]))
     index = out_p / "index.html"
     if not index.is_file():
         raise RuntimeError(f"sphinx-build wrote no {index}")
+    n_warn = len([line for line in text.splitlines() if line.strip()])
+    if n_warn:
+        print(f"site: {n_warn} Sphinx warning line(s), see {warnings}", file=sys.stderr)
     return index
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m analysis.figures.site [--execute] [--out DIR] [--jobs N]``."""
+    """Command line: ``python -m analysis.figures.site [--execute] [--out DIR] [--topic T]...``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m analysis.figures.site", description=__doc__
@@ -547,10 +568,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the notebooks at the quick scale instead of showing the "
                              "committed figures")
     parser.add_argument("--jobs", type=int, default=1, help="parallel Sphinx processes")
+    parser.add_argument("--topic", action="append", dest="topics", metavar="TOPIC",
+                        help="build only this topic (repeatable; default: all), for previews")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        index = build_site(args.out, execute_notebooks=args.execute, src=args.src, jobs=args.jobs)
+        index = build_site(args.out, execute_notebooks=args.execute, src=args.src, jobs=args.jobs,
+                           topics=tuple(args.topics) if args.topics else None)
     except (RuntimeError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -3,7 +3,8 @@
 ``build/site`` is served on 127.0.0.1 by ``http.server`` in a thread; headless Chromium loads
 each page and the test fails on a console error, an uncaught page error, a failed request, an
 image that did not decode (``naturalWidth == 0``), a MathJax error or unrendered math, and an
-internal link to a file that does not exist. The ledger page must list every registered claim,
+internal link to a file that does not exist. Text that Sphinx could not render (docutils "problematic" nodes) fails too. The ledger page must
+list every registered claim,
 the gallery every registered figure. A full-page screenshot of each page is saved to
 ``build/site/_screenshots/`` for review. If the site is missing it is built first
 (``make site`` normally does that).
@@ -59,6 +60,11 @@ _MATH_PROBLEMS = """() => {
   return errors.concat(raw);
 }"""
 
+# Sphinx/docutils render markup it could not process (an undefined substitution, a bad role) as
+# "problematic" text and system messages: visible rendering errors.
+_RENDER_ERRORS = """() => [...document.querySelectorAll('.problematic, .system-message')]
+  .map(e => 'rendering error: ' + e.textContent.trim().slice(0, 120))"""
+
 _LINKS = """() => [...document.querySelectorAll('a[href]')].map(a => a.href)"""
 
 
@@ -112,6 +118,7 @@ def _load(browser, url: str, screenshot: Path | None = None):
     page.evaluate(_MATHJAX_DONE)
     problems += [f"image not loaded: {src}" for src in page.evaluate(_BROKEN_IMAGES)]
     problems += page.evaluate(_MATH_PROBLEMS)
+    problems += page.evaluate(_RENDER_ERRORS)
     links = page.evaluate(_LINKS)
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
