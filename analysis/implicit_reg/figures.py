@@ -413,7 +413,7 @@ def make_random_labels(scale: str, seed: int, device: str):
     axes[2].set_xlabel("fraction of random labels")
     axes[2].set_ylabel("test accuracy (true labels)")
     axes[2].axhline(0.5, color=PALETTE[7], linestyle=":", label="chance")
-    axes[1].legend(loc="lower right", fontsize=8)  # the empty corner (fit times grow with noise)
+    axes[1].legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.18))  # off the data
     axes[2].legend()
     fig.suptitle(f"depth-2 ReLU MLP, width {hidden}, n={n}, d={d}, teacher labels, {n_rep} label draws"
                  + (" (synthetic analogue of the CIFAR-10 experiment)" if scale == "paper"
