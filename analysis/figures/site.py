@@ -27,6 +27,7 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,7 +92,7 @@ div.ledger-wrap { overflow-x: auto; }
 table.ledger { font-size: 0.72em; border-collapse: collapse; width: 100%; }
 table.ledger th, table.ledger td { border: 1px solid var(--color-background-border);
   padding: 0.2em 0.3em; vertical-align: top; }
-table.ledger td:first-child code { font-size: 0.95em; overflow-wrap: anywhere; white-space: normal; }
+table.ledger td:first-child code { font-size: 0.95em; white-space: normal; }
 table.ledger td:nth-child(3) { min-width: 14em; }
 div.math, mjx-container[display="true"] { overflow-x: auto; overflow-y: hidden; }
 figure { margin-bottom: 2.5em; }
@@ -194,7 +195,10 @@ def ledger_page(verify: dict, sweep: dict[str, dict], broken: dict[str, dict]) -
             "seeds swept", "wrong", "worst"]
     if broken:
         head.append("broken wrong")
-    out = ['<div class="ledger-wrap">', '<table class="ledger" id="ledger-table">', "<thead><tr>"]
+    # The table is wide: this page only, the content column takes the room of the (empty) page
+    # table of contents.
+    out = ["<style>.content { width: auto; flex: 1 1 auto; max-width: 90em; }</style>",
+           '<div class="ledger-wrap">', '<table class="ledger" id="ledger-table">', "<thead><tr>"]
     out += [f"<th>{html.escape(h)}</th>" for h in head]
     out += ["</tr></thead>", "<tbody>"]
     for r in claims:
@@ -202,7 +206,8 @@ def ledger_page(verify: dict, sweep: dict[str, dict], broken: dict[str, dict]) -
         ratio = (s / t) if (s is not None and t) else None
         sw = sweep.get(r["id"])
         cells = [
-            (f"<code>{html.escape(r['id'])}</code>", ""),
+            # <wbr>: long ids may break after a dot or underscore, nowhere else.
+            ("<code>" + re.sub(r"([._])", r"\1<wbr>", html.escape(r["id"])) + "</code>", ""),
             (html.escape(r["source"]), ""),
             (html.escape(r["statement"]), ""),
             (html.escape(r["status"]), f"status-{html.escape(r['status'])}"),
@@ -285,8 +290,6 @@ def notebook_page(topic: str, figures: list, execute: bool):
     notebook never renders are appended at the end, so every topic page shows all its figures.
     Executed, the cells keep their own outputs and all committed figures are appended.
     """
-    import re
-
     import jupytext
     import nbformat
 
