@@ -54,6 +54,13 @@ def l2_gradient_norm(X, y, theta, lam, loss="logistic", sample_weight=None) -> f
     return float(np.abs(g).max())
 
 
+def _solve_or_lstsq(A, b):
+    try:
+        return np.linalg.solve(A, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(A, b, rcond=None)[0]
+
+
 def solve_l2(
     X,
     y,
@@ -107,16 +114,19 @@ def solve_l2(
             break
         gnorm, previous = g_new, theta
         c = w * loss_second_derivative(f, y, loss) / n
+        # lam can be negligible against |X|^2 (features of size 1e6): the Hessian is then
+        # singular in float64 although strongly convex in exact arithmetic, and LU may report it
+        # (kernel-dependent: OPENBLAS_CORETYPE=Haswell did); least squares gives the Newton step
         if d <= n:
             H = (X * c[:, None]).T @ X + 2 * lam * np.eye(d)
-            step = np.linalg.solve(H, g)
+            step = _solve_or_lstsq(H, g)
         else:
             # (2 lam I + X^T C X)^{-1} g = (g - X^T (C^{-1} 2 lam + X X^T)^{-1} X g) / (2 lam),
             # written with sqrt(C) to stay stable when some curvatures vanish
             s = np.sqrt(c)
             Xs = X * s[:, None]
             K = Xs @ Xs.T + 2 * lam * np.eye(n)
-            step = (g - Xs.T @ np.linalg.solve(K, Xs @ g)) / (2 * lam)
+            step = (g - Xs.T @ _solve_or_lstsq(K, Xs @ g)) / (2 * lam)
         size, decrease = 1.0, g @ step
         # near the optimum the decrease (~ |g|^2 / lam) falls below the round-off of the
         # objective; Armijo then rejects every step and the solve would stall at |g| ~ 1e-10
