@@ -106,9 +106,9 @@ def check_matches_monte_carlo(seed: int, broken: bool = False) -> ClaimResult:
     eps = float(np.quantile(pilot, 0.01))
     fresh = sample_gaussian_losses(post.mean, post.cov, task.Y_test, 40_000, rng=rng)
     p_hat = float(np.mean(fresh <= eps))
-    # broken: the exact value computed with the covariance halved (a variance/scale mix-up)
-    cov = 0.5 * post.cov if broken else post.cov
-    exact = gaussian_inductive_bias(post.mean, cov, task.Y_test, eps)
+    # broken: the exact value of a loss normalised by half the number of entries (a factor-2
+    # error in the MSE), i.e. evaluated at 2 eps
+    exact = gaussian_inductive_bias(post.mean, post.cov, task.Y_test, 2 * eps if broken else eps)
     se = math.sqrt((1 - p_hat) / (fresh.size * p_hat))
     err = abs(exact + math.log(p_hat))
     return ClaimResult(-err, 5 * se, f"d={dim}: exact {exact:.3f} nats, MC {-math.log(p_hat):.3f} "
@@ -232,9 +232,9 @@ def _gp_tail_errors(seed: int, wrong_reference: bool) -> np.ndarray:
     post = gp_posterior(task.X_train, task.Y_train, task.X_test, lengthscale=task.lengthscale)
     law = gaussian_loss_law(post.mean, post.cov, task.Y_test)
     eps = eps_at_depth(law, _DEPTH_TAIL)
-    exact = _DEPTH_TAIL
-    if wrong_reference:  # broken: the exact value of a law that forgets the posterior-mean misfit
-        exact = -gchisq_log_cdf(eps, GChiSq.make(law.weights, law.dof, np.zeros(law.weights.size)))
+    exact = -gchisq_log_cdf(eps, law)  # = _DEPTH_TAIL up to brentq's 1e-12
+    if wrong_reference:  # broken: the exact value in decimal digits, not nats (log10 for ln)
+        exact = exact / math.log(10)
     est = [ncx2_inductive_bias(sample_gaussian_losses(post.mean, post.cov, task.Y_test, _S_TAIL,
                                                       rng=rng), eps) for _ in range(_R_TAIL)]
     return np.array(est) - exact
@@ -252,8 +252,8 @@ def _gp_tail_errors(seed: int, wrong_reference: bool) -> np.ndarray:
     f"{_LOW:.0f} nat low, p = 2^-{_R_TAIL} = 6e-8)",
 )
 def check_tail_bias_on_gp_space(seed: int, broken: bool = False) -> ClaimResult:
-    # broken: the same estimates scored against a wrong exact value (the law without its
-    # non-centralities, a wrong implementation of the reference, ~tens of nats too small)
+    # broken: the same estimates scored against a wrong exact value (log10 instead of ln in the
+    # reference, a units mix-up: 10.9 for 25 nats, below every estimate)
     errors = _gp_tail_errors(seed, broken)
     k = int(np.count_nonzero(errors < -_LOW))
     log_p = binomial_log10_pvalue(k, _R_TAIL, 0.5)
