@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from analysis._core.claims import get_claims, run_claim
+from analysis._core.execution import limit_threads
 from analysis._core.registry import render_figure
 from analysis._core.scale import notebook_scale
 from analysis.contrastive import (
@@ -60,6 +61,7 @@ from analysis.contrastive import (
 )
 from analysis.contrastive.losses import mean_classifier_loss_at
 
+limit_threads(1)  # one BLAS/torch thread: the shared machines are small
 SCALE = notebook_scale()
 SEED = 0
 
@@ -140,7 +142,6 @@ print(f"L_sup^mu exact = {supervised_mean_loss_linear_exact(W, model, 'logistic'
 
 # %%
 fig, data = render_figure("cl_bound_vs_actual", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 4. Coefficients vs the number of negatives K
@@ -160,7 +161,6 @@ print(f"C = 10: Arora's coefficient is smallest at K = {coef['K'][best]} ({coef[
 
 # %%
 fig, data = render_figure("cl_coefficients_vs_k", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 5. Uniformity on the sphere and the limit of InfoNCE
@@ -205,7 +205,6 @@ print(f"c = {ex['constant']:.4f}; M = 16: gap in [{ex['lower'][0]:.5f}, {ex['upp
 
 # %%
 fig, data = render_figure("cl_uniformity_infonce", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 6. The alignment–uniformity plane
@@ -218,7 +217,6 @@ fig
 
 # %%
 fig, data = render_figure("cl_align_uniform_plane", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 7. Labelled-sample complexity
@@ -233,7 +231,6 @@ fig
 
 # %%
 fig, data = render_figure("cl_downstream_samples", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 7b. Simplicity bias: subclass collapse and feature suppression (Xue et al., ICML 2023)
@@ -274,7 +271,6 @@ for init in (1e-6, 0.1):
 
 # %%
 fig, data = render_figure("cl_simplicity_bias", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 7c. Approximate sufficiency and downstream risk (Lin & Mei, 2025)
@@ -317,7 +313,6 @@ for k in (1, 3, 5, 6):
 
 # %%
 fig, data = render_figure("cl_sufficiency", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 8. The claims of this topic
