@@ -69,6 +69,8 @@ html_favicon = "_static/favicon.svg"
 html_extra_path = ["_extra"]
 html_copy_source = False
 html_show_sourcelink = False
+# Keep quotes as written: statements and sources are technical text ("DAP's", "L_sup^mu").
+smartquotes = False
 # MathJax 2 from the site itself (no CDN): the pages render math offline.
 # MathJax 3 served from the site itself (copied from the sphinx-mathjax-offline package), so
 # math renders without network access; myst-parser adds its processing classes to the config.
