@@ -92,6 +92,9 @@ def lab(tmp_path_factory):
     (user / "notebook-extension").mkdir(parents=True)
     (user / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none"}))
+    (user / "apputils-extension").mkdir(parents=True)  # no "Jupyter news?" prompt
+    (user / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false"}))
     (user / "docmanager-extension").mkdir(parents=True)
     (user / "docmanager-extension" / "plugin.jupyterlab-settings").write_text(
         json.dumps({"autosave": False}))
