@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 from analysis._core.claims import get_claims, run_claim
+from analysis._core.execution import limit_threads
 from analysis._core.registry import render_figure
 from analysis._core.scale import notebook_scale
 from analysis.representers import (
@@ -57,6 +58,8 @@ from analysis.representers.data import hold_out_ratings
 from analysis.representers.figures import l1_explainer_values
 from analysis.representers.l1 import CLARABEL_TIGHT
 from analysis.representers.nuclear import CLARABEL_SDP_TIGHT
+
+limit_threads()  # one BLAS / torch thread: timings below are comparable and the machine is shared
 
 SCALE = notebook_scale()
 SEED = 0
@@ -149,7 +152,6 @@ print(f"objective vs cvxpy: relative gap {abs(hard_sol.objective - hard_ref) / h
 
 # %%
 fig, _ = render_figure("rep_identity", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 2. Are the explanations right? Leave-one-out retraining
@@ -169,7 +171,6 @@ fig
 # %%
 fig, loo_data = render_figure("rep_loo_agreement", scale=SCALE, seed=SEED)
 print({k: round(v, 3) for k, v in loo_data["sign_agreement"].items()})
-fig
 
 # %% [markdown]
 # The same comparison on two of scikit-learn's bundled data sets (standardised, no intercept):
@@ -216,7 +217,6 @@ for name, lam in (("breast_cancer", 0.01), ("wine", 0.02)):
 fig, del_data = render_figure("rep_deletion_curves", scale=SCALE, seed=SEED)
 for direction, by in del_data["auc"].items():
     print(direction, {k: f"{m:.2f} +- {h:.2f}" for k, (m, h) in by.items()})
-fig
 
 # %% [markdown]
 # Deleting the representer's proponents lowers the prediction far more than random deletion
@@ -258,7 +258,6 @@ print(f"50 test points: representer {1e3 * t_rep:.1f} ms, influence {1e3 * t_inf
 fig, cf_data = render_figure("rep_cf_panel", scale=SCALE, seed=SEED)
 print(f"prediction {cf_data['prediction']:+.4f}; same-user half {cf_data['user_share']:+.4f}, "
       f"same-item half {cf_data['item_share']:+.4f}")
-fig
 
 # %% [markdown]
 # **Case deletion for matrix completion.** For each held-out rating, delete the top share of the
@@ -270,7 +269,6 @@ fig
 # %%
 fig, cfd = render_figure("rep_cf_deletion", scale=SCALE, seed=SEED)
 print(cfd["auc"])
-fig
 
 # %% [markdown]
 # ## 5. The ledger
