@@ -206,7 +206,7 @@ def test_gallery_shows_every_figure_with_caption_and_data(browser, server):
     by_stem = {Path(f["src"]).stem: f for f in figs}
     for spec in get_figures():
         f = by_stem.get(spec.name)
-        assert f is not None, f"gallery lacks figure {spec.name}"
+        assert f is not None, f"gallery shows no image of {spec.name} (committed figures/{spec.name}.png?)"
         assert f["ok"], f"{spec.name}: image not decoded"
         assert " ".join(spec.title.split()) in " ".join(f["caption"].split()), \
             f"{spec.name}: caption lacks its registered title {spec.title!r}"
