@@ -35,6 +35,7 @@ import numpy as np
 from scipy import stats
 
 from analysis._core.claims import get_claims, run_claim
+from analysis._core.execution import limit_threads
 from analysis._core.registry import render_figure
 from analysis._core.scale import notebook_scale
 from analysis.inductive_bias import (
@@ -49,6 +50,7 @@ from analysis.inductive_bias import (
     synthetic_task,
 )
 
+limit_threads(1)  # one BLAS/torch thread: the shared machines are small
 SCALE = notebook_scale()
 SEED = 0
 print("scale:", SCALE)
@@ -97,7 +99,6 @@ for frac in [0.6, 0.3, 0.1]:
 
 # %%
 fig, data = render_figure("ib_tail_accuracy", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 2. Exact = Monte Carlo where Monte Carlo reaches
@@ -135,7 +136,6 @@ for q in [1e-2, 1e-3]:
 fig, data = render_figure("ib_estimator_vs_samples", scale=SCALE, seed=SEED)
 for depth, bias, sd in zip(data["params"]["depths"], data["bias"][:, -1], data["sd"][:, -1], strict=True):
     print(f"exact I = {depth:4.0f} nats: estimate - exact at the largest S = {bias:+.2f} (sd {sd:.2f})")
-fig
 
 # %% [markdown]
 # **What we find.** Where the chi-square family is exact -- an isotropic covariance -- the error
@@ -175,7 +175,6 @@ fig
 
 # %%
 fig, data = render_figure("ib_dimension", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 5. Model classes on the same task
@@ -205,7 +204,6 @@ for name, vals in zip(data["names"], data["values"], strict=True):
 for name, vals in zip(data["ncx2_gaussian_names"], data["ncx2_gaussian"], strict=True):
     print(f"{name:20s} ncx2 from {data['params']['n_models']} samples: I(0.04) median "
           f"{np.median(vals[:, 0]):8.2f}  I(0.02) median {np.median(vals[:, 1]):8.2f}")
-fig
 
 # %% [markdown]
 # ## 6. The claims ledger
