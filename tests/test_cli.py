@@ -108,7 +108,7 @@ def test_verify_json_form_for_one_topic():
     assert payload["provenance"]["schema_version"] >= 1 and payload["provenance"]["device"] == "cpu"
     assert rows and all(r["topic"] == "neural_collapse" for r in rows)
     keys = {"id", "topic", "source", "statement", "seed", "broken", "status", "slack", "tolerance",
-            "seconds", "detail"}
+            "seconds", "cpu_seconds", "detail"}
     assert all(set(r) == keys and r["status"] == "pass" and r["seed"] == 3 for r in rows)
 
 
@@ -203,7 +203,7 @@ def test_verify_sweep_in_parallel_equals_serial():
             "--seeds", "0-3", "--json"]
     serial = json.loads(runner.invoke(app, args).output)["claims"]
     parallel = json.loads(runner.invoke(app, [*args, "--jobs", "2"]).output)["claims"]
-    drop = ("seconds",)
+    drop = ("seconds", "cpu_seconds")
     assert [{k: v for k, v in r.items() if k not in drop} for r in serial] == [
         {k: v for k, v in r.items() if k not in drop} for r in parallel]
 

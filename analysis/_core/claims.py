@@ -140,11 +140,11 @@ def run_claim(c: Claim, seed: int = 0, *, broken: bool = False) -> dict:
     -------
     dict
         ``{"id", "topic", "source", "statement", "status", "slack", "tolerance", "seconds",
-        "detail"}`` with status ``"pass"``, ``"fail"`` or ``"error"`` (an exception; its message
-        is in ``detail``).
+        "cpu_seconds", "detail"}`` with status ``"pass"``, ``"fail"`` or ``"error"`` (an
+        exception; its message is in ``detail``).
     """
     seed = check_int(seed, "seed", minimum=0)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         result = c.check(seed, broken=broken)
         if not isinstance(result, ClaimResult):
@@ -162,6 +162,7 @@ def run_claim(c: Claim, seed: int = 0, *, broken: bool = False) -> dict:
         "slack": slack,
         "tolerance": tol,
         "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu_start,
         "detail": detail,
     }
 
@@ -263,13 +264,17 @@ def summarise_sweep(records: list[dict]) -> list[dict]:
         broken = bool(recs[0].get("broken", False))
         want = "fail" if broken else "pass"
         bad = [r for r in recs if r["status"] != want]
-        ratios = []
+        # slack/tolerance per seed; with tolerance 0 the ratio is +-inf, so the slack and the
+        # tolerance at the worst seed are reported next to it.
+        scored = []
         for r in recs:
             s, t = r["slack"], r["tolerance"]
             if s != s or t != t:
                 continue
-            ratios.append(s / t if t > 0 else (math.inf if s >= 0 else -math.inf) if s != 0 else 0.0)
-        worst = (max(ratios) if broken else min(ratios)) if ratios else float("nan")
+            ratio = s / t if t > 0 else (0.0 if s == 0 else math.copysign(math.inf, s))
+            scored.append((ratio, s, t, r["seed"]))
+        pick = max if broken else min
+        worst = pick(scored, key=lambda x: (x[0], x[1])) if scored else None
         rows.append({
             "id": cid,
             "topic": recs[0]["topic"],
@@ -280,7 +285,11 @@ def summarise_sweep(records: list[dict]) -> list[dict]:
             "n_wrong": len(bad),
             "wrong_seeds": [r["seed"] for r in bad],
             "wrong_detail": [f"seed {r['seed']}: {r['status']} {r['detail']}" for r in bad[:3]],
-            "worst_ratio": worst,
+            "worst_ratio": worst[0] if worst else float("nan"),
+            "worst_slack": worst[1] if worst else None,
+            "worst_tolerance": worst[2] if worst else None,
+            "worst_seed": worst[3] if worst else None,
             "seconds": sum(r["seconds"] for r in recs),
+            "cpu_seconds": sum(r.get("cpu_seconds", r["seconds"]) for r in recs),
         })
     return rows

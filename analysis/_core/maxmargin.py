@@ -67,8 +67,11 @@ def max_margin_separator(
         raise ValueError(f"method: expected 'nnls' or 'cvxpy', got {method!r}")
     import cvxpy as cp
 
+    # Solved at unit scale (w* scales as 1/s when X scales as s): Clarabel reported entries of
+    # 1e-6 as infeasible and 1e6 as inaccurate.
+    scale = float(np.abs(X).max()) or 1.0
     w = cp.Variable(X.shape[1])
-    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(w)), [cp.multiply(y, X @ w) >= 1])
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(w)), [cp.multiply(y, (X / scale) @ w) >= 1])
     try:
         solve_problem(problem, solver, what="max-margin QP")
     except SolverError as exc:
@@ -78,7 +81,7 @@ def max_margin_separator(
                 "is infeasible"
             ) from exc
         raise
-    return np.asarray(w.value, dtype=np.float64)
+    return np.asarray(w.value, dtype=np.float64) / scale
 
 
 def _max_margin_ldp(X: np.ndarray, y: np.ndarray) -> np.ndarray:
