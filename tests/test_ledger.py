@@ -12,6 +12,14 @@ from analysis import TOPICS
 from analysis._core.claims import get_claims, parse_seeds, run_claim, summarise_sweep
 
 CLAIMS = get_claims()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # As in `verify` and the sweep: small tensor programs are many times slower with more threads.
+    from analysis._core.execution import limit_threads
+
+    limit_threads(1)
 #: Seeds on which every claim must pass and every broken variant must fail.
 LEDGER_SEEDS = (0, 1, 37, 424242, 2**31 - 1)
 
