@@ -26,6 +26,7 @@
 import numpy as np
 
 from analysis._core.claims import get_claims, run_claim
+from analysis._core.execution import limit_threads
 from analysis._core.registry import render_figure
 from analysis._core.scale import notebook_scale
 from analysis.implicit_reg import t_product, t_svd, t_transpose, tubal_rank, tubal_singular_values
@@ -34,6 +35,7 @@ from analysis.implicit_reg.talgebra import t_product_block_circulant
 
 SCALE = notebook_scale()
 SEED = 0
+limit_threads(1)  # one BLAS/torch thread: the shared machines are small
 
 # %% [markdown]
 # ## 1. The t-product algebra
@@ -103,7 +105,6 @@ for name in ("fig2", "fig3", "fig4"):
 
 # %%
 fig, data = render_figure("ir_fig2_two_phases", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # The tubal singular values per Fourier slice: the top $r_\star$ grow geometrically to 1 in
@@ -111,7 +112,6 @@ fig
 
 # %%
 fig, data = render_figure("ir_tubal_singular_values", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ### Over-parametrisation (Fig. 3 analogue) and initialisation scale (Fig. 4 analogue)
@@ -130,12 +130,10 @@ fig
 
 # %%
 fig, data = render_figure("ir_fig3_overparam", scale=SCALE, seed=SEED)
-fig
 
 # %%
 fig, data = render_figure("ir_fig4_init_scale", scale=SCALE, seed=SEED)
 print("fitted exponent:", round(data["fitted_exponent"], 3))
-fig
 
 # %% [markdown]
 # ## 3. Deep matrix factorisation (Arora et al. 2019)
@@ -163,7 +161,6 @@ fig
 
 # %%
 fig, data = render_figure("ir_deep_mf_effective_rank", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 4. Separable data: GD converges to the max-margin direction
@@ -174,7 +171,6 @@ fig
 
 # %%
 fig, data = render_figure("ir_maxmargin_direction", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 5. Random labels (Zhang et al. 2017)
@@ -193,7 +189,6 @@ fig
 
 # %%
 fig, data = render_figure("ir_random_labels", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 6. SGD vs full-batch GD with an explicit penalty (Geiping et al. 2022)
@@ -206,7 +201,6 @@ fig
 
 # %%
 fig, data = render_figure("ir_sgd_vs_gd_penalty", scale=SCALE, seed=SEED)
-fig
 
 # %% [markdown]
 # ## 7. The claims ledger of this topic
