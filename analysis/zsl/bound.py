@@ -35,6 +35,7 @@ attributes (AwA-sized) take about half a CPU minute exactly (``benchmarks/bench_
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -498,6 +499,9 @@ def worst_case_lower_bound(
     smoothing: float = 0.5,
     duplicate_columns: str = "keep",
     callback: Callable[[dict], None] | None = None,
+    cpu_time_limit: float | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = False,
 ) -> LowerBoundResult:
     r"""The tight worst-case lower bound ``1 - Q(M)`` on the error of attribute-based ZSL.
 
@@ -542,6 +546,18 @@ def worst_case_lower_bound(
         See :func:`analysis.zsl.data.validate_class_attribute_matrix`.
     callback : callable, optional
         Called with each round's history record (iteration, lower, upper, columns, seconds).
+    cpu_time_limit : float, optional
+        Budget in CPU seconds of this process (``time.process_time``), checked after each
+        round like ``time_limit``: on a shared, loaded machine wall time is mostly waiting.
+    checkpoint : path-like, optional
+        A ``.npz`` file written atomically (temporary file, then rename) after every round with
+        the column pool and the best certified dual point. If it exists when the call starts
+        and was written for the same ``M``, the solve resumes from it: its columns are the
+        initial support (so ``upper`` starts at the saved value or below) and its dual point is
+        the initial certificate (so ``lower`` never falls below the saved value). A file for
+        another matrix is refused.
+    progress : bool
+        Show a tqdm progress bar with the current certified interval.
 
     Returns
     -------
@@ -602,7 +618,15 @@ def worst_case_lower_bound(
             callback(record)
         return _finish(M, V, sol, rho, rho, best, method, 1, history, start, tol)
 
+    cpu_time_limit = _check_seconds(cpu_time_limit, "cpu_time_limit")
+    cpu_start = time.process_time()
     V = initial_support(M)
+    best = _Certificate.trivial(k, n)
+    if checkpoint is not None:
+        saved = _load_checkpoint(checkpoint, M)
+        if saved is not None:
+            V = _merge_columns(V, saved[0])
+            best = saved[1]
     if warm_start is not None:
         W = as_array(warm_start, "warm_start", ndim=2)
         if W.shape[1] != n or not np.isin(W, (0.0, 1.0)).all():
@@ -611,8 +635,12 @@ def worst_case_lower_bound(
     subsets = _class_subsets(k) if method == "colgen-subsets" else None
     idle = np.zeros(V.shape[0], dtype=np.int64)  # rounds each column has been dispensable
     protected = V.shape[0]  # the initial (feasible) support is never dropped
-    best = _Certificate.trivial(k, n)
     iteration = 0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=f"Q({k}x{n})", unit="round", leave=False)
     while True:
         iteration += 1
         sol = _solve_master(M, V, f"restricted master (round {iteration})", _MASTER_METHOD)
@@ -632,11 +660,19 @@ def worst_case_lower_bound(
             best = best.improved(a_s, b_s, M, rho_s_upper)
             new = np.concatenate([new_s, new])
         record = _record(iteration, sol, rho_upper, best.lower, M, V.shape[0], start)
+        record["cpu_seconds"] = time.process_time() - cpu_start
         history.append(record)
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, M, V, best)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"Q in [{record['lower']:.6f}, {record['upper']:.6f}], "
+                                f"{V.shape[0]} columns")
         if callback is not None:
             callback(record)
         done = done or record["upper"] - record["lower"] <= tol
-        out_of_time = time_limit is not None and time.perf_counter() - start > time_limit
+        out_of_time = (time_limit is not None and time.perf_counter() - start > time_limit) or (
+            cpu_time_limit is not None and record["cpu_seconds"] > cpu_time_limit)
         if done or iteration >= max_iterations or out_of_time:
             break
         entering = new[pricing_values(a, b, new.astype(np.float64)) > 1.0 + _PRICING_TOL]
@@ -652,7 +688,57 @@ def worst_case_lower_bound(
             break  # no new vector prices out: optimal up to the pricing tolerance
         idle = np.concatenate([idle[keep], np.zeros(grown.shape[0] - int(keep.sum()), dtype=np.int64)])
         V = grown
+    if bar is not None:
+        bar.close()
     return _finish(M, V, sol, rho, rho_upper, best, method, iteration, history, start, tol)
+
+
+def _matrix_key(M: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(M, dtype=np.float64).tobytes()
+                          + str(M.shape).encode()).hexdigest()
+
+
+def _save_checkpoint(path, M: np.ndarray, V: np.ndarray, best: _Certificate) -> None:
+    """Column pool and best certificate, written atomically (temporary file, then rename)."""
+    import tempfile
+    from pathlib import Path
+
+    dest = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, matrix_key=np.array(_matrix_key(M)), columns=np.packbits(V, axis=1),
+                     n=np.array(V.shape[1]), a=best.a, b=best.b, rho=np.array(best.rho),
+                     lower=np.array(best.lower))
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_checkpoint(path, M: np.ndarray) -> tuple[np.ndarray, _Certificate] | None:
+    """``(columns, certificate)`` from a checkpoint of the same ``M``; None if there is none."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        return None
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            key, n = str(z["matrix_key"]), int(z["n"])
+            V = np.unpackbits(z["columns"], axis=1)[:, :n]
+            a, b, rho = z["a"], z["b"], float(z["rho"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise ValueError(
+            f"checkpoint: {p} is not a checkpoint of worst_case_lower_bound ({exc})"
+        ) from exc
+    if key != _matrix_key(M):
+        raise ValueError(f"checkpoint: {p} was written for another class-attribute matrix")
+    # the certificate is recomputed from the saved dual point and its proven pricing bound
+    lower = dual_objective(a, b, M) / max(1.0, rho)
+    return V.astype(np.uint8), _Certificate(lower, a, b, rho)
 
 
 def _check_seconds(x: object, name: str) -> float | None:
@@ -862,11 +948,15 @@ def greedy_attribute_selection(
     method: str = "auto",
     warm_start: bool = True,
     tie_tol: float = 1e-9,
+    cpu_budget: float | None = None,
 ) -> GreedyPath:
     r"""Add attributes one at a time, each time the one that most increases ``Q``.
 
     Step ``t`` solves ``Q(M[:, S_{t-1} + [i]])`` for every unused ``i`` and keeps the best
-    (ties within ``tie_tol`` go to the lowest index). With ``warm_start`` each solve starts
+    (ties within ``tie_tol`` go to the lowest index). With ``cpu_budget`` (CPU seconds of this
+    process) the path stops early: a step that would end past the budget is abandoned, so the
+    path may hold fewer than ``n_select`` steps, each still a full greedy step. With
+    ``warm_start`` each solve starts
     column generation from the previous optimum's support extended by both values of the new
     attribute (a column warm start: scipy's HiGHS interface exposes no simplex basis).
 
@@ -886,6 +976,8 @@ def greedy_attribute_selection(
     n_select = check_int(n_select, "n_select", minimum=1, maximum=n)
     check_choice(method, "method", METHODS)
     tie_tol = check_real(tie_tol, "tie_tol", minimum=0.0)
+    cpu_budget = _check_seconds(cpu_budget, "cpu_budget")
+    cpu_start = time.process_time()
     start = time.perf_counter()
     chosen: list[int] = []
     Qs, results = [], []
@@ -896,6 +988,9 @@ def greedy_attribute_selection(
         for i in range(n):
             if i in chosen:
                 continue
+            if cpu_budget is not None and time.process_time() - cpu_start > cpu_budget:
+                best = None
+                break
             cols = chosen + [i]
             warm = None
             if warm_start and previous is not None:
@@ -908,6 +1003,8 @@ def greedy_attribute_selection(
             n_solves += 1
             if best is None or res.Q > best.Q + tie_tol:
                 best_i, best = i, res
+        if best is None:
+            break  # out of budget mid-step: the step is abandoned
         chosen.append(best_i)
         Qs.append(best.Q)
         results.append(best)
