@@ -35,8 +35,10 @@
 
 # %%
 import numpy as np
+from IPython.display import display
 
 from analysis._core.claims import get_claims, run_claim
+from analysis._core.execution import limit_threads
 from analysis._core.registry import render_figure
 from analysis._core.scale import notebook_scale
 from analysis.continual import (
@@ -53,6 +55,8 @@ from analysis.continual import (
     sequential_max_margin,
 )
 
+# One BLAS/torch thread: small numpy/scipy programs run several times faster on a loaded machine.
+limit_threads()
 SCALE = notebook_scale()
 SEED = 0
 
@@ -110,7 +114,7 @@ print("SMM iterates:", np.round(W_cone[:3], 4).tolist(), "| closed-form limit", 
 print("offline w*", np.round(offline_max_margin(cone), 4), "closed form", np.round(w_star_cone, 4),
       "| gap", round(float(np.linalg.norm(W_cone[-1] - w_star_cone)), 4), "predicted", round(gap_cone, 4))
 fig, _ = render_figure("cont_smm_geometry", scale=SCALE, seed=SEED)
-fig
+display(fig)
 
 # %% [markdown]
 # Distances per iteration on a random instance and on the counterexample, for SMM (cyclic and
@@ -133,7 +137,7 @@ fig
 
 # %%
 fig, data = render_figure("cont_distance_vs_iteration", scale=SCALE, seed=SEED)
-fig
+display(fig)
 
 # %% [markdown]
 # Jung, Cho & Yun's Theorem 3.2 (cyclic order) says more than "GD's direction tends to $w^\star$": the
@@ -167,8 +171,8 @@ for name, tasks in [("line", cex), ("cone", cone)]:
 
 # %%
 fig, data = render_figure("cont_lambda_reduction", scale=SCALE, seed=SEED)
+display(fig)
 print("relative error at the smallest lambda:", np.round(data["rel_error"][-1], 4))
-fig
 
 # %% [markdown]
 # ## 4. Forgetting: classification vs regression
@@ -200,7 +204,7 @@ fig
 
 # %%
 fig, data = render_figure("cont_forgetting_vs_k", scale=SCALE, seed=SEED)
-fig
+display(fig)
 
 # %% [markdown]
 # ## 5. Regularisation scheduling
@@ -216,7 +220,7 @@ fig
 
 # %%
 fig, data = render_figure("cont_regularisation_schedule", scale=SCALE, seed=SEED)
-fig
+display(fig)
 
 # %% [markdown]
 # ## 6. The claims ledger
