@@ -93,6 +93,7 @@ def predecessor_bound_bits(eps: float, n: int, m: int, R: float, delta: float, D
     return float(dim_q * log_ratio)
 
 
-def predecessor_bound_nats(*args, **kwargs) -> float:
-    """:func:`predecessor_bound_bits` converted to nats (times ln 2)."""
-    return predecessor_bound_bits(*args, **kwargs) * math.log(2)
+def predecessor_bound_nats(eps: float, n: int, m: int, R: float, delta: float, D: int, *,
+                           n_discrete: int = 1, B: float = 1.0) -> float:
+    """:func:`predecessor_bound_bits` converted to nats (times ln 2); same arguments."""
+    return predecessor_bound_bits(eps, n, m, R, delta, D, n_discrete=n_discrete, B=B) * math.log(2)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import check_int
+from analysis._core.validate import check_budget, check_int
 
 __all__ = ["Task", "digits_task", "one_hot", "synthetic_task"]
 
@@ -42,8 +42,12 @@ def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     """One-hot encoding (float64), shape (n, n_classes)."""
     from analysis._core.validate import check_labels
 
-    y = check_labels(labels, "labels", n_classes=check_int(n_classes, "n_classes", minimum=1))
-    return np.eye(n_classes)[y]
+    n_classes = check_int(n_classes, "n_classes", minimum=1)
+    y = check_labels(labels, "labels", n_classes=n_classes)
+    check_budget("n_classes", n_bytes=8.0 * y.size * n_classes, what=f"a ({y.size}, n_classes) array")
+    out = np.zeros((y.size, n_classes))
+    out[np.arange(y.size), y] = 1.0
+    return out
 
 
 def synthetic_task(dim: int, n_train: int = 50, n_test: int = 30, *, rng=0) -> Task:
@@ -63,7 +67,10 @@ def synthetic_task(dim: int, n_train: int = 50, n_test: int = 30, *, rng=0) -> T
     dim = check_int(dim, "dim", minimum=1)
     n_train = check_int(n_train, "n_train", minimum=1)
     n_test = check_int(n_test, "n_test", minimum=1)
-    gen = make_rng(rng)
+    n = n_train + n_test
+    check_budget("n_train + n_test", n_bytes=16.0 * n * n, what="the (n, n) target covariance")
+    check_budget("dim", n_bytes=8.0 * n * n * dim, what="pairwise differences of shape (n, n, dim)")
+    gen = make_rng(rng, "rng")
     X = gen.standard_normal((n_train + n_test, dim))
     sq = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=2)
     K = np.exp(-sq / (2.0 * dim)) + 1e-8 * np.eye(X.shape[0])
@@ -85,7 +92,7 @@ def digits_task(k: int, n_train: int = 100, n_test: int = 50, *, rng=0) -> Task:
     k = check_int(k, "k", minimum=1, maximum=64)
     n_train = check_int(n_train, "n_train", minimum=max(k, 2), maximum=1500)
     n_test = check_int(n_test, "n_test", minimum=1, maximum=1797 - n_train)
-    gen = make_rng(rng)
+    gen = make_rng(rng, "rng")
     digits = load_digits()
     order = gen.permutation(digits.target.size)
     X = digits.data[order] / 16.0

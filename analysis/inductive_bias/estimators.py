@@ -218,7 +218,9 @@ def sankaran_log_cdf(x: float, df: float, nc: float, *, tail: str = "published")
     199-204; Boopathy et al. (2024), utils.py ``inductive_bias_alt``.
     """
     check_choice(tail, "tail", ("published", "log_ndtr"))
-    k, lam = float(df), float(nc)
+    x = check_real(x, "x", minimum=0.0)
+    k = check_real(df, "df", minimum=0.0, strict_min=True)
+    lam = check_real(nc, "nc", minimum=0.0)
     h = 1.0 - (2.0 / 3.0) * (k + lam) * (k + 3 * lam) / (k + 2 * lam) ** 2
     p = (k + 2 * lam) / (k + lam) ** 2
     m = (h - 1.0) * (1.0 - 3.0 * h)
@@ -275,6 +277,7 @@ def ncx2_inductive_bias(losses: object, eps: float, *, start: str = "moments",
     IJCAI 2024, arXiv:2406.15941, Sec. 4 and utils.py.
     """
     eps = check_positive(eps, "eps")
+    check_choice(fallback, "fallback", ("published", "log_ndtr"))
     fit = fit_scaled_ncx2(losses, start=start)
     return -fit.log_cdf(eps, fallback=fallback)
 

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, optimize, special
 
-from analysis._core.validate import as_array, check_real
+from analysis._core.validate import as_array, check_int, check_real
 
 __all__ = [
     "GChiSq",
@@ -85,22 +85,32 @@ class GChiSq:
     noncentrality: np.ndarray
     offset: float = 0.0
 
-    @classmethod
-    def make(cls, weights, dof=None, noncentrality=None, offset: float = 0.0) -> GChiSq:
-        """Validate and build a law (``dof`` defaults to ones, ``noncentrality`` to zeros)."""
-        w = as_array(weights, "weights", ndim=1)  # empty: a deterministic law (Q = c)
+    def __post_init__(self):
+        """Validate on construction: finite 1-D arrays of one length, w > 0, d > 0, lambda, c >= 0."""
+        w = as_array(self.weights, "weights", ndim=1)  # empty: a deterministic law (Q = c)
         if np.any(w <= 0):
             raise ValueError(f"weights: expected positive weights, got min {w.min():.3g}")
-        d = np.ones_like(w) if dof is None else as_array(dof, "dof", shape=(w.size,))
+        d = as_array(self.dof, "dof", ndim=1)
+        nc = as_array(self.noncentrality, "noncentrality", ndim=1)
+        for name, arr in (("dof", d), ("noncentrality", nc)):
+            if arr.size != w.size:
+                raise ValueError(f"{name}: expected {w.size} entries to match weights, got {arr.size}")
         if np.any(d <= 0):
             raise ValueError(f"dof: expected positive degrees of freedom, got min {d.min():.3g}")
-        nc = np.zeros_like(w) if noncentrality is None else as_array(
-            noncentrality, "noncentrality", shape=(w.size,)
-        )
         if np.any(nc < 0):
             raise ValueError(f"noncentrality: expected non-negative values, got min {nc.min():.3g}")
-        c = check_real(offset, "offset", minimum=0.0)
-        return cls(w, d, nc, c)
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, "dof", d)
+        object.__setattr__(self, "noncentrality", nc)
+        object.__setattr__(self, "offset", check_real(self.offset, "offset", minimum=0.0))
+
+    @classmethod
+    def make(cls, weights, dof=None, noncentrality=None, offset: float = 0.0) -> GChiSq:
+        """Build a law (``dof`` defaults to ones, ``noncentrality`` to zeros), validated."""
+        w = as_array(weights, "weights", ndim=1)
+        d = np.ones_like(w) if dof is None else dof
+        nc = np.zeros_like(w) if noncentrality is None else noncentrality
+        return cls(w, d, nc, offset)
 
     @property
     def mean(self) -> float:
@@ -145,6 +155,11 @@ class GChiSq:
         for w, d, nc in zip(self.weights, self.dof.astype(int), self.noncentrality, strict=True):
             out += w * rng.noncentral_chisquare(d, nc, size) if nc > 0 else w * rng.chisquare(d, size)
         return out
+
+
+def _check_rtol(rtol: object) -> float:
+    """A relative tolerance QUADPACK accepts: finite, in [50 machine epsilon, 1)."""
+    return check_real(rtol, "rtol", minimum=50 * np.finfo(float).eps, maximum=1.0, strict_max=True)
 
 
 def _saddle_point(law: GChiSq, y: float) -> float:
@@ -194,6 +209,7 @@ def gchisq_log_cdf(x: float, law: GChiSq, *, rtol: float = 1e-10) -> float:
     Imhof (1961); Gil-Pelaez (1951) inversion; Daniels (1954) saddle-point contour.
     """
     x = check_real(x, "x")
+    rtol = _check_rtol(rtol)
     y = x - law.offset
     if law.weights.size == 0:
         return 0.0 if y >= 0 else -math.inf
@@ -330,6 +346,8 @@ def ruben_log_cdf(x: float, law: GChiSq, *, beta: float | None = None, rtol: flo
     Ruben (1962), Eqs. (3.2)-(3.5); Farebrother (1984), Appl. Statist. 33, 332-339 (AS 204).
     """
     y = check_real(x, "x") - law.offset
+    rtol = _check_rtol(rtol)
+    max_terms = check_int(max_terms, "max_terms", minimum=1)
     if y <= 0:
         return -math.inf
     w, d, nc = law.weights, law.dof, law.noncentrality

@@ -19,7 +19,7 @@ import numpy as np
 
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_torch_generator
-from analysis._core.validate import as_array, check_int, check_positive
+from analysis._core.validate import as_array, check_budget, check_int, check_positive
 
 __all__ = ["MLPEnsemble", "init_mlp_ensemble", "mlp_test_losses", "train_mlp_ensemble", "train_mlp_loop"]
 
@@ -64,6 +64,10 @@ def init_mlp_ensemble(n_models: int, input_dim: int, width: int, depth: int, out
 
     ``depth`` counts hidden layers (>= 1). The published ``Net(width, depth)`` has depth + 1
     hidden layers (one input layer plus ``depth`` width-to-width layers).
+
+    The uniforms are drawn from a CPU generator seeded with ``seed`` and then moved to
+    ``device``, so the same seed gives the same initial weights on the CPU and on a GPU (a CUDA
+    generator draws a different stream).
     """
     n_models = check_int(n_models, "n_models", minimum=1)
     input_dim = check_int(input_dim, "input_dim", minimum=1)
@@ -71,19 +75,42 @@ def init_mlp_ensemble(n_models: int, input_dim: int, width: int, depth: int, out
     depth = check_int(depth, "depth", minimum=1)
     output_dim = check_int(output_dim, "output_dim", minimum=1)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
-    gen = make_torch_generator(check_int(seed, "seed", minimum=0), dev)
+    n_params = _n_parameters(n_models, input_dim, width, depth, output_dim)
+    check_budget(_SIZE_ARGS, n_bytes=8.0 * 3 * n_params,
+                 what="the ensemble's parameters (and a copy for the CPU draw and for Adam)")
+    gen = make_torch_generator(check_int(seed, "seed", minimum=0), "cpu")
     import torch
 
     sizes = [input_dim] + [width] * depth + [output_dim]
     weights, biases = [], []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         bound = 1.0 / math.sqrt(fan_in)
-        W = torch.rand((n_models, fan_in, fan_out), generator=gen, device=dev, dtype=dt)
+        # drawn on the CPU (float64, then cast) and moved: the same weights on every device
+        W = torch.rand((n_models, fan_in, fan_out), generator=gen, dtype=torch.float64).to(dev, dt)
         W = (W * 2 - 1) * bound
-        b = (torch.rand((n_models, 1, fan_out), generator=gen, device=dev, dtype=dt) * 2 - 1) * bound
+        b = (torch.rand((n_models, 1, fan_out), generator=gen, dtype=torch.float64).to(dev, dt) * 2 - 1
+             ) * bound
         weights.append(W)
         biases.append(b)
     return MLPEnsemble(weights, biases)
+
+
+_SIZE_ARGS = "n_models x (input_dim, width, depth, output_dim)"
+
+
+def _n_parameters(n_models: int, input_dim: int, width: int, depth: int, output_dim: int) -> float:
+    """Number of weights and biases of the ensemble (a float: no overflow for absurd sizes)."""
+    per = (float(input_dim) * width + width + (float(depth) - 1) * (float(width) * width + width)
+           + float(width) * output_dim + output_dim)
+    return float(n_models) * per
+
+
+def _check_steps(steps: object, n_ops_per_step: float) -> int:
+    """``steps`` >= 1, refused before training when steps x work per step exceeds the time budget."""
+    steps = check_int(steps, "steps", minimum=1)
+    check_budget("steps", n_operations=steps * n_ops_per_step,
+                 what="Adam steps x forward/backward flops")
+    return steps
 
 
 def _check_data(X, Y):
@@ -132,10 +159,18 @@ def train_mlp_ensemble(X_train: object, Y_train: object, *, n_models: int, width
     import torch
 
     X, Y = _check_data(X_train, Y_train)
-    steps = check_int(steps, "steps", minimum=0)
     lr = check_positive(lr, "lr")
     tol = check_positive(tol, "tol")
     dev, dt = resolve_device(device), resolve_dtype(dtype)
+    if init is None:
+        n_models = check_int(n_models, "n_models", minimum=1)
+        width = check_int(width, "width", minimum=1)
+        depth = check_int(depth, "depth", minimum=1)
+        n_params = _n_parameters(n_models, X.shape[1], width, depth, Y.shape[1])
+        check_budget(_SIZE_ARGS, n_bytes=8.0 * 5 * n_params, what="parameters, gradients and Adam state")
+    else:
+        n_params = float(sum(p.numel() for p in init.weights + init.biases))
+    steps = _check_steps(steps, 6.0 * X.shape[0] * n_params)
     if init is None:
         init = init_mlp_ensemble(n_models, X.shape[1], width, depth, Y.shape[1], seed=seed,
                                  device=device, dtype=dtype)
@@ -170,7 +205,9 @@ def train_mlp_loop(X_train: object, Y_train: object, init: MLPEnsemble, *, steps
     import torch
 
     X, Y = _check_data(X_train, Y_train)
-    steps = check_int(steps, "steps", minimum=0)
+    n_params = float(sum(p.numel() for p in init.weights + init.biases))
+    steps = _check_steps(steps, 6.0 * X.shape[0] * n_params)
+    lr = check_positive(lr, "lr")
     dev, dt = init.weights[0].device, init.weights[0].dtype
     Xt = torch.as_tensor(X, device=dev, dtype=dt)
     Yt = torch.as_tensor(Y, device=dev, dtype=dt)
@@ -208,7 +245,7 @@ def mlp_test_losses(model: MLPEnsemble, X_test: object, Y_test: object) -> np.nd
     """
     import torch
 
-    Xs = as_array(X_test, "X_test", shape=(None, model.weights[0].shape[1]))
+    Xs = as_array(X_test, "X_test", shape=(None, model.weights[0].shape[1]), min_size=1)
     Ys = as_array(Y_test, "Y_test", shape=(Xs.shape[0], model.weights[-1].shape[2]))
     dev, dt = model.weights[0].device, model.weights[0].dtype
     with torch.no_grad():

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_choice, check_int, check_positive, check_real
+from analysis._core.validate import (
+    as_array,
+    check_budget,
+    check_choice,
+    check_int,
+    check_positive,
+    check_real,
+)
 from analysis.inductive_bias.estimators import gaussian_loss_law
 
 __all__ = [
@@ -114,13 +121,18 @@ def gp_posterior_samples(X_train: object, Y_train: object, X_eval: object, n_sam
     (evaluate them at the training inputs).
     """
     n_samples = check_int(n_samples, "n_samples", minimum=1)
+    X_eval = as_array(X_eval, "X_eval", ndim=2, min_size=1)
+    Y_cols = 1 if np.ndim(Y_train) < 2 else int(np.shape(Y_train)[1])
+    check_budget("n_samples", n_bytes=16.0 * n_samples * X_eval.shape[0] * Y_cols,
+                 what="(n_samples, m, k) draws and predictions")
+    gen = make_rng(rng, "rng")
     post = gp_posterior(X_train, Y_train, X_eval, lengthscale=lengthscale, variance=variance,
                         jitter=jitter)
     m, k = post.mean.shape
     # posterior covariances are singular at the training inputs: factor with eigh and clip
     evals, evecs = np.linalg.eigh(post.cov)
     root = evecs * np.sqrt(np.clip(evals, 0.0, None))
-    z = make_rng(rng).standard_normal((n_samples, m, k))
+    z = gen.standard_normal((n_samples, m, k))
     return post.mean[None] + np.einsum("ij,sjk->sik", root, z)
 
 
@@ -144,7 +156,9 @@ def random_feature_posterior(X_train: object, Y_train: object, X_test: object, n
     """
     X, Y, Xs = _check_inputs(X_train, Y_train, X_test)
     D = check_int(n_features, "n_features", minimum=X.shape[0])
-    W, b = _rff_parameters(X.shape[1], D, rng, lengthscale)
+    check_budget("n_features", n_bytes=8.0 * D * (X.shape[1] + 2 * X.shape[0] + 2 * Xs.shape[0] + 1),
+                 what="features and their QR factor")
+    W, b = _rff_parameters(X.shape[1], D, make_rng(rng, "rng"), lengthscale)
     v = check_positive(variance, "variance")
     Phi, Phis = _rff(X, W, b), _rff(Xs, W, b)
     Q, R = np.linalg.qr(Phi.T)
@@ -172,7 +186,11 @@ def random_feature_models(X_train: object, Y_train: object, n_features: int, n_m
     X, Y, _ = _check_inputs(X_train, Y_train, X_train)
     D = check_int(n_features, "n_features", minimum=X.shape[0])
     n_models = check_int(n_models, "n_models", minimum=1)
-    gen = make_rng(rng)
+    check_budget("n_features", n_bytes=8.0 * D * (X.shape[1] + 2 * X.shape[0] + 1),
+                 what="features and their QR factor")
+    check_budget("n_models", n_bytes=8.0 * n_models * Y.shape[1] * (3 * D + 2 * X.shape[0]),
+                 what="(n_models, n_features, k) parameters")
+    gen = make_rng(rng, "rng")
     W, b = _rff_parameters(X.shape[1], D, gen, lengthscale)
     v = check_positive(variance, "variance")
     Phi = _rff(X, W, b)
@@ -195,7 +213,7 @@ def random_feature_models(X_train: object, Y_train: object, n_features: int, n_m
 
 
 def _rff_parameters(dim, n_features, rng, lengthscale):
-    gen = make_rng(rng)
+    gen = make_rng(rng, "rng")
     ell = check_positive(lengthscale, "lengthscale")
     W = gen.standard_normal((dim, n_features)) / ell
     b = gen.uniform(0.0, 2 * np.pi, n_features)
@@ -219,10 +237,16 @@ def sample_gaussian_losses(mean: object, cov: object, target: object, n_samples:
     Parameters
     ----------
     method : {"chi2", "eigen"}
-        ``"eigen"``: draw all m k coordinates z in torch (float64) on ``device`` (a GPU when
-        given), in batches. ``"chi2"``: draw each eigen-direction's k-column term directly as
-        :math:`(z + \lVert r_j\rVert/\sqrt{\sigma_j})^2 + \chi^2_{k-1}` (numpy), the same
-        law with 2 variates per eigenvalue instead of k -- the fast CPU path.
+        ``"chi2"`` (default; use it on the CPU): draw each eigen-direction's k-column term
+        directly as :math:`(z + \lVert r_j\rVert/\sqrt{\sigma_j})^2 + \chi^2_{k-1}` (numpy),
+        the same law with 2 variates per eigenvalue instead of k. ``"eigen"``: draw all m k
+        coordinates z (float64, from a CPU generator, so the same seed gives the same losses on
+        every device) and reduce them in torch on ``device``, in batches. On the CPU the eigen
+        route is about 10x slower for k = 10 outputs (benchmarks/bench_inductive_bias.py: 11x at
+        S = 10^4 on 50 test points, one thread); it is the route that materialises every
+        coordinate, kept as the direct check of the chi2 route and for a GPU.
+    device : str
+        Torch device of the eigen route; checked but unused by the chi2 route (numpy, CPU).
 
     Returns
     -------
@@ -231,9 +255,15 @@ def sample_gaussian_losses(mean: object, cov: object, target: object, n_samples:
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     batch = check_int(batch, "batch", minimum=1)
     check_choice(method, "method", ("chi2", "eigen"))
+    from analysis._core.device import resolve_device
+
+    dev = resolve_device(device)  # checked for both methods ("chi2" runs in numpy on the CPU)
+    gen = make_rng(rng, "rng")
     law = gaussian_loss_law(mean, cov, target, psd_tol=psd_tol)
+    per_sample = max(1.0, float(np.sum(law.dof)))  # variates per hypothesis (eigen route: m k)
+    check_budget("n_samples", n_bytes=8.0 * n_samples + 16.0 * min(batch, n_samples) * per_sample,
+                 n_operations=4.0 * n_samples * per_sample, what="sampled losses")
     if method == "chi2":
-        gen = make_rng(rng)
         out = np.empty(n_samples)
         shift = np.sqrt(law.noncentrality)
         for start in range(0, n_samples, batch):
@@ -246,7 +276,6 @@ def sample_gaussian_losses(mean: object, cov: object, target: object, n_samples:
 
     import torch
 
-    from analysis._core.device import resolve_device
     from analysis._core.rng import make_torch_generator
 
     mu = np.asarray(mean, dtype=float)
@@ -258,16 +287,15 @@ def sample_gaussian_losses(mean: object, cov: object, target: object, n_samples:
     tol = 1e-9 * max(1.0, float(evals.max())) if psd_tol is None else float(psd_tol)
     keep = evals > tol  # the same split into random and deterministic directions as the law
     resid = evecs.T @ (mu - y)
-    dev = resolve_device(device)
-    seed = int(make_rng(rng).integers(0, 2**63 - 1))
-    gen = make_torch_generator(seed, dev)
+    seed = int(gen.integers(0, 2**63 - 1))
+    tgen = make_torch_generator(seed, "cpu")  # drawn on the CPU: the same numbers on every device
     root = torch.as_tensor(np.sqrt(evals[keep]), dtype=torch.float64, device=dev)[:, None]
     r = torch.as_tensor(resid[keep], dtype=torch.float64, device=dev)
     n_entries = mu.size
     out = np.empty(n_samples)
     for start in range(0, n_samples, batch):
         size = min(batch, n_samples - start)
-        z = torch.randn((size,) + tuple(r.shape), generator=gen, dtype=torch.float64, device=dev)
+        z = torch.randn((size,) + tuple(r.shape), generator=tgen, dtype=torch.float64).to(dev)
         sq = ((root * z + r) ** 2).sum(dim=(1, 2)) / n_entries
         out[start:start + size] = sq.cpu().numpy() + law.offset
     return out
