@@ -35,6 +35,7 @@
 import math
 
 import numpy as np
+from IPython.display import display
 
 from analysis._core.claims import get_claims, run_claim
 from analysis._core.execution import limit_threads
@@ -142,6 +143,7 @@ print(f"L_sup^mu exact = {supervised_mean_loss_linear_exact(W, model, 'logistic'
 
 # %%
 fig, data = render_figure("cl_bound_vs_actual", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 4. Coefficients vs the number of negatives K
@@ -161,6 +163,7 @@ print(f"C = 10: Arora's coefficient is smallest at K = {coef['K'][best]} ({coef[
 
 # %%
 fig, data = render_figure("cl_coefficients_vs_k", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 5. Uniformity on the sphere and the limit of InfoNCE
@@ -205,6 +208,7 @@ print(f"c = {ex['constant']:.4f}; M = 16: gap in [{ex['lower'][0]:.5f}, {ex['upp
 
 # %%
 fig, data = render_figure("cl_uniformity_infonce", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 6. The alignment–uniformity plane
@@ -217,6 +221,7 @@ fig, data = render_figure("cl_uniformity_infonce", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("cl_align_uniform_plane", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 7. Labelled-sample complexity
@@ -231,6 +236,7 @@ fig, data = render_figure("cl_align_uniform_plane", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("cl_downstream_samples", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 7b. Simplicity bias: subclass collapse and feature suppression (Xue et al., ICML 2023)
@@ -271,6 +277,7 @@ for init in (1e-6, 0.1):
 
 # %%
 fig, data = render_figure("cl_simplicity_bias", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 7c. Approximate sufficiency and downstream risk (Lin & Mei, 2025)
@@ -313,6 +320,7 @@ for k in (1, 3, 5, 6):
 
 # %%
 fig, data = render_figure("cl_sufficiency", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 8. The claims of this topic

@@ -24,6 +24,7 @@
 
 # %%
 import numpy as np
+from IPython.display import display
 
 from analysis._core.claims import get_claims, run_claim
 from analysis._core.execution import limit_threads
@@ -105,6 +106,7 @@ for name in ("fig2", "fig3", "fig4"):
 
 # %%
 fig, data = render_figure("ir_fig2_two_phases", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # The tubal singular values per Fourier slice: the top $r_\star$ grow geometrically to 1 in
@@ -112,6 +114,7 @@ fig, data = render_figure("ir_fig2_two_phases", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("ir_tubal_singular_values", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ### Over-parametrisation (Fig. 3 analogue) and initialisation scale (Fig. 4 analogue)
@@ -130,9 +133,11 @@ fig, data = render_figure("ir_tubal_singular_values", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("ir_fig3_overparam", scale=SCALE, seed=SEED)
+display(fig)
 
 # %%
 fig, data = render_figure("ir_fig4_init_scale", scale=SCALE, seed=SEED)
+display(fig)
 print("fitted exponent:", round(data["fitted_exponent"], 3))
 
 # %% [markdown]
@@ -161,6 +166,7 @@ print("fitted exponent:", round(data["fitted_exponent"], 3))
 
 # %%
 fig, data = render_figure("ir_deep_mf_effective_rank", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 4. Separable data: GD converges to the max-margin direction
@@ -171,6 +177,7 @@ fig, data = render_figure("ir_deep_mf_effective_rank", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("ir_maxmargin_direction", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 5. Random labels (Zhang et al. 2017)
@@ -189,6 +196,7 @@ fig, data = render_figure("ir_maxmargin_direction", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("ir_random_labels", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 6. SGD vs full-batch GD with an explicit penalty (Geiping et al. 2022)
@@ -201,6 +209,7 @@ fig, data = render_figure("ir_random_labels", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("ir_sgd_vs_gd_penalty", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 7. The claims ledger of this topic

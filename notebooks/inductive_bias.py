@@ -32,6 +32,7 @@
 
 # %%
 import numpy as np
+from IPython.display import display
 from scipy import stats
 
 from analysis._core.claims import get_claims, run_claim
@@ -99,6 +100,7 @@ for frac in [0.6, 0.3, 0.1]:
 
 # %%
 fig, data = render_figure("ib_tail_accuracy", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 2. Exact = Monte Carlo where Monte Carlo reaches
@@ -134,6 +136,7 @@ for q in [1e-2, 1e-3]:
 
 # %%
 fig, data = render_figure("ib_estimator_vs_samples", scale=SCALE, seed=SEED)
+display(fig)
 for depth, bias, sd in zip(data["params"]["depths"], data["bias"][:, -1], data["sd"][:, -1], strict=True):
     print(f"exact I = {depth:4.0f} nats: estimate - exact at the largest S = {bias:+.2f} (sd {sd:.2f})")
 
@@ -175,6 +178,7 @@ for depth, bias, sd in zip(data["params"]["depths"], data["bias"][:, -1], data["
 
 # %%
 fig, data = render_figure("ib_dimension", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 5. Model classes on the same task
@@ -199,6 +203,7 @@ fig, data = render_figure("ib_dimension", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("ib_model_classes", scale=SCALE, seed=SEED)
+display(fig)
 for name, vals in zip(data["names"], data["values"], strict=True):
     print(f"{name:34s} I(0.04) median {np.median(vals[:, 0]):8.2f}  I(0.02) median {np.median(vals[:, 1]):8.2f}")
 for name, vals in zip(data["ncx2_gaussian_names"], data["ncx2_gaussian"], strict=True):

@@ -37,6 +37,7 @@ from analysis._core.execution import limit_threads
 limit_threads()
 
 import numpy as np  # noqa: E402
+from IPython.display import display
 
 from analysis._core.claims import get_claims, run_claim
 from analysis._core.registry import render_figure
@@ -79,6 +80,7 @@ print("centred OF vs ETF Gram error:", np.abs(cosine_matrix(V) - etf_gram(C)).ma
 
 # %%
 fig, data = render_figure("nc_gram_etf_of", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 2. Metrics
@@ -107,6 +109,7 @@ print({name: round(nc1_within_class(Hn, yn, variant=name), 4) for name in NC1_VA
 
 # %%
 fig, data = render_figure("nc_metrics_vs_epoch", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # **Minority collapse.** With a step imbalance (half the classes have $n/R$ samples), the
@@ -139,6 +142,7 @@ for ratio in (1.0, 10.0, 100.0):
 
 # %%
 fig, data = render_figure("nc_longtail_and_smoothing", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 4. Supervised contrastive loss: a convex program over the Gram matrix
@@ -172,6 +176,7 @@ print("without ReLU:", np.round(plain.class_gram, 3))
 
 # %%
 fig, data = render_figure("nc_gram_heatmaps_imbalance", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # **Convex vs GD, and the temperature.** The GD route optimises free features $z_i$ through a
@@ -207,6 +212,7 @@ fig, data = render_figure("nc_gram_heatmaps_imbalance", scale=SCALE, seed=SEED)
 
 # %%
 fig, data = render_figure("nc_of_distance_vs_imbalance", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 5. Batching
@@ -226,6 +232,7 @@ print("with batch-binding:", batching_condition(bind_batches(batches, labels, SE
 
 # %%
 fig, data = render_figure("nc_batching_of_distance", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## The claims of this topic

@@ -34,6 +34,7 @@
 import time
 
 import numpy as np
+from IPython.display import display
 
 from analysis._core.claims import get_claims, run_claim
 from analysis._core.execution import limit_threads
@@ -152,6 +153,7 @@ print(f"objective vs cvxpy: relative gap {abs(hard_sol.objective - hard_ref) / h
 
 # %%
 fig, _ = render_figure("rep_identity", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## 2. Are the explanations right? Leave-one-out retraining
@@ -170,6 +172,7 @@ fig, _ = render_figure("rep_identity", scale=SCALE, seed=SEED)
 
 # %%
 fig, loo_data = render_figure("rep_loo_agreement", scale=SCALE, seed=SEED)
+display(fig)
 print({k: round(v, 3) for k, v in loo_data["sign_agreement"].items()})
 
 # %% [markdown]
@@ -215,6 +218,7 @@ for name, lam in (("breast_cancer", 0.01), ("wine", 0.02)):
 
 # %%
 fig, del_data = render_figure("rep_deletion_curves", scale=SCALE, seed=SEED)
+display(fig)
 for direction, by in del_data["auc"].items():
     print(direction, {k: f"{m:.2f} +- {h:.2f}" for k, (m, h) in by.items()})
 
@@ -256,6 +260,7 @@ print(f"50 test points: representer {1e3 * t_rep:.1f} ms, influence {1e3 * t_inf
 
 # %%
 fig, cf_data = render_figure("rep_cf_panel", scale=SCALE, seed=SEED)
+display(fig)
 print(f"prediction {cf_data['prediction']:+.4f}; same-user half {cf_data['user_share']:+.4f}, "
       f"same-item half {cf_data['item_share']:+.4f}")
 
@@ -268,6 +273,7 @@ print(f"prediction {cf_data['prediction']:+.4f}; same-user half {cf_data['user_s
 
 # %%
 fig, cfd = render_figure("rep_cf_deletion", scale=SCALE, seed=SEED)
+display(fig)
 print(cfd["auc"])
 
 # %% [markdown]

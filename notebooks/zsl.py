@@ -34,6 +34,7 @@ from analysis._core.execution import limit_threads
 limit_threads()
 
 import numpy as np  # noqa: E402
+from IPython.display import display
 
 from analysis._core.claims import get_claims, run_claim
 from analysis._core.registry import render_figure
@@ -127,6 +128,7 @@ print("order:", path.order, " 1 - Q:", np.round(path.error_lower_bound, 4),
 
 # %%
 fig, data = render_figure("zsl_bound_vs_attributes", scale=SCALE, seed=SEED)
+display(fig)
 for key in ("error_lower_bound", "error_DAP_natural", "error_DAP_adversarial", "error_DAP_worst_case",
             "error_ESZSL_natural", "error_ESZSL_adversarial", "error_ESZSL_worst_case"):
     print(f"{key:>24}: {np.round(data[key], 3)}")
@@ -149,6 +151,7 @@ for key in ("error_lower_bound", "error_DAP_natural", "error_DAP_adversarial", "
 
 # %%
 fig, data = render_figure("zsl_confusions", scale=SCALE, seed=SEED)
+display(fig)
 print({pair: round(rho, 3) for pair, rho in data["spearman"].items()})
 
 # %% [markdown]
@@ -167,6 +170,7 @@ print({pair: round(rho, 3) for pair, rho in data["spearman"].items()})
 
 # %%
 fig, data = render_figure("zsl_solver_cost", scale=SCALE, seed=SEED)
+display(fig)
 
 # %% [markdown]
 # ## The claims ledger

@@ -23,13 +23,16 @@ def test_notebook_executes(path, monkeypatch):
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute(env=dict(os.environ))
-    # A figure is shown once: the inline backend displays it at the end of the cell, so a cell
-    # must not also *return* the Figure (that displays it a second time).
-    twice = [
-        i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-        and any(o.get("output_type") == "execute_result" and "image/png" in o.get("data", {})
-                for o in cell.get("outputs", []))
-    ]
-    assert not twice, f"{path.name}: cells {twice} display their figure twice (end them with ';')"
+    # Each figure is shown exactly once: render_figure detaches it from pyplot and the cell
+    # displays it (`display(fig)`); neither auto-display nor a returned Figure may add a copy,
+    # and a figure cell without its image is a defect too.
+    wrong = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "render_figure(" not in cell.source:
+            continue
+        images = sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        if images != cell.source.count("render_figure("):
+            wrong.append((i, images))
+    assert not wrong, f"{path.name}: (cell, images shown) not once per figure: {wrong}"
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "limit_threads" in source, f"{path.name}: call analysis._core.execution.limit_threads()"

@@ -102,6 +102,9 @@ def get_figure(name: str) -> FigureSpec:
 def render_figure(name: str, scale: str = "quick", seed: int = 0, device: str = "cpu"):
     """Run a registered figure's ``make`` under the workbench style.
 
+    The figure is closed in pyplot (it stays drawable and savable) so that it is shown exactly
+    where the caller displays it, never automatically.
+
     Returns
     -------
     (matplotlib.figure.Figure, dict)
@@ -118,6 +121,13 @@ def render_figure(name: str, scale: str = "quick", seed: int = 0, device: str = 
     dev = resolve_device(device)
     with plot_style():
         fig, data = spec.make(scale=scale, seed=seed, device=str(dev))
+    # Detach the figure from pyplot: a notebook's inline backend would otherwise show every
+    # open figure at the end of the cell, and returning the figure showed it a second time.
+    # The caller displays it once (a notebook: `display(fig)`); saving is unaffected.
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close(fig)
     if not isinstance(data, dict):
         raise TypeError(f"figure {name!r}: make returned {type(data).__name__} data, expected dict")
     return fig, data
