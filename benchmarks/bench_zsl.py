@@ -13,6 +13,8 @@ wall-clock seconds are recorded too. ``--record`` writes ``analysis/zsl/benchmar
 Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_zsl.py [--ns 8,10,12] [--budget 600] [--record]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_zsl.py --real awa2,apy,sun,cub \
+        [--real-cpu 60] [--checkpoint-dir build/zsl] [--record-real]
 """
 
 from __future__ import annotations
@@ -92,6 +94,56 @@ def _ratio(old: dict | None, new: dict | None) -> str:
     return f"{text:>6}"
 
 
+def real_section(names, cpu, checkpoint_dir, record) -> None:
+    """Certified intervals for Q on the real unseen splits at full attribute count.
+
+    Each solve is limited to ``cpu`` CPU seconds (checked after each round, so a slow first
+    master can overrun it); with ``checkpoint_dir`` a rerun resumes from the saved column pool
+    and certificate. Prints rounds, columns, master / pricing CPU seconds and the interval over
+    time (the CPU second at which each decade of the width was reached).
+    """
+    from analysis.zsl.benchmarks import benchmark_provenance, load_benchmark
+
+    head = (f"{'data':>5} {'k x n':>8} {'method':>15} {'rounds':>6} {'columns':>7} "
+            f"{'master s':>8} {'pricing s':>9} {'CPU s':>7} {'lower':>9} {'upper':>9} "
+            f"{'width':>8} exact")
+    print(f"real benchmarks (unseen splits), column generation limited to {cpu:.0f} CPU s")
+    print(head)
+    print("-" * len(head))
+    out = {}
+    for name in names:
+        M, _, _ = load_benchmark(name)
+        ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"zsl_{name}.npz"
+        start = time.process_time()
+        r = worst_case_lower_bound(M, cpu_time_limit=cpu, milp_time_limit=30.0, checkpoint=ck,
+                                   progress=sys.stderr.isatty())
+        last = r.history[-1]
+        print(f"{name:>5} {M.shape[0]:>3} x {M.shape[1]:<3} {r.method:>15} {r.iterations:>6} "
+              f"{r.n_columns:>7} {last.get('master_cpu_seconds', 0):>8.1f} "
+              f"{last.get('pricing_cpu_seconds', 0):>9.1f} {time.process_time() - start:>7.1f} "
+              f"{r.lower:>9.6f} {r.upper:>9.6f} {r.gap:>8.1e} {r.exact}", flush=True)
+        over_time = [(round(h["cpu_seconds"], 2), h["lower"], h["upper"]) for h in r.history]
+        shown = over_time[:: max(1, len(over_time) // 6)] + over_time[-1:]
+        print("       interval over CPU time: " + "; ".join(
+            f"{t:.0f} s [{lo:.4f}, {hi:.4f}]" for t, lo, hi in shown))
+        out[name] = {**benchmark_provenance(name), "shape": list(M.shape), "method": r.method,
+                     "rounds": r.iterations, "columns": r.n_columns, "lower": r.lower,
+                     "upper": r.upper, "exact": r.exact, "cpu_seconds": last["cpu_seconds"],
+                     "master_cpu_seconds": last.get("master_cpu_seconds"),
+                     "pricing_cpu_seconds": last.get("pricing_cpu_seconds"),
+                     "interval_over_cpu_time": over_time}
+    if record:
+        path = ROOT / "analysis" / "zsl" / "real_record.json"
+        old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
+        old["benchmarks"].update(out)
+        old.update(date=datetime.date.today().isoformat(),
+                   machine=f"{platform.machine()}, {os.cpu_count()} cores (shared, loaded)")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(old, indent=1))
+        os.replace(tmp, path)
+        print(f"recorded in {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=10)
@@ -104,7 +156,19 @@ def main() -> None:
     parser.add_argument("--old-max-n", type=int, default=40,
                         help="re-run the old solver up to this n; beyond, use its committed record")
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--real", default="",
+                        help="comma-separated real benchmarks (awa2,apy,sun,cub): run the "
+                        "time-limited real-data section instead")
+    parser.add_argument("--real-cpu", type=float, default=60.0,
+                        help="CPU seconds of column generation per real benchmark")
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="resume/save each real solve's column pool here")
+    parser.add_argument("--record-real", action="store_true",
+                        help="write analysis/zsl/real_record.json (drawn by zsl_real_bounds)")
     args = parser.parse_args()
+    if args.real:
+        real_section(args.real.split(","), args.real_cpu, args.checkpoint_dir, args.record_real)
+        return
     ns = [int(x) for x in args.ns.split(",")]
     methods = args.methods.split(",")
     old = load_old_solver(args.old_commit)

@@ -4,7 +4,8 @@ Public API: :func:`worst_case_lower_bound` (``.Q``, ``.error_lower_bound``,
 ``.randomized_map``, ``.adversary``), :func:`worst_case_accuracy` (tightness),
 :func:`greedy_attribute_selection`, :func:`awa_like_matrix`,
 :func:`load_class_attribute_matrix`, :func:`load_benchmark` (the real AwA2 / CUB / SUN / aPY
-class-attribute matrices and their proposed unseen splits), and the baselines in
+class-attribute matrices and their proposed unseen splits), :func:`benchmark_interval` (the
+certified bound on them at full size) and :func:`class_subset_comparison`, and the baselines in
 :mod:`analysis.zsl.baselines`.
 """
 
@@ -25,16 +26,20 @@ from analysis.zsl.data import (
     load_class_attribute_matrix,
     validate_class_attribute_matrix,
 )
+from analysis.zsl.real import BenchmarkInterval, benchmark_interval, class_subset_comparison
 
 __all__ = [
     "BENCHMARKS",
     "METHODS",
     "AdversarialJoint",
+    "BenchmarkInterval",
     "GreedyPath",
     "LowerBoundResult",
     "RandomizedMap",
     "awa_like_matrix",
+    "benchmark_interval",
     "benchmark_provenance",
+    "class_subset_comparison",
     "dap_predict",
     "evaluate_baselines",
     "fit_eszsl",

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import check_int, check_real
+from analysis._core.validate import check_int
 from analysis.zsl.benchmarks import load_benchmark
 from analysis.zsl.bound import (
     GreedyPath,
     LowerBoundResult,
+    _check_seconds,
     greedy_attribute_selection,
     worst_case_lower_bound,
 )
@@ -121,6 +122,11 @@ def benchmark_interval(
     """
     M, _, _ = load_benchmark(name, split)
     greedy_steps = check_int(greedy_steps, "greedy_steps", minimum=0, maximum=M.shape[1])
+    # every argument is checked before the (possibly long) greedy path starts
+    cpu_time_limit = _check_seconds(cpu_time_limit, "cpu_time_limit")
+    milp_time_limit = _check_seconds(milp_time_limit, "milp_time_limit")
+    greedy_cpu_budget = _check_seconds(greedy_cpu_budget, "greedy_cpu_budget")
+    max_iterations = check_int(max_iterations, "max_iterations", minimum=1)
     cpu_start = time.process_time()
     path = None
     k = M.shape[0]
@@ -165,9 +171,7 @@ def class_subset_comparison(
     class_count = check_int(class_count, "class_count", minimum=2, maximum=min(M.shape[0], 14))
     n_subsets = check_int(n_subsets, "n_subsets", minimum=1, maximum=1000)
     greedy_steps = check_int(greedy_steps, "greedy_steps", minimum=1, maximum=M.shape[1])
-    if greedy_cpu_budget is not None:
-        greedy_cpu_budget = check_real(greedy_cpu_budget, "greedy_cpu_budget", minimum=0.0,
-                                       strict_min=True)
+    greedy_cpu_budget = _check_seconds(greedy_cpu_budget, "greedy_cpu_budget")
     rng = make_rng(seed)
     out = []
     for _ in range(n_subsets):

@@ -30,6 +30,11 @@ def _csv(rng):
 
 
 CASES = {
+    "benchmark_interval": lambda rng: {
+        "name": "apy", "split": "unseen", "cpu_time_limit": 60.0, "milp_time_limit": 10.0,
+        "greedy_steps": 0, "greedy_cpu_budget": 10.0, "max_iterations": 2},
+    "class_subset_comparison": lambda rng: {"name": "apy", "class_count": 2, "n_subsets": 1,
+                                            "greedy_steps": 1, "seed": 0},
     "awa_like_matrix": lambda rng: {"k": 4, "n": 5, "n_clusters": 2, "spread": 0.15, "seed": 0},
     "benchmark_provenance": lambda rng: {"name": "awa2"},
     "dap_predict": lambda rng: {"M": _M(rng), "V": (rng.random((6, 3)) < 0.5).astype(float), "eps": 1e-3},
@@ -50,6 +55,7 @@ CASES = {
 }
 EXEMPT = {
     "AdversarialJoint": "result container returned by worst_case_lower_bound",
+    "BenchmarkInterval": "result container returned by benchmark_interval",
     "GreedyPath": "result container",
     "LowerBoundResult": "result container",
     "RandomizedMap": "result container",
@@ -62,5 +68,10 @@ ALLOW = {
 ALLOW["worst_case_lower_bound"] = {
     "max_iterations": {"huge"},  # a cap on rounds, not a size: nothing is allocated from it
     "time_limit": {"inf"},  # no time limit, like None
+}
+ALLOW["benchmark_interval"] = {
+    "greedy_steps": {"zero"},  # no greedy certificate: only column generation's
+    "max_iterations": {"huge"},  # a cap on rounds, not a size
+    "cpu_time_limit": {"inf"}, "milp_time_limit": {"inf"}, "greedy_cpu_budget": {"inf"},  # no limit
 }
 ALLOW["load_class_attribute_matrix"] = {"skiprows": {"zero"}}  # no header: the default
