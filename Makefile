@@ -16,7 +16,7 @@ FIG_JOBS    ?= $(NPROC)
 # One BLAS/torch thread per pytest worker: JOBS workers share the cores without oversubscribing.
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MPLBACKEND=Agg
 
-.PHONY: install figures test verify sweep lab lint bench clean
+.PHONY: install figures test verify sweep lab lint bench clean site test-browser
 
 install: $(STAMP)
 
@@ -65,6 +65,20 @@ lab: $(STAMP)
 	  s.setdefault('@jupyterlab/docmanager-extension:plugin', {}).setdefault('defaultViewers', {})\
 	  .update({'python': 'Jupytext Notebook'}); p.write_text(json.dumps(s, indent=1))"
 	$(BIN)/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+# The results site: build/site/index.html (topic pages from the notebooks with the committed
+# figures, a gallery, the claims ledger, the API); its tests drive the Debian chromium.
+DOCS_STAMP := $(VENV)/.docs-stamp
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -e '.[dev,notebooks,docs]'
+	touch $(DOCS_STAMP)
+
+site: $(DOCS_STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m analysis.figures.site
+
+test-browser: site
+	command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
+	ANALYSIS_BROWSER_TESTS=1 $(TEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
