@@ -34,7 +34,16 @@ def test_every_exported_function_refuses_bad_input_clearly(topic, tmp_path):
     assert not report["uncovered"], (
         f"{topic}: exported callables with neither a case nor an exemption: {report['uncovered']}")
     assert not report["unknown_cases"], f"{topic}: cases for names not exported: {report['unknown_cases']}"
-    bad = [r for r in report["results"] if r["outcome"] != "ok"]
+    stale = [r for r in report["results"] if r.get("open") and r["outcome"] == "ok"]
+    assert not stale, f"{topic}: OPEN entries that are fixed now (remove them): {stale}"
+    known = [r for r in report["results"] if r.get("open") and r["outcome"] != "ok"]
+    if known:
+        import warnings
+
+        warnings.warn(f"{topic}: {len(known)} known bad-input defects still open: "
+                      + "; ".join(f"{r['function']}({r['argument']}={r['bad']}): {r['open']}"
+                                  for r in known[:10]), stacklevel=1)
+    bad = [r for r in report["results"] if r["outcome"] != "ok" and not r.get("open")]
     lines = [f"{r['outcome']:>12}  {r['function']}({r['argument']}={r['bad']}): {r['message'][:160]}"
              for r in bad]
     assert not bad, f"{topic}: {len(bad)} of {len(report['results'])} bad calls mishandled:\n" + "\n".join(lines)
