@@ -87,3 +87,22 @@ def test_real_figures_carry_provenance():
     plt.close(fig)
     assert data["data"] == benchmark_provenance("awa2")
     assert data["data"]["sha256"] and len(data["data"]["sha256"]) == 64
+
+
+def test_separable_rho_bound_is_an_upper_bound_on_pricing():
+    """The free certificate of heuristic-only rounds: sum_j max(0, max_v s_j(v)) >= rho."""
+    from analysis.zsl.bound import _separable_rho_bound, price_bruteforce
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        k, n = rng.integers(2, 6), rng.integers(1, 9)
+        a, b = rng.normal(size=k), rng.normal(size=(k, n))
+        rho, _ = price_bruteforce(a, b)
+        assert _separable_rho_bound(a, b) >= rho - 1e-12
+
+
+def test_history_records_master_and_pricing_time():
+    r = worst_case_lower_bound(_awa2_block(), "colgen-milp", max_iterations=2)
+    last = r.history[-1]
+    assert last["master_cpu_seconds"] >= 0 and last["pricing_cpu_seconds"] >= 0
+    assert last["master_cpu_seconds"] + last["pricing_cpu_seconds"] <= last["cpu_seconds"] + 1e-6
