@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis._core.rng import make_rng, random_orthogonal
-from analysis._core.validate import as_array, check_int, check_positive, check_real
+from analysis._core.validate import as_array, check_budget, check_int, check_positive, check_real
 
 Task = tuple[np.ndarray, np.ndarray]
 
@@ -87,6 +87,7 @@ def cyclic_order(n_tasks: int, n_iterations: int) -> np.ndarray:
     """
     T = check_int(n_tasks, "n_tasks", minimum=1)
     k = check_int(n_iterations, "n_iterations", minimum=1)
+    check_budget("n_iterations", n_bytes=8.0 * k, what="an order of k int64 indices")
     return np.arange(k, dtype=np.int64) % T
 
 
@@ -98,7 +99,8 @@ def random_order(n_tasks: int, n_iterations: int, seed: int | np.random.Generato
     """
     T = check_int(n_tasks, "n_tasks", minimum=1)
     k = check_int(n_iterations, "n_iterations", minimum=1)
-    return make_rng(seed).integers(0, T, size=k).astype(np.int64)
+    check_budget("n_iterations", n_bytes=16.0 * k, what="an order of k int64 indices")
+    return make_rng(seed, name="seed").integers(0, T, size=k).astype(np.int64)
 
 
 def make_separable_tasks(
@@ -141,7 +143,10 @@ def make_separable_tasks(
     d = check_int(d, "d", minimum=1)
     gamma = check_positive(min_margin, "min_margin")
     shift = check_real(task_shift, "task_shift", minimum=0.0)
-    rng = make_rng(seed)
+    # the task list (T, n, d) plus a (2n, d) draw; the size is the product of the three
+    check_budget("n_tasks * n_per_task * d", n_bytes=8.0 * (T + 4) * n * d,
+                 n_operations=4.0 * T * n * d, what=f"{T} tasks of shape ({n}, {d})")
+    rng = make_rng(seed, name="seed")
     u = rng.standard_normal(d)
     u /= np.linalg.norm(u)
     tasks: list[Task] = []
@@ -317,7 +322,9 @@ def make_regression_tasks(
     n = check_int(n_per_task, "n_per_task", minimum=1)
     d = check_int(d, "d", minimum=1)
     noise = check_real(noise, "noise", minimum=0.0)
-    rng = make_rng(seed)
+    check_budget("n_tasks * n_per_task * d", n_bytes=8.0 * (T + 2) * n * d,
+                 n_operations=4.0 * T * n * d, what=f"{T} tasks of shape ({n}, {d})")
+    rng = make_rng(seed, name="seed")
     u = rng.standard_normal(d) / np.sqrt(d)
     tasks: list[Task] = []
     for _ in range(T):

@@ -43,10 +43,18 @@ from analysis._core.validate import as_array, check_int, check_real
 from analysis.continual.data import validate_order, validate_tasks
 
 
+def _check_k(k: object) -> np.ndarray:
+    """Iteration counts: a number or a non-empty 1-D array of values >= 1."""
+    k = as_array(k, "k", ndim=(0, 1), min_size=1)
+    if np.any(k < 1):
+        raise ValueError(f"k: expected iteration counts >= 1, got min {k.min():g}")
+    return k
+
+
 def task_violations(tasks: object, iterates: object) -> np.ndarray:
     r"""Matrix :math:`V[t, m] = \max_{(x,y)\in S_m} (1 - y\,w_t^\top x)_+^2`, shape (k + 1, T)."""
     tasks = validate_tasks(tasks)
-    W = as_array(iterates, "iterates", ndim=2)
+    W = as_array(iterates, "iterates", ndim=2, min_size=1)
     if W.shape[1] != tasks[0][0].shape[1]:
         raise ValueError(f"iterates: expected {tasks[0][0].shape[1]} columns, got {W.shape[1]}")
     cols = [np.max(np.maximum(1.0 - (W @ X.T) * y, 0.0), axis=1) ** 2 for X, y in tasks]
@@ -89,6 +97,8 @@ def data_radius(tasks: object) -> float:
 def step_energy(iterates: object) -> np.ndarray:
     r"""Squared step lengths :math:`\|w_t - w_{t-1}\|^2`, t = 1..K."""
     W = as_array(iterates, "iterates", ndim=2)
+    if W.shape[0] < 2:
+        raise ValueError(f"iterates: expected at least 2 rows (w_0 and w_1), got {W.shape[0]}")
     return np.sum(np.diff(W, axis=0) ** 2, axis=1)
 
 
@@ -97,13 +107,17 @@ def cyclic_posterior_bound(iterates: object, n_tasks: int, R: float) -> np.ndarr
     T = check_int(n_tasks, "n_tasks", minimum=1)
     R = check_real(R, "R", minimum=0.0)
     e = step_energy(iterates)
-    window = np.convolve(e, np.ones(max(T - 1, 1)), mode="full")[: e.size] if T > 1 else np.zeros_like(e)
+    # window[j] = sum of the last T - 1 step energies up to j (a cumulative-sum difference: no
+    # array of length T, so any T is cheap)
+    c = np.concatenate([[0.0], np.cumsum(e)])
+    j = np.arange(1, e.size + 1)
+    window = c[j] - c[np.maximum(j - (T - 1), 0)]
     return R**2 * (T - 1) * window
 
 
 def cyclic_average_bound(k: object, n_tasks: int, R: float, dist0: float) -> np.ndarray:
     r"""A-priori cyclic bound :math:`\frac1k\sum_{j\le k}F(j) \le (T-1)^2 R^2 \|w_0 - u\|^2 / k`."""
-    k = as_array(k, "k", ndim=(0, 1))
+    k = _check_k(k)
     T = check_int(n_tasks, "n_tasks", minimum=1)
     R = check_real(R, "R", minimum=0.0)
     dist0 = check_real(dist0, "dist0", minimum=0.0)
@@ -112,7 +126,7 @@ def cyclic_average_bound(k: object, n_tasks: int, R: float, dist0: float) -> np.
 
 def random_average_bound(k: object, R: float, dist0: float) -> np.ndarray:
     r"""Random-order bound :math:`\mathbb E\frac1k\sum_{t<k}\bar G(w_t) \le R^2\|w_0 - u\|^2/k`."""
-    k = as_array(k, "k", ndim=(0, 1))
+    k = _check_k(k)
     R = check_real(R, "R", minimum=0.0)
     dist0 = check_real(dist0, "dist0", minimum=0.0)
     return R**2 * dist0**2 / k

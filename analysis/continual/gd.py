@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis._core.validate import as_array, check_int, check_positive
+from analysis._core.validate import as_array, check_budget, check_int, check_positive
 from analysis.continual.data import validate_order, validate_tasks
 
 
@@ -65,6 +65,10 @@ def fixed_budget_gd(
     order = validate_order(order, len(tasks))
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     d = tasks[0][0].shape[1]
+    n_max = max(X.shape[0] for X, _ in tasks)
+    # Python-loop steps cost ~1e3 elementary operations of overhead each on top of the 4 n d flops
+    check_budget("n_steps", n_operations=float(order.size) * n_steps * (4.0 * n_max * d + 1e3),
+                 max_operations=1e11, what=f"{order.size} tasks x {n_steps} GD steps")
     betas = [np.linalg.norm(X, 2) ** 2 / (4 * X.shape[0]) for X, _ in tasks]
     eta = 1.0 / max(betas) if step_size is None else check_positive(step_size, "step_size")
     A_list = [y[:, None] * X for X, y in tasks]
@@ -109,6 +113,9 @@ def fixed_budget_gd_batch(problems: list, n_steps: int) -> list[np.ndarray]:
     n = max(X.shape[0] for t, _ in checked for X, _ in t)
     d = max(t[0][0].shape[1] for t, _ in checked)
     L = max(o.size for _, o in checked)
+    check_budget("n_steps", n_bytes=8.0 * (R * (T + 1) * n * d + (L + 1) * R * d),
+                 n_operations=float(L) * n_steps * (4.0 * R * n * d + 1e3), max_operations=1e11,
+                 what=f"{L} tasks x {n_steps} GD steps on {R} problems")
     A = np.zeros((R, T, n, d))
     scale = np.zeros((R, T + 1))  # column T: "no task" (padding after a short order ends)
     orders = np.full((R, L), T, dtype=np.int64)
@@ -161,11 +168,13 @@ def log_growth_coefficients(iterates: object, w_star: object, t1: int, t2: int) 
     (a, p) : tuple of float
     """
     W = as_array(iterates, "iterates", ndim=2)
+    if W.shape[0] < 3:
+        raise ValueError(f"iterates: expected at least 3 rows (t1 < t2 <= k), got {W.shape[0]}")
     u = as_array(w_star, "w_star", shape=(W.shape[1],))
     uu = float(u @ u)
     if uu == 0.0:
         raise ValueError("w_star: expected a non-zero vector, got the zero vector")
-    t1 = check_int(t1, "t1", minimum=1)
+    t1 = check_int(t1, "t1", minimum=1, maximum=W.shape[0] - 2)
     t2 = check_int(t2, "t2", minimum=t1 + 1)
     if t2 >= W.shape[0]:
         raise ValueError(f"t2: expected at most {W.shape[0] - 1} (rows of iterates - 1), got {t2}")

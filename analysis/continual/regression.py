@@ -65,7 +65,7 @@ def joint_min_norm_solution(tasks: object) -> np.ndarray:
 def regression_task_losses(tasks: object, iterates: object) -> np.ndarray:
     r"""Matrix of task losses :math:`\|X_m w_t - y_m\|^2`, shape (k + 1, T)."""
     tasks = validate_tasks(tasks, labels=False)
-    W = as_array(iterates, "iterates", ndim=2)
+    W = as_array(iterates, "iterates", ndim=2, min_size=1)
     if W.shape[1] != tasks[0][0].shape[1]:
         raise ValueError(f"iterates: expected {tasks[0][0].shape[1]} columns, got {W.shape[1]}")
     return np.stack([np.sum((W @ X.T - y) ** 2, axis=1) for X, y in tasks], axis=1)
@@ -77,7 +77,7 @@ def regression_forgetting_bound_cyclic(k: object, n_tasks: int, d: int, w_star_n
     Evron et al. (2022), COLT, abstract (cyclic orderings). The abstract states the rate
     without constants; we use the constant 1 as printed there.
     """
-    k = as_array(k, "k", ndim=(0, 1))
+    k = as_array(k, "k", ndim=(0, 1), min_size=1)
     if np.any(k < 1):
         raise ValueError(f"k: expected iteration counts >= 1, got min {k.min():g}")
     T = check_int(n_tasks, "n_tasks", minimum=1)

@@ -302,7 +302,11 @@ def scheduled_smm(
 
     tasks = validate_tasks(tasks)
     order = validate_order(order, len(tasks))
-    rho = np.broadcast_to(as_array(anchor_scale, "anchor_scale", ndim=(0, 1)), order.shape)
+    rho = as_array(anchor_scale, "anchor_scale", ndim=(0, 1))
+    if rho.ndim == 1 and rho.shape != order.shape:
+        raise ValueError(f"anchor_scale: expected a number or shape {order.shape} (one per "
+                         f"iteration), got shape {rho.shape}")
+    rho = np.broadcast_to(rho, order.shape)
     if np.any(rho <= 0):
         raise ValueError(f"anchor_scale: expected positive values, got min {rho.min():g}")
     d = tasks[0][0].shape[1]
