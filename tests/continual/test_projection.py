@@ -169,3 +169,28 @@ def test_cone_counterexample_smm_stops_short_of_w_star():
 def test_cone_counterexample_rejects_parameters_outside_the_region(a, b, match):
     with pytest.raises(ValueError, match=match):
         cone_counterexample_tasks(a, b)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_qr_reduced_dual_gives_the_full_nnls_answer(seed, monkeypatch):
+    """d > n: the NNLS on R of A^T = QR ((n+1) x n) has the full (d+1) x n problem's solution."""
+    from analysis.continual import projection
+
+    tasks, _ = make_separable_tasks(4, 15, 60, seed)
+    order = cyclic_order(4, 24)
+    w = np.random.default_rng(seed).standard_normal(60)
+    reduced = [project_onto_task(w, *t, return_dual=True) for t in tasks]
+    W_reduced = sequential_max_margin(tasks, order)  # R cached per task across visits
+    monkeypatch.setattr(projection, "_reduced_factor", lambda A: None)
+    full = [project_onto_task(w, *t, return_dual=True) for t in tasks]
+    W_full = sequential_max_margin(tasks, order)
+    for (v_r, a_r), (v_f, a_f) in zip(reduced, full, strict=True):
+        assert_allclose(v_r, v_f, rtol=0, atol=1e-10 * max(1.0, np.linalg.norm(v_f)))
+        assert_allclose(a_r, a_f, rtol=0, atol=1e-8 * max(1.0, np.abs(a_f).max()))
+    assert_allclose(W_reduced, W_full, rtol=0, atol=1e-9 * max(1.0, np.abs(W_full).max()))
+
+
+def test_qr_reduced_dual_still_refuses_a_non_separable_task():
+    x = np.arange(1.0, 6.0)
+    with pytest.raises(NotSeparableError, match="tasks\\[0\\]"):
+        sequential_max_margin([(np.stack([x, -x]), np.ones(2))], np.array([0]))
