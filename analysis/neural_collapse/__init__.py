@@ -15,7 +15,6 @@ from analysis.neural_collapse.data import (
 from analysis.neural_collapse.geometry import (
     etf_gram,
     orthogonal_frame,
-    random_orthogonal,
     simplex_etf,
 )
 from analysis.neural_collapse.metrics import nc1_within_class, nc_metrics, of_distance
@@ -40,7 +39,6 @@ __all__ = [
     "of_distance",
     "orthogonal_frame",
     "random_batches",
-    "random_orthogonal",
     "scl_loss_from_gram",
     "simplex_etf",
     "solve_scl_ufm",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_int, check_real
+from analysis._core.validate import as_array, check_budget, check_int, check_real
 from analysis.neural_collapse.geometry import simplex_etf
 
 
@@ -56,6 +56,7 @@ def step_imbalanced_counts(
     R = check_real(ratio, "ratio", minimum=1.0)
     rho = check_real(minority_fraction, "minority_fraction", minimum=0.0, maximum=1.0,
                      strict_min=True, strict_max=True)
+    check_budget("n_classes", n_bytes=8.0 * C, what=f"counts of {C} classes")
     k_min = min(max(int(round(rho * C)), 1), C - 1)
     n_minor = int(round(n_major / R))
     if n_minor < 1:
@@ -71,6 +72,8 @@ def step_imbalanced_counts(
 def labels_from_counts(counts: object) -> np.ndarray:
     """Labels ``[0]*n_0 + [1]*n_1 + ...`` (int64) for positive integer class counts."""
     counts = validate_counts(counts, "counts", minimum=1)
+    n = float(counts.sum())
+    check_budget("counts", n_bytes=8.0 * n, what=f"{n:.3g} labels")
     return np.repeat(np.arange(counts.size), counts)
 
 
@@ -102,7 +105,9 @@ def collapsed_etf_features(
     d = check_int(d, "d", minimum=1)
     scale = check_real(scale, "scale", minimum=0.0, strict_min=True)
     noise = check_real(noise, "noise", minimum=0.0)
-    gen = make_rng(rng)
+    gen = make_rng(rng, name="rng")
+    n = float(counts.sum())
+    check_budget("counts and d", n_bytes=8.0 * n * (d + 1), what=f"features of shape ({n:.3g}, {d})")
     M = simplex_etf(counts.size, d, rng=gen)
     y = labels_from_counts(counts)
     H = scale * M[y] + noise * gen.standard_normal((y.size, d))

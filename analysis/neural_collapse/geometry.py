@@ -13,8 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis._core.rng import random_orthogonal
-from analysis._core.validate import check_int
+from analysis._core.rng import make_rng, random_orthogonal
+from analysis._core.validate import check_budget, check_int
+
+
+def _check_frame_budget(C: int, d: int, rotated: bool) -> None:
+    """Refuse a frame whose arrays cannot fit in memory, before allocating them."""
+    check_budget("C", n_bytes=8.0 * C * C, what=f"a ({C}, {C}) centring basis")
+    # a rotation draws a (d, d) Gaussian matrix and its QR factors
+    check_budget("d", n_bytes=8.0 * (C * d + (3 * d * d if rotated else 0)),
+                 n_operations=(d**3 if rotated else C * d), what=f"a ({C}, {d}) frame")
 
 
 def _centring_basis(C: int) -> np.ndarray:
@@ -64,18 +72,21 @@ def simplex_etf(C: int, d: int, *, rng: int | np.random.Generator | None = None)
     d = check_int(d, "d", minimum=1)
     if d < C - 1:
         raise ValueError(f"d: a simplex ETF of C={C} classes needs d >= C - 1 = {C - 1}, got {d}")
+    _check_frame_budget(C, d, rng is not None)
+    gen = None if rng is None else make_rng(rng, name="rng")
     U = _centring_basis(C)  # columns orthogonal to 1, so (I - 11^T/C) U = U
     M = np.zeros((C, d))
     M[:, : C - 1] = np.sqrt(C / (C - 1.0)) * U
     # Rows of sqrt(C/(C-1)) U have the Gram sqrt(C/(C-1))^2 U U^T = C/(C-1) (I - 11^T/C).
-    if rng is not None:
-        M = M @ random_orthogonal(d, rng).T
+    if gen is not None:
+        M = M @ random_orthogonal(d, gen).T
     return M
 
 
 def etf_gram(C: int) -> np.ndarray:
     r"""Gram matrix of the simplex ETF, :math:`\tfrac{C}{C-1}(I - \tfrac1C \mathbf 1 \mathbf 1^\top)`."""
     C = check_int(C, "C", minimum=2)
+    check_budget("C", n_bytes=3 * 8.0 * C * C, what=f"a ({C}, {C}) Gram")
     return (C / (C - 1.0)) * (np.eye(C) - np.full((C, C), 1.0 / C))
 
 
@@ -107,9 +118,11 @@ def orthogonal_frame(
     d = check_int(d, "d", minimum=1)
     if d < C:
         raise ValueError(f"d: an orthogonal frame of C={C} vectors needs d >= C = {C}, got {d}")
+    _check_frame_budget(C, d, rng is not None)
+    gen = None if rng is None else make_rng(rng, name="rng")
     F = np.eye(C, d)
-    if rng is not None:
-        F = F @ random_orthogonal(d, rng).T
+    if gen is not None:
+        F = F @ random_orthogonal(d, gen).T
     return F
 
 

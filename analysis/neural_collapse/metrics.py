@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis._core.validate import as_array, check_choice, check_labels
+from analysis._core.validate import as_array, check_choice, check_int, check_labels
 
 #: Named NC1 variants (see :func:`nc1_within_class`).
 NC1_VARIANTS = ("papyan", "no_class_average", "sigma_b_per_dim", "trace_ratio")
@@ -42,8 +42,16 @@ def validate_features_labels(H: object, y: object, n_classes: int | None = None)
         float64 features, int64 labels and the number of classes C.
     """
     H = as_array(H, "H", ndim=2, min_size=1)
+    if n_classes is not None:
+        # every class needs a sample, so C <= N (this also bounds the per-class arrays)
+        n_classes = check_int(n_classes, "n_classes", minimum=2, maximum=max(H.shape[0], 2))
     y = check_labels(y, "y", n_classes=n_classes, n_samples=H.shape[0])
     C = int(n_classes) if n_classes is not None else int(y.max()) + 1
+    if C > H.shape[0]:
+        raise ValueError(
+            f"y: expected every class 0..{C - 1} to have a sample, but there are only "
+            f"{H.shape[0]} samples"
+        )
     if C < 2:
         raise ValueError(f"y: expected labels of at least 2 classes, got C={C}")
     counts = np.bincount(y, minlength=C)
@@ -301,11 +309,17 @@ def nc_metrics(
     .. [1] Papyan, Han & Donoho (2020), PNAS, NC1-NC4.
     .. [2] Kini et al. (2024), ICLR, OF distance.
     """
+    check_choice(nc1_variant, "nc1_variant", NC1_VARIANTS)
     check_choice(global_mean, "global_mean", GLOBAL_MEANS)
+    H = as_array(H, "H", ndim=2, min_size=1)
     C_w = None
     if W is not None:
         W = as_array(W, "W", ndim=2, min_size=1)
         C_w = W.shape[0]
+        if not 2 <= C_w <= H.shape[0]:
+            raise ValueError(
+                f"W: expected one row per class, 2 <= C <= N = {H.shape[0]}, got shape {W.shape}"
+            )
     elif b is not None:
         raise ValueError("b: a bias was given without a classifier W")
     H, y, C = validate_features_labels(H, y, C_w)

@@ -60,7 +60,7 @@ import numpy as np
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_rng, make_torch_generator
 from analysis._core.solve import solve_problem
-from analysis._core.validate import as_array, check_int, check_real
+from analysis._core.validate import as_array, check_budget, check_int, check_labels, check_real
 from analysis.neural_collapse.data import labels_from_counts, validate_counts
 from analysis.neural_collapse.metrics import class_means, of_distance_from_gram
 
@@ -133,22 +133,60 @@ def class_block_average(G: np.ndarray, labels: np.ndarray, C: int) -> np.ndarray
     return E.T @ G @ E
 
 
+def _check_scl_labels(labels: object, name: str = "labels") -> tuple[np.ndarray, np.ndarray]:
+    """Integer labels 0..C-1 with every class holding >= 2 samples; return (labels, counts)."""
+    labels = check_labels(labels, name)
+    if labels.size < 2:
+        raise ValueError(f"{name}: expected at least 2 labels, got {labels.size}")
+    if labels.max() >= labels.size:
+        raise ValueError(
+            f"{name}: expected every class 0..{int(labels.max())} to have a sample, but there are "
+            f"only {labels.size} labels"
+        )
+    counts = validate_counts(np.bincount(labels), f"{name} (class counts)", minimum=2)
+    return labels, counts
+
+
+def _check_unit_gram(G: np.ndarray, name: str = "G", *, atol: float = 1e-6) -> None:
+    """Check that ``G`` is a Gram of unit vectors: symmetric, unit diagonal, PSD (within ``atol``)."""
+    asym = float(np.max(np.abs(G - G.T)))
+    if asym > atol:
+        raise ValueError(f"{name}: expected a symmetric Gram matrix, got max |G - G^T| = {asym:.3g}")
+    diag = float(np.max(np.abs(np.diag(G) - 1.0)))
+    if diag > atol:
+        raise ValueError(
+            f"{name}: expected the Gram of unit-norm features (diagonal 1), got max |G_ii - 1| = "
+            f"{diag:.3g}"
+        )
+    lam_min = float(np.linalg.eigvalsh(0.5 * (G + G.T))[0])
+    if lam_min < -atol * G.shape[0]:
+        raise ValueError(
+            f"{name}: expected a positive semidefinite Gram matrix, got eigenvalue {lam_min:.3g}"
+        )
+
+
 def scl_loss_from_gram(G: object, labels: object, temperature: float = 0.1) -> float:
     r"""Full-batch SCL UFM objective :math:`\mathcal L(G)` (module docstring), in float64.
 
     Parameters
     ----------
     G : array_like, shape (N, N)
-        Gram of the normalised features.
-    labels : array_like, shape (N,)
-        Labels; every class needs >= 2 samples (an anchor needs a positive).
+        Gram of the normalised features: symmetric, unit diagonal and positive semidefinite
+        (checked to 1e-6; a matrix that is not such a Gram is refused).
+    labels : array_like of int, shape (N,)
+        Labels 0..C-1; every class needs >= 2 samples (an anchor needs a positive).
     temperature : float
         :math:`\tau > 0`.
     """
-    labels = np.asarray(labels)
-    counts = validate_counts(np.bincount(labels), "labels (class counts)", minimum=2)
+    labels, counts = _check_scl_labels(labels, "labels")
     G = as_array(G, "G", shape=(labels.size, labels.size))
     tau = check_real(temperature, "temperature", minimum=0.0, strict_min=True)
+    _check_unit_gram(G, "G")
+    return _scl_loss(G, labels, counts, tau)
+
+
+def _scl_loss(G: np.ndarray, labels: np.ndarray, counts: np.ndarray, tau: float) -> float:
+    """:func:`scl_loss_from_gram` on checked inputs."""
     same = labels[:, None] == labels[None, :]
     off = ~np.eye(labels.size, dtype=bool)
     pos = same & off
@@ -210,7 +248,9 @@ def solve_scl_ufm(
     Raises
     ------
     ValueError
-        On counts < 2, a non-positive temperature or an unknown reduction.
+        On counts < 2, a non-positive temperature, an unknown reduction or a solver that is
+        not installed, or an N x N program too large to plan (``reduction="none"`` with N
+        beyond ~3.7e3: about 1e12 operations; the class-block route has no such limit).
     analysis._core.solve.SolverError
         If the solver does not reach an optimal status.
 
@@ -226,10 +266,19 @@ def solve_scl_ufm(
         raise ValueError(f"nonnegative: expected a bool, got {type(nonnegative).__name__}")
     if reduction not in ("none", "class_block"):
         raise ValueError(f"reduction: expected 'none' or 'class_block', got {reduction!r}")
+    if not isinstance(solver, str) or solver.upper() not in cp.installed_solvers():
+        raise ValueError(f"solver: expected an installed cvxpy solver {cp.installed_solvers()}, "
+                         f"got {solver!r}")
     if tol is not None:
         tol = check_real(tol, "tol", minimum=1e-15, maximum=1e-3)
+    C, N = counts.size, int(counts.sum())
+    if reduction == "none":
+        # N x N PSD variable, N(N-1) exponential cones: an interior-point step is O(N^3)-O(N^6)
+        check_budget("counts", n_bytes=64.0 * N * N, n_operations=20.0 * float(N) ** 3,
+                     what=f"an N x N Gram program with N = {N}; try reduction='class_block'")
+    else:
+        check_budget("counts", n_bytes=8.0 * N, what=f"labels of {N} samples")
     labels = labels_from_counts(counts)
-    C, N = counts.size, labels.size
     if reduction == "class_block":
         K = cp.Variable((C, C), symmetric=True)
         a = cp.diag(K)
@@ -280,7 +329,7 @@ def solve_scl_ufm(
         counts=counts,
         class_gram=class_gram,
         of_distance=of_distance_from_gram(class_gram),
-        objective=scl_loss_from_gram(gram, labels, tau),
+        objective=_scl_loss(gram, labels, counts, tau),
         route="convex_full",
         _gram=gram,
     )
@@ -322,7 +371,8 @@ def random_batches(n_samples: int, batch_size: int, rng: int | np.random.Generat
     """
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=2)
-    perm = make_rng(rng).permutation(n_samples)
+    check_budget("n_samples", n_bytes=24.0 * n_samples, what=f"a permutation of {n_samples}")
+    perm = make_rng(rng, name="rng").permutation(n_samples)
     starts = list(range(0, n_samples, batch_size))
     if n_samples - starts[-1] == 1 and len(starts) > 1:
         starts.pop()
@@ -343,12 +393,28 @@ def bind_batches(
     ----------
     .. [1] Kini et al. (2024), ICLR, Sec. 4, batch-binding.
     """
-    labels = np.asarray(labels)
+    labels = _check_batch_labels(labels)
     batches = validate_batches(batches, labels.size)
-    gen = make_rng(rng)
+    gen = make_rng(rng, name="rng")
     C = int(labels.max()) + 1
     bound = np.array([gen.choice(np.flatnonzero(labels == c)) for c in range(C)])
     return [np.union1d(batch, bound) for batch in batches]
+
+
+def _check_batch_labels(labels: object) -> np.ndarray:
+    """Integer labels 0..C-1 (C >= 2) with every class present; return int64."""
+    labels = check_labels(labels, "labels")
+    if labels.size < 2:
+        raise ValueError(f"labels: expected at least 2 labels, got {labels.size}")
+    C = int(labels.max()) + 1
+    present = np.unique(labels)
+    if C < 2 or present.size != C:
+        missing = sorted(set(range(C)) - set(present.tolist()))[:5]
+        raise ValueError(
+            f"labels: expected classes 0..C-1 (C >= 2) each with a sample, got max {C - 1} "
+            f"and missing classes {missing}"
+        )
+    return labels
 
 
 def validate_batches(batches: object, n_samples: int) -> list[np.ndarray]:
@@ -365,7 +431,10 @@ def validate_batches(batches: object, n_samples: int) -> list[np.ndarray]:
         out.append(arr.astype(np.int64))
     covered = np.unique(np.concatenate(out))
     if covered.size != n_samples:
-        raise ValueError(f"batches: expected to cover all {n_samples} samples, cover {covered.size}")
+        raise ValueError(
+            f"batches: expected to cover all {n_samples} samples (of the labels or counts), cover "
+            f"{covered.size}"
+        )
     return out
 
 
@@ -390,7 +459,7 @@ def batching_condition(batches: list, labels: object) -> dict[str, bool]:
     dict
         ``{"within_connected", "between_covered", "holds"}``.
     """
-    labels = np.asarray(labels)
+    labels = _check_batch_labels(labels)
     batches = validate_batches(batches, labels.size)
     C = int(labels.max()) + 1
     N = labels.size
@@ -522,7 +591,8 @@ def train_scl_ufm(
         A fixed partition (or cover) of the samples, e.g. :func:`random_batches` or
         :func:`bind_batches`.
     epochs, lr, record_every, seed : int, float, int, int
-        GD steps, step size, recording period, initialisation seed. The rows of Z are
+        GD steps, step size, recording period, initialisation seed (a CPU torch generator
+        whatever the device, so the initial features do not depend on it). The rows of Z are
         renormalised after each step (the loss is invariant to their scale), so ``lr`` is a
         step on the sphere. Conditioning: at :math:`\tau = 0.1` the loss is flat to
         :math:`\sim e^{-1/\tau}` along the between-class directions and GD needs far more
@@ -554,14 +624,25 @@ def train_scl_ufm(
     record_every = check_int(record_every, "record_every", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
-    labels_np = labels_from_counts(counts)
-    N = labels_np.size
+    N = int(counts.sum())
+    check_budget("d", n_bytes=8.0 * 6 * N * d, what=f"features ({N}, {d}) and their gradients")
     if batches is None:
+        check_budget("counts", n_bytes=8.0 * 8 * N * N, what=f"a full batch of {N} samples")
         batches = [np.arange(N)]
     index_np, valid_np = _padded_batches(validate_batches(batches, N))
+    n_batches, size = index_np.shape
+    check_budget("batches", n_bytes=8.0 * n_batches * size * (8 * size + 2 * d),
+                 what=f"{n_batches} padded batches of {size} samples")
+    n_records = min(epochs // record_every + 2, epochs + 1)
+    check_budget("epochs", n_operations=(epochs + 1) * 30.0 * n_batches * size * size * d
+                 + n_records * 10.0 * N * d,
+                 what=f"{epochs} steps on {n_batches} batches of {size} samples, d = {d}")
+    labels_np = labels_from_counts(counts)
 
-    gen = make_torch_generator(seed, dev)
-    Z = torch.randn(N, d, generator=gen, device=dev, dtype=dt)
+    # Drawn from a CPU generator and then moved: the same seed gives the same initial features
+    # on every device (a CUDA generator draws a different stream).
+    gen = make_torch_generator(seed, "cpu")
+    Z = torch.randn(N, d, generator=gen, dtype=dt).to(dev)
     if relu:
         # start inside the positive orthant: a Gaussian start leaves about half the
         # coordinates dead behind the ReLU and GD then stalls far from the OF far more often

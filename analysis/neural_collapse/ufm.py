@@ -36,7 +36,7 @@ import numpy as np
 
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_torch_generator
-from analysis._core.validate import check_choice, check_int, check_real
+from analysis._core.validate import check_budget, check_choice, check_int, check_real
 from analysis.neural_collapse.data import labels_from_counts, validate_counts
 from analysis.neural_collapse.metrics import nc_metrics
 
@@ -224,7 +224,8 @@ def train_ce_ufm(
     init_scale : float
         Standard deviation of the Gaussian initialisation.
     seed : int
-        Seed of the initialisation (torch generator; no global state).
+        Seed of the initialisation (a CPU torch generator, whatever the device, so the same
+        seed gives the same initial weights on every device; no global state).
     device, dtype : str
         torch device (``"auto"``, ``"cpu"``, ``"cuda"``) and dtype (float64 by default).
 
@@ -258,13 +259,23 @@ def train_ce_ufm(
     dev = resolve_device(device)
     dt = resolve_dtype(dtype)
 
+    N = int(counts.sum())
+    n_records = min(epochs // record_every + 2, epochs + 1)
+    # iterates, gradients and logits; the metrics form (d, d) covariances
+    check_budget("d", n_bytes=8.0 * (6 * (N + C) * d + 4 * N * C + 4 * d * d),
+                 what=f"features ({N}, {d}) and their gradients")
+    check_budget("epochs", n_operations=(epochs + 1) * 30.0 * N * C * d
+                 + n_records * 10.0 * (N * C * d + d**3 + N * d * min(N, d)),
+                 what=f"{epochs} full-batch steps on N = {N} features of dimension {d}")
+
     labels_np = labels_from_counts(counts)
-    N = labels_np.size
-    gen = make_torch_generator(seed, dev)
+    # The initialisation is drawn from a CPU generator and then moved: the same seed gives the
+    # same initial weights on every device (a CUDA generator draws a different stream).
+    gen = make_torch_generator(seed, "cpu")
     labels = torch.as_tensor(labels_np, device=dev)
     counts_t = torch.as_tensor(counts, device=dev)
-    H = (init_scale * torch.randn(N, d, generator=gen, device=dev, dtype=dt)).requires_grad_()
-    W = (init_scale * torch.randn(C, d, generator=gen, device=dev, dtype=dt)).requires_grad_()
+    H = (init_scale * torch.randn(N, d, generator=gen, dtype=dt)).to(dev).requires_grad_()
+    W = (init_scale * torch.randn(C, d, generator=gen, dtype=dt)).to(dev).requires_grad_()
     b = torch.zeros(C, device=dev, dtype=dt, requires_grad=True)
     if class_weighting == "balanced":
         weights = torch.as_tensor(N / (C * counts), device=dev, dtype=dt)[labels]

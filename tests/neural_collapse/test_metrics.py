@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from analysis.neural_collapse import nc_metrics, orthogonal_frame, random_orthogonal, simplex_etf
+from analysis._core.rng import random_orthogonal
+from analysis.neural_collapse import nc_metrics, orthogonal_frame, simplex_etf
 from analysis.neural_collapse.data import collapsed_etf_features, labels_from_counts
 from analysis.neural_collapse.metrics import (
     NC1_VARIANTS,
