@@ -27,14 +27,13 @@ from analysis.representers import (
     make_lowrank_ratings,
     make_sparse_logistic,
     mc_deletion_changes,
-    mean_ci,
     nuclear_representers,
     solve_l1,
     solve_l1_cvxpy,
     solve_nuclear,
     solve_nuclear_cvxpy,
 )
-from analysis.representers.evaluation import DELETION_FRACTIONS, deletion_auc
+from analysis.representers.evaluation import DELETION_FRACTIONS, deletion_auc, mean_ci
 from analysis.representers.figures import deletion_experiment
 from analysis.representers.l1 import CLARABEL_TIGHT
 from analysis.representers.nuclear import CLARABEL_SDP_TIGHT, nuclear_objective

@@ -27,7 +27,6 @@ from analysis.representers.evaluation import (
     deletion_auc,
     deletion_changes,
     mc_deletion_changes,
-    mean_ci,
     sign_agreement,
 )
 from analysis.representers.l1 import (
@@ -68,7 +67,7 @@ __all__ = [
     "make_lowrank_ratings",
     "make_sparse_logistic",
     "mc_deletion_changes",
-    "mean_ci",
+
     "nuclear_kkt_residual",
     "nuclear_representers",
     "random_values",

@@ -18,7 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_int, check_positive, check_real
+from analysis._core.validate import (
+    as_array,
+    check_budget,
+    check_choice,
+    check_int,
+    check_positive,
+    check_real,
+)
 from analysis.representers.l1 import check_design, check_test_design, solve_l1
 from analysis.representers.l2 import solve_l2
 from analysis.representers.losses import (
@@ -35,6 +42,7 @@ DEFAULT_DAMPING = 1e-6
 
 
 def _fitted(X, y, lam, loss, theta, penalty):
+    penalty = check_choice(penalty, "penalty", ("l1", "l2"))
     if theta is not None:
         return as_array(theta, "theta", ndim=1, shape=(X.shape[1],))
     if penalty == "l1":
@@ -135,6 +143,7 @@ def training_checkpoints(
     X, y = check_design(X, y, loss)
     lam = check_positive(lam, "lam")
     n_steps = check_int(n_steps, "n_steps", minimum=1)
+    check_budget("n_steps", n_operations=4.0 * n_steps * X.size, what="proximal gradient steps")
     n_checkpoints = check_int(n_checkpoints, "n_checkpoints", minimum=1, maximum=n_steps)
     n = X.shape[0]
     L = curvature_bound(loss) * np.linalg.norm(X, 2) ** 2 / n
@@ -162,7 +171,7 @@ def tracin_values(X, y, X_test, checkpoints, step, loss: str = "logistic") -> np
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
     X_test = check_test_design(X_test, X.shape[1])
-    checkpoints = as_array(checkpoints, "checkpoints", ndim=2)
+    checkpoints = as_array(checkpoints, "checkpoints", ndim=2, min_size=1)
     if checkpoints.shape[1] != X.shape[1]:
         raise ValueError(f"checkpoints: expected {X.shape[1]} columns, got shape {checkpoints.shape}")
     step = check_positive(step, "step")
@@ -175,7 +184,9 @@ def random_values(n_test: int, n_train: int, rng=0) -> np.ndarray:
     """The random explainer: i.i.d. standard normal values (a random ranking)."""
     n_test = check_int(n_test, "n_test", minimum=1)
     n_train = check_int(n_train, "n_train", minimum=1)
-    return make_rng(rng).standard_normal((n_test, n_train))
+    check_budget("n_test" if n_test >= n_train else "n_train", n_bytes=8.0 * n_test * n_train,
+                 what="the (n_test, n_train) values")
+    return make_rng(rng, name="rng").standard_normal((n_test, n_train))
 
 
 def loo_values(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_choice, check_int, check_real
+from analysis._core.validate import as_array, check_budget, check_choice, check_int, check_real
 from analysis.representers.nuclear import check_ratings
 
 #: MovieLens-100k: 943 users, 1682 items, 100,000 ratings (6.3 % observed), every user >= 20.
@@ -79,7 +79,9 @@ def make_sparse_logistic(
     n_test = check_int(n_test, "n_test", minimum=1)
     n_informative = check_int(n_informative, "n_informative", minimum=1, maximum=d)
     signal = check_real(signal, "signal", minimum=0.0)
-    gen = make_rng(rng)
+    biggest = "d" if d > n_train + n_test else ("n_train" if n_train >= n_test else "n_test")
+    check_budget(biggest, n_bytes=8.0 * (n_train + n_test) * d, what="the design matrix")
+    gen = make_rng(rng, name="rng")
     theta = np.zeros(d)
     idx = gen.choice(d, size=n_informative, replace=False)
     theta[idx] = gen.choice([-1.0, 1.0], size=n_informative) * signal / np.sqrt(n_informative)
@@ -127,7 +129,7 @@ def load_sklearn_binary(name: str, *, test_fraction: float = 0.25, rng=0) -> Cla
     test_fraction = check_real(
         test_fraction, "test_fraction", minimum=0.0, maximum=1.0, strict_min=True, strict_max=True
     )
-    gen = make_rng(rng)
+    gen = make_rng(rng, name="rng")
     if name == "breast_cancer":
         bunch = datasets.load_breast_cancer()
         y = np.where(bunch.target == 0, 1.0, -1.0)  # target 0 is malignant
@@ -227,7 +229,9 @@ def make_lowrank_ratings(
         raise ValueError(
             f"n_ratings: expected at least shape[0] * min_per_user = {m * min_per_user}, got {n_ratings}"
         )
-    gen = make_rng(rng)
+    check_budget("rank", n_bytes=8.0 * (m + k) * rank + 8.0 * m * k, n_operations=2.0 * m * k * rank,
+                 what="the factors and the score matrix")
+    gen = make_rng(rng, name="rng")
     U = gen.standard_normal((m, rank))
     V = gen.standard_normal((k, rank))
     scores = U @ V.T / np.sqrt(rank)
@@ -260,8 +264,8 @@ def hold_out_ratings(ratings: Ratings, n_test: int, *, min_left: int = 5, rng=0)
         Training ratings and held-out ratings.
     """
     n_test = check_int(n_test, "n_test", minimum=1, maximum=ratings.n - 1)
-    min_left = check_int(min_left, "min_left", minimum=0)
-    gen = make_rng(rng)
+    min_left = check_int(min_left, "min_left", minimum=1)
+    gen = make_rng(rng, name="rng")
     user_count = np.bincount(ratings.rows, minlength=ratings.shape[0]).astype(int)
     item_count = np.bincount(ratings.cols, minlength=ratings.shape[1]).astype(int)
     chosen = []
@@ -310,6 +314,10 @@ def load_ratings_csv(
     Ratings
     """
     index_base = check_int(index_base, "index_base", minimum=0, maximum=1)
+    for arg, size in (("n_users", n_users), ("n_items", n_items)):
+        if size is not None:
+            # a factor needs at least one float per row: refuse what cannot fit before reading
+            check_budget(arg, n_bytes=8.0 * check_int(size, arg, minimum=1), what="one factor column")
     lo, hi = (check_real(v, "rating_range") for v in rating_range)
     if not hi > lo:
         raise ValueError(f"rating_range: expected (low, high) with low < high, got {rating_range!r}")
@@ -342,7 +350,8 @@ def load_ratings_csv(
                     top = "" if size is None else f"..{size - 1 + index_base}"
                     raise ValueError(
                         f"path: line {line_no}: {what} index {idx + index_base} out of range "
-                        f"{index_base}{top}"
+                        f"{index_base}{top} (index_base={index_base}, n_users={n_users}, "
+                        f"n_items={n_items})"
                     )
             users.append(u)
             items.append(i)

@@ -113,7 +113,7 @@ def deletion_changes(
 
 def deletion_auc(changes, fractions=DELETION_FRACTIONS, direction: str = "proponents") -> np.ndarray:
     """Normalised area under each deletion curve (larger = better explainer); shape (n_test,)."""
-    changes = as_array(changes, "changes", ndim=2)
+    changes = as_array(changes, "changes", ndim=2, min_size=1)
     fr = _check_fractions(fractions)
     if changes.shape[1] != fr.size:
         raise ValueError(f"changes: expected {fr.size} columns (one per fraction), got {changes.shape}")

@@ -252,10 +252,34 @@ def nuclear_kkt_residual(U, s, V, rows, cols, values, lam, sample_weight=None, n
     .. math:: \max(\|AV - U\|_{\max}, \|A^\top U - V\|_{\max},
        (\|P_U^\perp A P_V^\perp\|_2 - 1)_+).
 
+    Parameters
+    ----------
+    U, s, V : arrays of shapes (m, r), (r,), (k, r)
+        The factors of ``Theta`` (``s >= 0``).
+    rows, cols, values : observed entries of the ``(m, k)`` matrix
+    lam : float
+    sample_weight : array_like, shape (n,), optional
+    n : int, optional
+        The normaliser (the number of observed entries of the full problem; default ``rows.size``).
+
     Returns
     -------
     float
     """
+    U = as_array(U, "U", ndim=2, min_size=1)
+    s = as_array(s, "s", ndim=1, shape=(U.shape[1],))
+    if np.any(s < 0):
+        raise ValueError("s: expected non-negative singular values")
+    V = as_array(V, "V", ndim=2, shape=(None, U.shape[1]), min_size=1)
+    rows, cols, values, _ = check_ratings(rows, cols, values, (U.shape[0], V.shape[0]))
+    lam = check_positive(lam, "lam")
+    if sample_weight is not None:
+        sample_weight = as_array(sample_weight, "sample_weight", ndim=1, shape=(rows.size,))
+    n = rows.size if n is None else check_int(n, "n", minimum=rows.size)
+    return _kkt_residual(U, s, V, rows, cols, values, lam, sample_weight, n)
+
+
+def _kkt_residual(U, s, V, rows, cols, values, lam, sample_weight=None, n=None) -> float:
     m, k = U.shape[0], V.shape[0]
     n = rows.size if n is None else n
     w = np.ones(rows.size) if sample_weight is None else sample_weight
@@ -346,6 +370,7 @@ def solve_nuclear(
     lam = check_positive(lam, "lam")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
+    check_every = check_int(check_every, "check_every", minimum=1)
     if not isinstance(newton, bool | np.bool_):
         raise ValueError(f"newton: expected True or False, got {newton!r}")
     n = rows.size
@@ -451,12 +476,12 @@ def solve_nuclear(
             ):
                 next_newton = 2 * it
                 U_p, s_p, V_p, steps = _newton_polish(U, s, V, rows, cols, values, w, lam, n)
-                kkt_p = nuclear_kkt_residual(U_p, s_p, V_p, rows, cols, values, lam, w, n)
+                kkt_p = _kkt_residual(U_p, s_p, V_p, rows, cols, values, lam, w, n)
                 if kkt_p <= tol:
                     U, s, V, newton_steps, kkt = U_p, s_p, V_p, steps, kkt_p
                     break
     if kkt is None:
-        kkt = nuclear_kkt_residual(U, s, V, rows, cols, values, lam, w, n)
+        kkt = _kkt_residual(U, s, V, rows, cols, values, lam, w, n)
     obj = _nuclear_objective(U, s, V, rows, cols, values, w, lam, n)
     return NuclearSolution(U, s, V, obj, kkt, it, newton_steps)
 
@@ -757,7 +782,7 @@ def nuclear_representers(
         predictions=predictions,
         reconstruction=reconstruction,
         identity_residual=float(np.abs(predictions - reconstruction).max()),
-        kkt_residual=nuclear_kkt_residual(U, s, V, rows, cols, values, lam),
+        kkt_residual=_kkt_residual(U, s, V, rows, cols, values, lam),
         rows=rows,
         cols=cols,
     )

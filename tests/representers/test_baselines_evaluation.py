@@ -13,14 +13,13 @@ from analysis.representers import (
     l2_style_values,
     loo_values,
     make_sparse_logistic,
-    mean_ci,
     random_values,
     sign_agreement,
     solve_l1,
     solve_l2,
     tracin_values,
 )
-from analysis.representers.evaluation import deletion_order, n_deleted
+from analysis.representers.evaluation import deletion_order, mean_ci, n_deleted
 from analysis.representers.roundoff import gamma, gradient_floor
 
 # Tolerances: the refits' stated KKT tolerance (1e-11, gradient units) or round-off floor times
