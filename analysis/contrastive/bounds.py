@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import check_choice, check_int, check_positive, check_real
+from analysis._core.validate import check_budget, check_choice, check_int, check_positive, check_real
 from analysis.contrastive.data import LatentClassModel, collision_probability, log_coverage_probability
 
 __all__ = [
@@ -66,7 +66,7 @@ def lemma_4_3_bound(unsupervised_loss: float, tau: float) -> float:
         When ``tau`` = 1 (a single class), where the bound is undefined.
     """
     tau = _check_tau(tau)
-    value = check_real(unsupervised_loss, "unsupervised_loss")
+    value = check_real(unsupervised_loss, "unsupervised_loss", minimum=0.0)
     return (value - tau) / (1.0 - tau)
 
 
@@ -84,7 +84,14 @@ def theorem_6_1_bound(unsupervised_loss: float, rho, k: int) -> float:
     theorem vanishes for population losses. The block loss of Sec. 6.2 (Prop. 6.2) may replace
     :math:`L_{un}`.
     """
-    return lemma_4_3_bound(unsupervised_loss, collision_probability(rho, k))
+    check_real(unsupervised_loss, "unsupervised_loss", minimum=0.0)
+    tau = collision_probability(rho, k)
+    if tau >= 1.0:
+        raise ValueError(
+            f"k: with k = {k} negatives every negative collides with the positive's class "
+            f"(tau_k = 1 in float64), so the bound (L_un - tau_k)/(1 - tau_k) is undefined"
+        )
+    return lemma_4_3_bound(unsupervised_loss, tau)
 
 
 def lemma_4_4_constant(loss: str = "logistic", base: float = 2.0) -> float:
@@ -117,7 +124,8 @@ def intra_class_concentration(
     2019, Theorem 4.1). Estimated from ``n_per_class`` samples per class (Monte Carlo).
     """
     n_per_class = check_int(n_per_class, "n_per_class", minimum=2)
-    rng = make_rng(rng)
+    check_budget("n_per_class", n_bytes=8.0 * 4 * n_per_class * model.dim, what="one class's samples")
+    rng = make_rng(rng, name="rng")
     tau = _check_tau(collision_probability(model.rho, 1))
     nu = model.rho**2 / tau
     total = 0.0
@@ -156,6 +164,8 @@ def generalization_term(
     n_unlabeled = check_int(n_unlabeled, "n_unlabeled", minimum=1)
     delta = check_real(delta, "delta", minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     k = check_int(k, "k", minimum=1)
+    c_rademacher = check_real(c_rademacher, "c_rademacher", minimum=0.0)
+    c_concentration = check_real(c_concentration, "c_concentration", minimum=0.0)
     return c_rademacher * feature_norm * math.sqrt(
         k
     ) * rademacher / n_unlabeled + c_concentration * feature_norm**2 * math.sqrt(
@@ -189,7 +199,7 @@ def theorem_4_1_terms(
     tau = _check_tau(tau)
     s = check_real(concentration, "concentration", minimum=0.0)
     gen_m = check_real(gen_m, "gen_m", minimum=0.0)
-    l_neq = check_real(unsupervised_loss_no_collision, "unsupervised_loss_no_collision")
+    l_neq = check_real(unsupervised_loss_no_collision, "unsupervised_loss_no_collision", minimum=0.0)
     beta = lemma_4_4_constant(loss) * tau / (1.0 - tau)
     eta = 1.0 / (1.0 - tau)
     return {
@@ -230,6 +240,7 @@ def bound_coefficients(n_classes: int, n_negatives) -> dict[str, np.ndarray]:
         ``log_arora`` and ``log_nozawa_sato`` (natural logs, finite where the value overflows).
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
+    check_budget("n_classes", n_bytes=8.0 * 4 * n_classes, what="harmonic number and occupancy chain")
     K = np.asarray(n_negatives)
     if K.ndim != 1 or K.size == 0 or not np.issubdtype(K.dtype, np.integer) or np.any(K < 1):
         raise ValueError(f"n_negatives: expected a 1-D array of integers >= 1, got {n_negatives!r}")

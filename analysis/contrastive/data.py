@@ -25,6 +25,7 @@ import numpy as np
 from analysis._core.rng import make_rng
 from analysis._core.validate import (
     as_array,
+    check_budget,
     check_choice,
     check_int,
     check_positive,
@@ -93,12 +94,12 @@ class LatentClassModel:
 
     def sample_classes(self, shape, rng) -> np.ndarray:
         r"""Draw i.i.d. classes :math:`c \sim \rho` of the given shape (int64)."""
-        rng = make_rng(rng)
+        rng = make_rng(rng, name="rng")
         return rng.choice(self.n_classes, size=shape, p=self.rho).astype(np.int64)
 
     def sample_inputs(self, classes, rng) -> np.ndarray:
         r"""Draw :math:`x \sim \mathcal D_c` per entry of ``classes``, shape ``classes.shape + (d,)``."""
-        rng = make_rng(rng)
+        rng = make_rng(rng, name="rng")
         classes = np.asarray(classes, dtype=np.int64)
         noise = rng.standard_normal(classes.shape + (self.dim,))
         return self.means[classes] + self.sigma * noise
@@ -126,7 +127,7 @@ class LatentClassModel:
         n = check_int(n, "n", minimum=1)
         k = check_int(k, "k", minimum=1)
         block = check_int(block, "block", minimum=1)
-        rng = make_rng(rng)
+        rng = make_rng(rng, name="rng")
         c_pos = self.sample_classes((n,), rng)
         c_neg = self.sample_classes((n, k), rng)
         x = self.sample_inputs(c_pos, rng)
@@ -161,8 +162,10 @@ def make_latent_class_model(
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
     dim = check_int(dim, "dim", minimum=1)
+    check_budget("n_classes", n_bytes=8.0 * 2 * n_classes, what="class probabilities")
+    check_budget("dim", n_bytes=8.0 * 2 * n_classes * dim, what="class means")
     separation = check_positive(separation, "separation")
-    rng = make_rng(rng)
+    rng = make_rng(rng, name="rng")
     rho = np.full(n_classes, 1.0 / n_classes) if rho is None else _check_rho(rho)
     if rho.shape[0] != n_classes:
         raise ValueError(f"rho: expected {n_classes} class probabilities, got {rho.shape[0]}")
@@ -242,9 +245,12 @@ def log_coverage_probability(n_classes: int, n_draws, method: str = "recursion")
     """Log of :func:`coverage_probability` (``-inf`` where coverage is impossible)."""
     n_classes = check_int(n_classes, "n_classes", minimum=1)
     method = check_choice(method, "method", ("recursion", "exact"))
+    check_budget("n_classes", n_bytes=8.0 * 4 * (n_classes + 1), what="occupancy chain")
     draws = np.asarray(n_draws)
     if draws.size == 0 or not np.issubdtype(draws.dtype, np.integer) or np.any(draws < 0):
         raise ValueError(f"n_draws: expected non-negative integers, got {n_draws!r}")
+    check_budget("n_draws", n_operations=float(n_classes) * float(draws.max()),
+                 max_operations=1e11, what="occupancy-chain steps")
     flat = draws.reshape(-1).astype(np.int64)
     if method == "exact":
         out = np.empty(flat.shape)

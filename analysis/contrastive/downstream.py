@@ -59,7 +59,7 @@ def downstream_errors(
     sizes = [check_int(n, "n_labeled", minimum=1) for n in n_labeled]
     n_test = check_int(n_test, "n_test", minimum=1)
     n_repeats = check_int(n_repeats, "n_repeats", minimum=1)
-    rng = make_rng(rng)
+    rng = make_rng(rng, name="rng")
     C = model.n_classes
     c_test = model.sample_classes((n_test,), rng)
     f_test = encoder(model.sample_inputs(c_test, rng))

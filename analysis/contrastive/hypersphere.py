@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import gammaln, ive
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_int, check_positive, check_real
+from analysis._core.validate import as_array, check_budget, check_int, check_positive, check_real
 from analysis.contrastive.losses import MonteCarloEstimate
 
 __all__ = [
@@ -42,6 +42,27 @@ UNIT_NORM_ATOL = 1e-6
 
 def _is_torch(x) -> bool:
     return hasattr(x, "detach") and hasattr(x, "dim")
+
+
+def _numpy_unless_all_torch(*zs):
+    """The inputs unchanged when all are torch tensors, else every tensor as a numpy array.
+
+    A mix of numpy and torch inputs is computed in numpy (the same numbers as all-numpy input).
+    """
+    if all(_is_torch(z) for z in zs):
+        return zs
+    return tuple(z.detach().cpu().numpy() if _is_torch(z) else z for z in zs)
+
+
+def _check_counts(n_negatives, name: str = "n_negatives") -> np.ndarray:
+    """Integer counts >= 1 (an int or an array of ints) as a float64 array."""
+    raw = n_negatives.detach().cpu().numpy() if _is_torch(n_negatives) else n_negatives
+    if np.iscomplexobj(raw):
+        raise TypeError(f"{name}: expected integers >= 1, got complex values")
+    M = np.asarray(raw, dtype=np.float64)
+    if M.size == 0 or np.any(~(M >= 1)) or np.any(M != np.round(M)) or np.any(~np.isfinite(M)):
+        raise ValueError(f"{name}: expected integers >= 1, got {n_negatives!r}")
+    return M
 
 
 def _unit_rows(z, name: str, normalize: bool, ndim: int = 2):
@@ -75,7 +96,9 @@ def sample_uniform_sphere(n: int, dim: int, rng=0) -> np.ndarray:
     """``n`` points uniform on :math:`S^{d-1}` (normalised standard Gaussians), shape (n, d)."""
     n = check_int(n, "n", minimum=1)
     dim = check_int(dim, "dim", minimum=1)
-    g = make_rng(rng).standard_normal((n, dim))
+    check_budget("n", n_bytes=8.0 * 2 * n, what="sample norms")
+    check_budget("dim", n_bytes=8.0 * 2 * n * dim, what="samples")
+    g = make_rng(rng, name="rng").standard_normal((n, dim))
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
 
@@ -92,6 +115,7 @@ def alignment(z1, z2, alpha: float = 2.0, normalize: bool = False):
         Project rows onto the sphere instead of raising on unnormalised input.
     """
     alpha = check_positive(alpha, "alpha")
+    z1, z2 = _numpy_unless_all_torch(z1, z2)
     z1 = _unit_rows(z1, "z1", normalize)
     z2 = _unit_rows(z2, "z2", normalize)
     if tuple(z1.shape) != tuple(z2.shape):
@@ -172,7 +196,7 @@ def uniformity_kernel_mean(
     n = z.shape[0] // n_batches
     if n < 2:
         raise ValueError(
-            f"z: expected at least {2 * n_batches} rows for {n_batches} batches, got {z.shape[0]}"
+            f"n_batches: {n_batches} batches need at least {2 * n_batches} rows of z, got {z.shape[0]}"
         )
     means = np.empty(n_batches)
     for b in range(n_batches):  # a handful of batches; each batch is vectorised
@@ -266,14 +290,25 @@ def infonce_loss(
     t = check_positive(temperature, "temperature")
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction: expected 'mean' or 'none', got {reduction!r}")
+    anchor, positive, negatives = _numpy_unless_all_torch(anchor, positive, negatives)
     anchor = _unit_rows(anchor, "anchor", normalize)
     positive = _unit_rows(positive, "positive", normalize)
+    if tuple(anchor.shape) != tuple(positive.shape):
+        raise ValueError(
+            f"positive: expected shape {tuple(anchor.shape)} to match anchor, "
+            f"got {tuple(positive.shape)}"
+        )
     neg_ndim = negatives.dim() if _is_torch(negatives) else np.ndim(negatives)
     if neg_ndim not in (2, 3):
         raise ValueError(
             f"negatives: expected shape (n, M, p) or (M, p), got {tuple(np.shape(negatives))}"
         )
     negatives = _unit_rows(negatives, "negatives", normalize, ndim=neg_ndim)
+    n, p = tuple(anchor.shape)
+    if tuple(negatives.shape)[-1] != p or (neg_ndim == 3 and tuple(negatives.shape)[0] != n):
+        raise ValueError(
+            f"negatives: expected shape ({n}, M, {p}) or (M, {p}), got {tuple(negatives.shape)}"
+        )
     if _is_torch(anchor):
         import torch
 
@@ -314,6 +349,7 @@ def infonce_limit(
         the control variate of :func:`infonce_minus_log_m`).
     """
     t = check_positive(temperature, "temperature")
+    anchor, positive = _numpy_unless_all_torch(anchor, positive, 0)[:2]
     anchor = _unit_rows(anchor, "anchor", normalize)
     positive = _unit_rows(positive, "positive", normalize)
     if anchor.shape != positive.shape:
@@ -361,9 +397,7 @@ def infonce_gap_bounds(n_negatives, temperature: float, mean_conditional_varianc
     """
     t = check_positive(temperature, "temperature")
     v = check_real(mean_conditional_variance, "mean_conditional_variance", minimum=0.0)
-    M = np.asarray(n_negatives, dtype=np.float64)
-    if np.any(~(M >= 1)):
-        raise ValueError(f"n_negatives: expected integers >= 1, got {n_negatives!r}")
+    M = _check_counts(n_negatives)
     scale = math.exp(2.0 / t)
     return -scale * v / (2.0 * M), scale / M
 
@@ -435,6 +469,7 @@ def infonce_gap_expansion(
     order = check_int(order, "order", minimum=1, maximum=11)
     if order % 2 == 0:
         raise ValueError(f"order: expected an odd Taylor order (one-signed remainder), got {order}")
+    anchor, positive = _numpy_unless_all_torch(anchor, positive, 0)[:2]
     anchor = _unit_rows(anchor, "anchor", normalize)
     positive = _unit_rows(positive, "positive", normalize)
     if anchor.shape != positive.shape:
@@ -446,9 +481,7 @@ def infonce_gap_expansion(
         raise ValueError(
             f"anchor: expected a population of at most 8000 pairs (an N x N score table), got {N}"
         )
-    Ms = np.atleast_1d(np.asarray(n_negatives, dtype=np.float64))
-    if np.any(~(Ms >= 1)) or np.any(Ms != np.round(Ms)):
-        raise ValueError(f"n_negatives: expected integers >= 1, got {n_negatives!r}")
+    Ms = np.atleast_1d(_check_counts(n_negatives))
     e = np.exp(anchor @ anchor.T / t)  # scores lie in [-1/t, 1/t]: no overflow for t >= 1e-2
     m = e.mean(axis=1)
     w = e / m[:, None] - 1.0  # centred ratios, mean 0 per anchor
@@ -518,9 +551,17 @@ def infonce_minus_log_m(
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     t = check_positive(temperature, "temperature")
+    check_budget("n_negatives", n_bytes=8.0 * 4 * n_negatives, what="one anchor's negatives")
+    check_budget("n_samples", n_operations=float(n_samples) * n_negatives, max_operations=1e11,
+                 what="scores drawn")
+    anchor, positive = _numpy_unless_all_torch(anchor, positive, 0)[:2]
     anchor = _unit_rows(anchor, "anchor", normalize)
     positive = _unit_rows(positive, "positive", normalize)
-    rng = make_rng(rng)
+    if anchor.shape != positive.shape:
+        raise ValueError(
+            f"positive: expected shape {anchor.shape} to match anchor, got {positive.shape}"
+        )
+    rng = make_rng(rng, name="rng")
     N = anchor.shape[0]
     if N > 8000:
         raise ValueError(

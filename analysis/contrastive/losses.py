@@ -29,7 +29,14 @@ import numpy as np
 from scipy.special import ndtr
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_choice, check_int
+from analysis._core.validate import (
+    as_array,
+    check_budget,
+    check_choice,
+    check_int,
+    check_labels,
+    check_real,
+)
 from analysis.contrastive.data import LatentClassModel, _check_rho, collision_probability
 
 __all__ = [
@@ -60,6 +67,30 @@ def _is_torch(x) -> bool:
     return hasattr(x, "detach") and hasattr(x, "dim")
 
 
+def _check_base(base) -> float:
+    """The logarithm base b > 1 of the logistic loss (b <= 1 flips or breaks the loss)."""
+    return check_real(base, "base", minimum=1.0, strict_min=True)
+
+
+def _check_margin(margin) -> float:
+    """The hinge margin m > 0."""
+    return check_real(margin, "margin", minimum=0.0, strict_min=True)
+
+
+def _check_scores(v, name: str = "v") -> np.ndarray:
+    """Real scores of shape (..., k), k >= 1; NaN and -inf refused, +inf allowed (a masked entry)."""
+    v = as_array(v, name, finite=False)
+    if v.ndim == 0 or v.shape[-1] == 0:
+        raise ValueError(f"{name}: expected scores of shape (..., k) with k >= 1, got {v.shape}")
+    if np.any(np.isnan(v)) or np.any(v == -np.inf):
+        raise ValueError(f"{name}: expected real scores (NaN and -inf refused; +inf masks an entry)")
+    return v
+
+
+def _check_features(x, name: str, ndim: int | tuple) -> np.ndarray:
+    return as_array(x, name, ndim=ndim, min_size=1)
+
+
 def hinge_loss(v, margin: float = 1.0):
     r"""Hinge loss over the last axis: :math:`\max\{0, m + \max_i(-v_i)\}` (Arora et al. 2019, Sec. 2).
 
@@ -70,11 +101,13 @@ def hinge_loss(v, margin: float = 1.0):
     margin : float
         m = 1 in the paper (so that :math:`\ell(0) = 1`).
     """
+    margin = _check_margin(margin)
     if _is_torch(v):
         import torch
 
         return torch.clamp(margin + (-v).amax(dim=-1), min=0.0)
-    return np.maximum(0.0, margin + np.max(-np.asarray(v), axis=-1))
+    v = _check_scores(v)
+    return np.maximum(0.0, margin + np.max(-v, axis=-1))
 
 
 def logistic_loss(v, base: float = 2.0):
@@ -83,13 +116,13 @@ def logistic_loss(v, base: float = 2.0):
     Evaluated as a log-sum-exp of :math:`(0, -v_1, ..., -v_k)`, stable for any score size.
     Entries of ``v`` equal to ``+inf`` drop out of the sum (used to mask duplicate classes).
     """
-    log_base = math.log(base)
+    log_base = math.log(_check_base(base))
     if _is_torch(v):
         import torch
 
         zeros = torch.zeros(v.shape[:-1] + (1,), dtype=v.dtype, device=v.device)
         return torch.logsumexp(torch.cat([zeros, -v], dim=-1), dim=-1) / log_base
-    v = np.asarray(v, dtype=np.float64)
+    v = _check_scores(v)
     neg = np.concatenate([np.zeros(v.shape[:-1] + (1,)), -v], axis=-1)
     top = np.max(neg, axis=-1, keepdims=True)
     return (top[..., 0] + np.log(np.sum(np.exp(neg - top), axis=-1))) / log_base
@@ -104,6 +137,7 @@ def _sigmoid_loss(v):
 def loss_function(loss: str, base: float = 2.0, margin: float = 1.0) -> Callable:
     """The loss callable for ``loss`` in ``("hinge", "logistic")`` (``"sigmoid"``: counter-examples)."""
     check_choice(loss, "loss", LOSSES + ("sigmoid",))
+    base, margin = _check_base(base), _check_margin(margin)
     if loss == "hinge":
         return lambda v: hinge_loss(v, margin=margin)
     if loss == "logistic":
@@ -138,6 +172,15 @@ def contrastive_scores(fx, f_pos, f_neg):
     -------
     array, shape (n, k)
     """
+    if not (_is_torch(fx) and _is_torch(f_pos) and _is_torch(f_neg)):
+        fx = _check_features(fx, "fx", 2)
+        f_pos = _check_features(f_pos, "f_pos", (2, 3))
+        f_neg = _check_features(f_neg, "f_neg", (3, 4))
+        n, p = fx.shape
+        if f_pos.shape[0] != n or f_pos.shape[-1] != p:
+            raise ValueError(f"f_pos: expected shape ({n}, [b,] {p}) to match fx, got {f_pos.shape}")
+        if f_neg.shape[0] != n or f_neg.shape[-1] != p:
+            raise ValueError(f"f_neg: expected shape ({n}, k, [b,] {p}) to match fx, got {f_neg.shape}")
     if f_pos.ndim == 3:
         f_pos = f_pos.mean(axis=1) if not _is_torch(f_pos) else f_pos.mean(dim=1)
     if f_neg.ndim == 4:
@@ -255,7 +298,13 @@ def unsupervised_loss(
             f"encoder: expected a callable (..., d) -> (..., p), got {type(encoder).__name__}"
         )
     ell = loss_function(check_choice(loss, "loss", LOSSES), base=base, margin=margin)
-    rng = make_rng(rng)
+    width = (k + 1) * block + 1
+    m = min(chunk_size, n_samples)
+    check_budget("k", n_bytes=8.0 * m * (k + 2) * model.dim, what="one chunk of views")
+    check_budget("block", n_bytes=8.0 * m * width * model.dim, what="one chunk of views")
+    check_budget("n_samples", n_operations=float(n_samples) * width * model.dim,
+                 max_operations=1e10, what="views drawn")
+    rng = make_rng(rng, name="rng")
     n_chunks = -(-n_samples // chunk_size)
     if shared_negatives and n_chunks < 10:
         raise ValueError(
@@ -312,7 +361,9 @@ def class_means_monte_carlo(
 ) -> np.ndarray:
     r"""Monte-Carlo mean-classifier rows :math:`\mu_c = \mathbb E_{x \sim \mathcal D_c} f(x)`, (C, p)."""
     n_per_class = check_int(n_per_class, "n_per_class", minimum=1)
-    rng = make_rng(rng)
+    check_budget("n_per_class", n_bytes=8.0 * 2 * n_per_class * model.n_classes * model.dim,
+                 what="sampled inputs")
+    rng = make_rng(rng, name="rng")
     classes = np.repeat(np.arange(model.n_classes)[:, None], n_per_class, axis=1)
     return encoder(model.sample_inputs(classes, rng)).mean(axis=1)
 
@@ -381,14 +432,20 @@ def supervised_mean_loss(
     """
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     k = check_int(k, "k", minimum=1)
-    check_choice(loss, "loss", LOSSES + ("sigmoid",))
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    ell_check = loss_function(loss, base=base, margin=margin)  # validates loss, base, margin
+    del ell_check
     mu = as_array(class_means, "class_means", ndim=2, shape=(model.n_classes, None))
+    check_budget("chunk_size", n_bytes=8.0 * min(chunk_size, n_samples) * (k + 2) * model.dim,
+                 what="one chunk of inputs")
+    check_budget("n_samples", n_operations=float(n_samples) * (k + 2) * model.dim,
+                 max_operations=1e10, what="inputs drawn")
     if collision_probability(model.rho, k) >= 1.0:
         raise ValueError(
             "model: every negative collides with the positive class (tau = 1, a single "
             "class with positive probability); the supervised task is undefined"
         )
-    rng = make_rng(rng)
+    rng = make_rng(rng, name="rng")
     acc = _Accumulator()
     while acc.n < n_samples:
         m = min(chunk_size, n_samples - acc.n)
@@ -449,11 +506,16 @@ def gaussian_expected_loss(mean, std, loss: str = "logistic", base: float = 2.0)
     mean, std : array_like
         Means a and standard deviations s > 0 (broadcast together).
     """
-    a, s = np.broadcast_arrays(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
+    a = as_array(mean, "mean", ndim=(0, 1), min_size=1)
+    s = as_array(std, "std", ndim=(0, 1), min_size=1)
+    if a.ndim and s.ndim and a.shape != s.shape:
+        raise ValueError(f"std: expected shape {a.shape} to match mean, got {s.shape}")
+    if np.any(~(s > 0)):
+        raise ValueError("std: expected positive standard deviations")
+    a, s = np.broadcast_arrays(a, s)
     a, s = a.astype(np.float64), s.astype(np.float64)
-    if np.any(~np.isfinite(a)) or np.any(~(s > 0)):
-        raise ValueError("std: expected positive finite standard deviations and finite means")
     check_choice(loss, "loss", LOSSES + ("sigmoid",))
+    base = _check_base(base)
     if loss == "hinge":
         u = (1.0 - a) / s
         return (1.0 - a) * ndtr(u) + s * _norm_pdf(u)
@@ -508,10 +570,11 @@ def conditional_loss_linear(
     Averaging it over anchors gives a Rao-Blackwellised :math:`L_{un}`.
     """
     W = as_array(W, "W", ndim=2)
-    x = as_array(x, "x", ndim=2, shape=(None, model.dim))
-    c_pos = np.asarray(c_pos, dtype=np.int64)
-    c_neg = np.asarray(c_neg, dtype=np.int64)
+    x = as_array(x, "x", ndim=2, shape=(None, model.dim), min_size=1)
+    c_pos = check_labels(c_pos, "c_pos", n_classes=model.n_classes, n_samples=x.shape[0])
+    c_neg = check_labels(c_neg, "c_neg", n_classes=model.n_classes, n_samples=x.shape[0])
     block = check_int(block, "block", minimum=1)
+    _check_base(base)
     mu = class_means_linear(W, model)
     fx = x @ W.T
     mean = np.einsum("np,np->n", fx, mu[c_pos] - mu[c_neg])
@@ -534,6 +597,7 @@ def supervised_mean_loss_linear_exact(
     :math:`\Delta = \mu_c - \mu_{c'}` (Arora et al. 2019, Def. 2.1-2.2 and Sec. 4).
     """
     W = as_array(W, "W", ndim=2)
+    _check_base(base)
     tau = collision_probability(model.rho, 1)
     if tau >= 1.0:
         raise ValueError("model: tau = 1 (a single class): the supervised loss is undefined")
@@ -586,14 +650,14 @@ def exact_losses_finite_model(
     """
     F = as_array(features, "features", ndim=3, min_size=1)
     C, n, p = F.shape
-    rho = np.asarray(rho, dtype=np.float64)
     rho = _check_rho(rho)
     if rho.shape[0] != C:
         raise ValueError(f"rho: expected {C} class probabilities, got {rho.shape[0]}")
     k = check_int(k, "k", minimum=1)
-    if C ** (k + 1) * n ** (k + 2) > 2e7:
+    log_tuples = (k + 1) * math.log(C) + (k + 2) * math.log(n)  # no huge integer powers
+    if log_tuples > math.log(2e7):
         raise ValueError(
-            f"k: enumeration of {C ** (k + 1) * n ** (k + 2):.2g} tuples is too large; "
+            f"k: enumeration of about 10^{log_tuples / math.log(10):.3g} tuples is too large; "
             "use fewer classes, points or negatives"
         )
     tau_true = collision_probability(rho, k)

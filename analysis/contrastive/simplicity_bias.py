@@ -44,7 +44,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_int, check_positive, check_real
+from analysis._core.validate import (
+    as_array,
+    check_budget,
+    check_int,
+    check_labels,
+    check_positive,
+    check_real,
+)
 
 EASY, CLASS, SUBCLASS = 0, 1, 2
 FEATURE_NAMES = ("easy (class-irrelevant)", "class (hard)", "subclass")
@@ -79,11 +86,13 @@ def make_subclass_dataset(
     """
     n_per_group = check_int(n_per_group, "n_per_group", minimum=1)
     dim = check_int(dim, "dim", minimum=5)
+    check_budget("n_per_group", n_bytes=8.0 * 6 * n_per_group, what="labels")
+    check_budget("dim", n_bytes=8.0 * 2 * 4 * n_per_group * dim, what="samples")
     easy_std = check_real(easy_std, "easy_std", minimum=0.0)
     class_amp = check_positive(class_amp, "class_amp")
     sub_amp = check_real(sub_amp, "sub_amp", minimum=0.0)
     noise_std = check_positive(noise_std, "noise_std")
-    gen = make_rng(rng)
+    gen = make_rng(rng, name="rng")
     y = np.repeat([0, 0, 1, 1], n_per_group)
     z = np.tile(np.repeat([0, 1], n_per_group), 2)
     n = y.size
@@ -100,10 +109,36 @@ def _same_class_operator(y: np.ndarray) -> np.ndarray:
 
 
 def _check_w(W, name="W"):
-    W = as_array(W, name)
+    W = as_array(W, name, min_size=1)
     if W.ndim != 2:
         raise ValueError(f"{name}: expected a 2-d array (p, d), got shape {W.shape}")
     return W
+
+
+def _check_binary(y, name: str, n: int) -> np.ndarray:
+    """Class or subclass labels in {0, 1}, one per sample."""
+    return check_labels(y, name, n_classes=2, n_samples=n)
+
+
+def _check_classes(y, n: int) -> np.ndarray:
+    """Class labels (non-negative integers, compared only for equality), one per sample."""
+    return check_labels(y, "y", n_samples=n)
+
+
+def _check_moments(M, Sigma, W=None):
+    """M symmetric (d, d), Sigma symmetric positive definite (d, d), W (p, d) when given."""
+    M = as_array(M, "M", ndim=2, min_size=1)
+    d = M.shape[0]
+    if M.shape != (d, d) or not np.allclose(M, M.T, rtol=1e-10, atol=1e-12):
+        raise ValueError(f"M: expected a symmetric square matrix, got shape {M.shape}")
+    Sigma = as_array(Sigma, "Sigma", shape=(d, d))
+    if not np.allclose(Sigma, Sigma.T, rtol=1e-10, atol=1e-12):
+        raise ValueError("Sigma: expected a symmetric matrix")
+    if np.linalg.eigvalsh(Sigma).min() <= 0:
+        raise ValueError("Sigma: expected a positive-definite matrix")
+    if W is not None and W.shape[1] != d:
+        raise ValueError(f"W: expected {d} columns to match M, got shape {W.shape}")
+    return M, Sigma
 
 
 def supervised_spectral_loss(W, X, y) -> float:
@@ -112,9 +147,9 @@ def supervised_spectral_loss(W, X, y) -> float:
     :math:`G = XW^\top/\sqrt n`; positives are two samples drawn from the same class (ours).
     """
     W, X = _check_w(W), _check_w(X, "X")
-    y = np.asarray(y)
-    if W.shape[1] != X.shape[1] or y.shape != (X.shape[0],):
-        raise ValueError(f"W, X, y: incompatible shapes {W.shape}, {X.shape}, {y.shape}")
+    y = _check_classes(y, X.shape[0])
+    if W.shape[1] != X.shape[1]:
+        raise ValueError(f"W: expected {X.shape[1]} columns to match X, got shape {W.shape}")
     G = X @ W.T / np.sqrt(X.shape[0])
     P = _same_class_operator(y)
     return float(-2.0 * np.trace(G.T @ P @ G) + np.sum((G.T @ G) ** 2))
@@ -128,14 +163,17 @@ def train_supervised_gd(
     The step is ``lr / lambda_max(X^T X / n)`` so that it is stable whatever the feature scales.
     """
     X = _check_w(X, "X")
-    y = np.asarray(y)
+    y = _check_classes(y, X.shape[0])
     out_dim = check_int(out_dim, "out_dim", minimum=1)
     init_scale = check_real(init_scale, "init_scale", minimum=0.0)
     lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", minimum=0)
     n = X.shape[0]
+    check_budget("out_dim", n_bytes=8.0 * 4 * out_dim * (X.shape[1] + n), what="weights")
+    check_budget("steps", n_operations=float(steps) * (n * n + 4 * n * X.shape[1]) * out_dim,
+                 max_operations=1e11, what="gradient steps")
     P = _same_class_operator(y)
-    W = init_scale * make_rng(rng).standard_normal((out_dim, X.shape[1]))
+    W = init_scale * make_rng(rng, name="rng").standard_normal((out_dim, X.shape[1]))
     Xs = X / np.sqrt(n)
     step = lr / np.linalg.norm(Xs, 2) ** 2
     for _ in range(steps):
@@ -152,9 +190,10 @@ def min_norm_supervised_minimiser(X, y, out_dim: int) -> np.ndarray:
     indicators, so :math:`G_\star` embeds every sample of a class identically). Needs n <= d.
     """
     X = _check_w(X, "X")
-    y = np.asarray(y)
+    y = _check_classes(y, X.shape[0])
     out_dim = check_int(out_dim, "out_dim", minimum=1)
     n, d = X.shape
+    check_budget("out_dim", n_bytes=8.0 * 2 * out_dim * d, what="weights")
     if n > d:
         raise ValueError(f"X: the minimum-norm construction needs n <= d, got n={n}, d={d}")
     rank = np.linalg.matrix_rank(X)
@@ -166,7 +205,10 @@ def min_norm_supervised_minimiser(X, y, out_dim: int) -> np.ndarray:
     vals, vecs = np.linalg.eigh(_same_class_operator(y))
     order = np.argsort(vals)[::-1][:out_dim]
     G = vecs[:, order] * np.sqrt(np.clip(vals[order], 0.0, None))
-    return np.sqrt(n) * np.linalg.solve(X @ X.T, G).T @ X
+    W = np.sqrt(n) * np.linalg.solve(X @ X.T, G).T @ X
+    if W.shape[0] < out_dim:  # P has rank <= n: the remaining rows of a minimiser are zero
+        W = np.vstack([W, np.zeros((out_dim - W.shape[0], d))])
+    return W
 
 
 def non_collapsed_minimiser(W, X, direction_index: int = 3, scale: float = 3.0) -> np.ndarray:
@@ -176,6 +218,8 @@ def non_collapsed_minimiser(W, X, direction_index: int = 3, scale: float = 3.0) 
     embeddings (and the loss) are unchanged while test points keep their subclass coordinate.
     """
     W, X = _check_w(W), _check_w(X, "X")
+    if W.shape[1] != X.shape[1]:
+        raise ValueError(f"W: expected {X.shape[1]} columns to match X, got shape {W.shape}")
     scale = check_real(scale, "scale")
     e = np.zeros(X.shape[1])
     e[check_int(direction_index, "direction_index", minimum=0, maximum=X.shape[1] - 1)] = 1.0
@@ -189,8 +233,13 @@ def non_collapsed_minimiser(W, X, direction_index: int = 3, scale: float = 3.0) 
 def subclass_separation(W, X, y, z) -> float:
     """Mean over classes of |subclass-mean gap| / |class-mean gap| of the embeddings ``X W^T``."""
     W, X = _check_w(W), _check_w(X, "X")
+    if W.shape[1] != X.shape[1]:
+        raise ValueError(f"W: expected {X.shape[1]} columns to match X, got shape {W.shape}")
     F = X @ W.T
-    y, z = np.asarray(y), np.asarray(z)
+    y, z = _check_binary(y, "y", X.shape[0]), _check_binary(z, "z", X.shape[0])
+    groups = [(y == c) & (z == s) for c in (0, 1) for s in (0, 1)]
+    if not all(g.any() for g in groups):
+        raise ValueError("y, z: expected every (class, subclass) group to be non-empty")
     class_gap = np.linalg.norm(F[y == 1].mean(0) - F[y == 0].mean(0))
     gaps = [
         np.linalg.norm(F[(y == c) & (z == 1)].mean(0) - F[(y == c) & (z == 0)].mean(0)) for c in (0, 1)
@@ -203,7 +252,12 @@ def gram_distance(W_a, W_b) -> float:
 
     .. math:: \lVert W_a^\top W_a - W_b^\top W_b\rVert_F / \lVert W_b^\top W_b\rVert_F
     """
+    W_a, W_b = _check_w(W_a, "W_a"), _check_w(W_b, "W_b")
+    if W_a.shape[1] != W_b.shape[1]:
+        raise ValueError(f"W_b: expected {W_a.shape[1]} columns to match W_a, got {W_b.shape}")
     A, B = W_a.T @ W_a, W_b.T @ W_b
+    if not np.any(B):
+        raise ValueError("W_b: expected a non-zero reference encoder")
     return float(np.linalg.norm(A - B) / np.linalg.norm(B))
 
 
@@ -236,12 +290,15 @@ def feature_moments(
 def spectral_population_loss(W, M, Sigma) -> float:
     r""":math:`-2\operatorname{tr}(WMW^\top) + \lVert W\Sigma W^\top\rVert_F^2`."""
     W = _check_w(W)
+    M, Sigma = _check_moments(M, Sigma, W)
     return float(-2.0 * np.trace(W @ M @ W.T) + np.sum((W @ Sigma @ W.T) ** 2))
 
 
 def spectral_minimiser(M, Sigma, out_dim: int) -> np.ndarray:
     r"""Closed-form minimiser :math:`\Lambda_p^{1/2}U_p^\top\Sigma^{-1/2}` (top-p positive part)."""
     out_dim = check_int(out_dim, "out_dim", minimum=1)
+    M, Sigma = _check_moments(M, Sigma)
+    check_budget("out_dim", n_bytes=8.0 * out_dim * M.shape[0], what="weights")
     s_vals, s_vecs = np.linalg.eigh(Sigma)
     if np.any(s_vals <= 0):
         raise ValueError("Sigma: expected a positive-definite matrix")
@@ -275,7 +332,12 @@ def train_unsupervised_gd(
     lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", minimum=0)
     record_every = check_int(record_every, "record_every", minimum=0)
-    W = init_scale * make_rng(rng).standard_normal((out_dim, M.shape[0]))
+    M, Sigma = _check_moments(M, Sigma)
+    d = M.shape[0]
+    check_budget("out_dim", n_bytes=8.0 * 4 * out_dim * d, what="weights")
+    check_budget("steps", n_operations=float(steps) * 6 * out_dim * d * (d + out_dim),
+                 max_operations=1e11, what="gradient steps")
+    W = init_scale * make_rng(rng, name="rng").standard_normal((out_dim, M.shape[0]))
     history = []
     for t in range(steps + 1):
         if record_every and t % record_every == 0:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis._core.rng import make_rng, random_orthogonal
-from analysis._core.validate import as_array, check_int, check_positive, check_real
+from analysis._core.validate import as_array, check_budget, check_int, check_positive, check_real
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,16 @@ def make_gaussian_view_model(
 ) -> GaussianViewModel:
     r"""Random rotation of the spectrum :math:`\lambda_j = \text{decay}^j`, j = 0..d-1."""
     dim = check_int(dim, "dim", minimum=1)
+    check_budget("dim", n_bytes=8.0 * 4 * dim * dim, what="covariance matrices")
     aug_var = check_positive(aug_var, "aug_var")
     decay = check_real(decay, "decay", minimum=0.0, maximum=1.0, strict_min=True)
     # column signs of q cancel in q diag(lambda) q^T, so any orthogonal factor serves
-    q = random_orthogonal(dim, rng)
+    q = random_orthogonal(dim, make_rng(rng, name="rng"))
     return GaussianViewModel(base_cov=(q * decay ** np.arange(dim)) @ q.T, aug_var=aug_var)
 
 
 def _check_encoder(model: GaussianViewModel, H) -> np.ndarray:
-    H = as_array(H, "H")
+    H = as_array(H, "H", min_size=1)
     if H.ndim != 2 or H.shape[1] != model.dim:
         raise ValueError(f"H: expected shape (k, {model.dim}), got {H.shape}")
     if np.linalg.matrix_rank(H) < H.shape[0]:
@@ -210,7 +211,7 @@ def chi2_sufficiency_gap_monte_carlo(model: GaussianViewModel, H, n: int, rng=0)
     n = check_int(n, "n", minimum=2)
     R_h, C_h = conditional_given_encoder(model, H)
     R_x, C_x = conditional_given_encoder(model, np.eye(model.dim))
-    X = make_rng(rng).multivariate_normal(np.zeros(model.dim), model.view_cov, size=n)
+    X = make_rng(rng, name="rng").multivariate_normal(np.zeros(model.dim), model.view_cov, size=n)
     vals = gaussian_chi2(X @ (R_x - R_h).T, C_x, C_h)
     return float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(n))
 
@@ -249,7 +250,9 @@ def ridge_downstream_risk(
     ridge = check_real(ridge, "ridge", minimum=0.0)
     noise_var = check_real(noise_var, "noise_var", minimum=0.0)
     n_rep = check_int(n_rep, "n_rep", minimum=2)
-    gen = make_rng(rng)
+    check_budget("n", n_bytes=8.0 * 4 * n * model.dim, what="one fit's samples")
+    check_budget("n_rep", n_bytes=8.0 * 4 * n_rep * n * model.dim, what="all fits' samples")
+    gen = make_rng(rng, name="rng")
     d, k = model.dim, H.shape[0]
     x0 = gen.multivariate_normal(np.zeros(d), model.base_cov, size=(n_rep, n))
     X = x0 + np.sqrt(model.aug_var) * gen.standard_normal((n_rep, n, d))
