@@ -9,8 +9,11 @@ Objectives (``objective=``):
   of Wang & Isola (2020), on unit-norm features (uniformity averaged over the two views).
 
 Batches are drawn afresh from the model at every step (the population setting of the bounds)
-with a seeded ``torch.Generator``; the same seed gives the same weights bit for bit on one
-device. Runs on CPU or GPU (``device=``), float64 by default.
+with a seeded CPU ``torch.Generator``: every random draw (initial weights, classes, view noise)
+is made on the CPU and then moved to the device, so the same seed gives the same draws on every
+device and the runs differ only by the kernels' float round-off
+(tests/contrastive/test_device_reproducibility.py). Runs on CPU or GPU (``device=``), float64 by
+default.
 """
 
 from __future__ import annotations
