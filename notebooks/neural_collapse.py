@@ -30,6 +30,9 @@
 #
 # Every number comes from the library (`analysis.neural_collapse`); every claim is in the
 # ledger. Set `ANALYSIS_SCALE=paper` before starting JupyterLab for paper-scale figures.
+#
+# The first cell limits torch and BLAS to one thread: the small tensor programs below run 5-40x
+# faster that way on a loaded machine (intra-op threads cost more than they give).
 
 # %%
 from analysis._core.execution import limit_threads
