@@ -90,6 +90,6 @@ def random_orthogonal(d: int, rng: int | np.random.Generator) -> np.ndarray:
         Seed or generator.
     """
     d = check_int(d, "d", minimum=1)
-    gen = make_rng(rng)
+    gen = make_rng(rng, name="rng")
     Q, R = np.linalg.qr(gen.standard_normal((d, d)))
     return Q * np.sign(np.diag(R))
