@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from scipy.stats import rankdata
 
 from analysis._core.registry import figure
@@ -346,6 +347,7 @@ def make_real_bounds(scale: str, seed: int, device: str):
                         fmt="D", color=PALETTE[4], capsize=4,
                         label=f"all {n}, recorded {rec['cpu_seconds']:.0f} CPU s: "
                         f"[{rlo:.3f}, {rhi:.3f}]")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("number of greedily chosen attributes (square: all)")
         ax.set_title(f"{_REAL_TITLES[name]} (real data), {k} unseen classes x {n} attributes",
                      fontsize=9)
@@ -404,7 +406,7 @@ def make_real_confusions(scale: str, seed: int, device: str):
     obs_pairs = {m: (C + C.T)[iu] / 2 for m, C in observed.items()}
     rho = {f"{p} vs {m}": spearman(A[iu], obs_pairs[m]) for p, A in predictors.items()
            for m in observed}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.6))
     off = ~np.eye(k, dtype=bool)
     panels = [("predicted: k sum_v min(P*(j,v), P*(l,v))", predictors["P* shared mass"]),
               ("DAP on natural data (exact): P(predict l | j)", observed["DAP"]),
