@@ -19,6 +19,7 @@ from analysis.representers.baselines import (
     training_checkpoints,
 )
 from analysis.representers.data import (
+    Ratings,
     hold_out_ratings,
     load_sklearn_binary,
     make_lowrank_ratings,
@@ -352,6 +353,28 @@ def _ratings_split(ratings, test) -> str:
     return f"{spaced(ratings.n)} ratings: {spaced(ratings.n - test.n)} for training, {test.n} held out"
 
 
+def _cf_ratings(quick: bool, shape, n_r: int, rank: int, min_pu: int, s_data: int):
+    """Ratings of the CF figures: MovieLens-100k at paper scale when it is cached, else the stand-in.
+
+    Returns ``(ratings, data, label)``: ``data`` is ``{name, sha256, source}`` for the real file or
+    ``"synthetic stand-in"``; ``label`` goes into the figure title. Stars 1..5 map to [-1, 1]
+    (``(r - 3) / 2``), as :func:`load_ratings_csv` does.
+    """
+    if not quick:
+        from analysis._core.datasets import dataset_info, is_available, load_movielens100k
+
+        if is_available("movielens100k"):
+            ml = load_movielens100k()  # verifies the SHA-256 and the counts
+            info = dataset_info("movielens100k")
+            ratings = Ratings(
+                ml.user - 1, ml.item - 1, (ml.rating.astype(float) - 3.0) / 2.0, (943, 1682)
+            )
+            data = {"name": info.name, "sha256": info.files[0].sha256, "source": info.source}
+            return ratings, data, "MovieLens-100k"
+    ratings, _ = make_lowrank_ratings(shape, n_ratings=n_r, rank=rank, min_per_user=min_pu, rng=s_data)
+    return ratings, "synthetic stand-in", f"synthetic stand-in {shape[0]}x{shape[1]}"
+
+
 @figure(
     name="rep_cf_panel",
     topic=TOPIC,
@@ -363,8 +386,8 @@ def make_cf_panel(scale: str, seed: int, device: str):
     shape = (80, 120) if quick else (943, 1682)
     n_r = 2000 if quick else 100_000
     (s_data,) = spawn_seeds(seed, 1)
-    ratings, _ = make_lowrank_ratings(
-        shape, n_ratings=n_r, rank=5 if quick else 10, min_per_user=10 if quick else 20, rng=s_data
+    ratings, data_source, data_label = _cf_ratings(
+        quick, shape, n_r, 5 if quick else 10, 10 if quick else 20, s_data
     )
     train, test = hold_out_ratings(ratings, 20, rng=s_data)
     lam = 0.003 if quick else 1.2e-4
@@ -374,7 +397,12 @@ def make_cf_panel(scale: str, seed: int, device: str):
     res = nuclear_representers(
         train.rows, train.cols, train.values, train.shape, lam, test.rows, test.cols, solution=sol
     )
-    q = int(np.argmax(np.abs(res.predictions)))  # a confidently predicted held-out rating
+    # a confidently predicted held-out rating inside the rating scale: the model is unconstrained
+    # (Theta may leave [-1, 1]); the predicted rating is clip(Theta_uv, -1, 1)
+    inside = np.abs(res.predictions) <= 1.0
+    score = np.abs(res.predictions)
+    score = np.where(inside, score, -np.inf) if inside.any() else -score
+    q = int(np.argmax(score))
     u, v = int(test.rows[q]), int(test.cols[q])
     vals = res.values[q]
     user_idx = np.flatnonzero(train.rows == u)
@@ -443,14 +471,16 @@ def make_cf_panel(scale: str, seed: int, device: str):
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set_xlabel("representer value")
         ax.set_title(f"top contributors, {label}", fontsize=9)
+    predicted = float(np.clip(res.predictions[q], -1.0, 1.0))
     fig.suptitle(
-        f"Nuclear-norm completion {shape[0]}x{shape[1]} ({_ratings_split(ratings, test)}, "
+        f"{data_label}: nuclear-norm completion ({_ratings_split(ratings, test)}, "
         f"rank {sol.rank}): "
-        f"prediction {res.predictions[q]:+.3f} = sum of values {res.reconstruction[q]:+.3f}; "
-        f"held-out rating {test.values[q]:+.1f}",
+        f"Theta_uv {res.predictions[q]:+.3f} = sum of values {res.reconstruction[q]:+.3f}, "
+        f"predicted rating clip(Theta_uv) {predicted:+.3f}; held-out rating {test.values[q]:+.1f}",
         fontsize=10,
     )
     data = {
+        "data": data_source,
         "params": {
             "seed": seed,
             "shape": list(shape),
@@ -467,7 +497,13 @@ def make_cf_panel(scale: str, seed: int, device: str):
         "top_user_values": vals[top_user],
         "top_item_values": vals[top_item],
         "prediction": float(res.predictions[q]),
+        "predicted_rating": predicted,
+        "held_out_rating": float(test.values[q]),
         "reconstruction": float(res.reconstruction[q]),
+        "identity_residual_max": float(np.max(np.abs(res.predictions - res.reconstruction))),
+        "kkt_residual": float(res.kkt_residual),
+        "held_out_rmse": float(np.sqrt(np.mean((np.clip(res.predictions, -1, 1) - test.values) ** 2))),
+        "held_out_theta_range": [float(res.predictions.min()), float(res.predictions.max())],
         "user_share": float(vals[user_idx].sum()),
         "item_share": float(vals[item_idx].sum()),
     }
@@ -489,7 +525,7 @@ def make_cf_deletion(scale: str, seed: int, device: str):
     n_q = 8
     fractions = (0.1,) if quick else DELETION_FRACTIONS
     (s_data,) = spawn_seeds(seed, 1)
-    ratings, _ = make_lowrank_ratings(shape, n_ratings=n_r, rank=rank, min_per_user=min_pu, rng=s_data)
+    ratings, data_source, data_label = _cf_ratings(quick, shape, n_r, rank, min_pu, s_data)
     train, test = hold_out_ratings(ratings, n_q, rng=s_data)
     args = (train.rows, train.cols, train.values, train.shape, lam)
     sol = solve_nuclear(*args, tol=1e-9 if quick else 1e-8)
@@ -525,11 +561,12 @@ def make_cf_deletion(scale: str, seed: int, device: str):
         ax.set_title(f"deleting the top {dr}")
         ax.legend(fontsize=8)
     fig.suptitle(
-        f"Nuclear-norm completion {shape[0]}x{shape[1]} ({_ratings_split(ratings, test)}, "
+        f"{data_label}: nuclear-norm completion ({_ratings_split(ratings, test)}, "
         f"rank {sol.rank}), soft-impute refits warm-started",
         fontsize=10,
     )
     data = {
+        "data": data_source,
         "params": {
             "seed": seed,
             "shape": list(shape),

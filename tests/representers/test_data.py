@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from analysis._core.datasets import is_available
 from analysis.representers import (
     hold_out_ratings,
     load_ratings_csv,
@@ -97,3 +98,24 @@ def test_generators_reject_bad_arguments(tmp_path):
         make_lowrank_ratings((10, 10), n_ratings=50, min_per_user=10)
     with pytest.raises(ValueError, match="path"):
         load_ratings_csv(tmp_path / "missing.csv")
+
+
+def test_cf_figures_say_they_show_the_stand_in_at_quick_scale():
+    from analysis.representers.figures import _cf_ratings
+
+    ratings, data, label = _cf_ratings(True, (30, 20), 300, 2, 8, 0)
+    assert data == "synthetic stand-in" and "stand-in" in label
+    assert ratings.shape == (30, 20) and ratings.n == 300
+
+
+@pytest.mark.skipif(not is_available("movielens100k"),
+                    reason="MovieLens-100k u.data is not cached (python -m analysis data fetch "
+                           "movielens100k); the CF figures then show the synthetic stand-in")
+def test_cf_figures_use_movielens_when_cached():
+    from analysis.representers.figures import _cf_ratings
+
+    ratings, data, label = _cf_ratings(False, (943, 1682), 100_000, 10, 20, 0)
+    assert label == "MovieLens-100k" and data["name"] == "movielens100k" and len(data["sha256"]) == 64
+    assert ratings.shape == (943, 1682) and ratings.n == 100_000
+    assert np.all(np.abs(ratings.values) <= 1.0)
+    np.testing.assert_allclose(np.mean(ratings.values), (3.52986 - 3.0) / 2.0, atol=1e-5)
