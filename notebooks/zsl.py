@@ -173,6 +173,89 @@ fig, data = render_figure("zsl_solver_cost", scale=SCALE, seed=SEED)
 display(fig)
 
 # %% [markdown]
+# ## The real benchmarks: AwA2, aPY, SUN and CUB
+# The class-attribute matrices of the four standard ZSL benchmarks ship with the repository
+# (`analysis.zsl.load_benchmark`, provenance and checksums in `analysis/_data/*/PROVENANCE.md`);
+# the unseen classes are the proposed splits of Xian et al.: AwA2 10 x 85, aPY 12 x 64,
+# SUN 72 x 102, CUB 50 x 312. `analysis.zsl.real.benchmark_interval` certifies
+# $\max(D/\rho,\ Q(M_{:,S})) \le Q(M) \le U$: the column-generation certificate, the exact
+# $Q$ on greedily chosen attributes $S$ (more attributes never lower $Q$), and the restricted
+# master's value. Long solves show a tqdm bar with the interval and resume from an atomic
+# checkpoint of the column pool (`checkpoint=`) without losing the certified ends.
+# Measured on the shared 2-core machine (load ~26, so wall time was 10-18x the CPU time; all
+# seconds below are CPU seconds of the solving process):
+#
+# * **aPY** (12 x 64): exact, $Q = 0.76986$, worst-case error bound $1 - Q = 0.230$;
+#   8 rounds, 228 columns, 0.5 CPU s (class-subset pricing, $2^{12}$ subsets).
+# * **AwA2** (10 x 85): exact, $Q = 0.73806$, bound $0.262$; 36 rounds, 2266 columns,
+#   57 CPU s. The synthetic AwA-like 10 x 85 took 25 s: the real matrix needs more rounds
+#   (after 20 s the interval was still [0.30, 0.80]).
+# * **SUN** (72 x 102): not exact. After 119 CPU s (7 rounds, 2958 columns, MILP pricing
+#   never reached: the local search kept finding entering vectors) the master gives
+#   $Q \le 0.5125$, i.e. a worst-case error of at least 0.488 for *every* attribute-based
+#   classifier on SUN's unseen classes; the certified lower end stayed at $1/72$ in that run
+#   (since then each heuristic round also certifies $D / \sum_j \max(0, \max_v s_j(v))$).
+# * **CUB** (50 x 312): not exact. The first master alone (7292 columns: the union of the 50
+#   comonotone couplings) took 120 CPU s; it gives $Q \le 0.8373$ (error $\ge 0.163$).
+#
+# Neither SUN nor CUB met the issue's target (width $\le 10^{-4}$ in 30 minutes) here: the
+# master LP, not pricing, is the bottleneck at these sizes, and these measurements are what
+# this loaded machine allowed (`benchmarks/bench_zsl.py --real awa2,apy,sun,cub` prints the
+# table with master and pricing time; `--checkpoint-dir` resumes).
+
+# %%
+from analysis.zsl.real import benchmark_interval  # noqa: E402
+
+apy = benchmark_interval("apy", cpu_time_limit=None, greedy_steps=2)
+print(f"aPY {apy.shape}: Q in [{apy.lower:.6f}, {apy.upper:.6f}] (exact: {apy.exact}), "
+      f"{apy.colgen.iterations} rounds, {apy.colgen.n_columns} columns; "
+      f"greedy {len(apy.greedy.order)} attributes certify Q >= {apy.subset_lower:.4f}")
+
+# %%
+fig, data = render_figure("zsl_real_bounds", scale=SCALE, seed=SEED)
+display(fig)
+for name, panel in data["panels"].items():
+    full = ("recorded solve only" if panel["full_upper"] is None else
+            f"[{1 - panel['full_upper']:.4f}, {1 - panel['full_lower']:.4f}]")
+    print(f"{name}: shape {panel['shape']}, greedy 1 - Q {np.round(1 - panel['greedy_Q'], 3)}, "
+          f"all attributes: 1 - Q in {full}")
+
+# %% [markdown]
+# The figure has one panel per benchmark: the bound along the greedy path (as in the paper's
+# figure, here on the real matrices) with DAP's exact error under the natural law (attributes
+# independent given the class, consistent with $M$), and the certified bound with all
+# attributes. At the quick scale (tests, notebooks by default) each panel uses the first 4
+# unseen classes and 10 attributes of the real matrix, solved exactly; the paper scale uses
+# the full unseen splits with CPU-time limits (12 s greedy; 20 s column generation on AwA2 and
+# aPY) and draws certified intervals where the gap stays open, with the longer recorded solves
+# of `analysis/zsl/real_record.json` beside them (the only full-size points for SUN and CUB,
+# whose first master alone takes minutes). On the quick blocks the greedy
+# path reaches the all-attribute value within 3 attributes on every benchmark (AwA2 4 x 10:
+# $1 - Q = 0.329$, aPY 0.412, SUN 0.617, CUB 0.354). On the full matrices the greedy path is
+# far from the all-attribute bound after a few attributes: aPY 0.834, 0.731, 0.632, 0.552
+# after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96 after 2, while with all
+# 102 it lies in [0.488, 0.958] (certified by the master and by those 2 attributes; the gap is
+# still open). A bound on few attributes is the bound for classifiers that see
+# only those attributes: the paper's restriction to at most 15 attributes (and on CUB / SUN to 3-5
+# classes, `analysis.zsl.real.class_subset_comparison`) reports a larger error bound than the
+# one that holds for classifiers using the full attribute set.
+
+# %%
+fig, data = render_figure("zsl_real_confusions", scale=SCALE, seed=SEED)
+display(fig)
+print("errors:", {key: round(v, 3) for key, v in data["errors"].items()})
+print("spearman:", {key: round(v, 2) for key, v in data["spearman"].items()})
+
+# %% [markdown]
+# Confusions on AwA2's 10 real unseen classes, on greedily chosen attributes so that every
+# number is exact (perfect detectors; the natural law enumerated over all $2^t$ vectors; ESZSL
+# trained on natural samples of the 40 seen classes). At the quick scale (5 attributes): bound
+# $1 - Q = 0.441$; DAP errs 0.428 on natural data, 0.441 on $P^*$ and 0.441 in the worst case
+# (DAP attains the bound); ESZSL 0.621 / 0.637 / 0.637. The pair ranking predicted from $P^*$
+# has Spearman 0.56 with DAP's confusions (naive control 0.44) and 0.58 with ESZSL's (naive
+# 0.63).
+
+# %% [markdown]
 # ## The claims ledger
 
 # %%
@@ -182,12 +265,10 @@ for c in get_claims("zsl"):
 
 # %% [markdown]
 # ## Paper vs ours
-# * **Data.** The AwA2 / CUB / SUN / aPY matrices are not available offline, so every number here
-#   is on synthetic AwA-like matrices (`awa_like_matrix`) and cannot be compared with the paper's
-#   dataset figures; the paper's published bound values were not available to us either, so we
-#   reproduce the *shape* of its results (bound vs greedy attributes, tightness, confusion
-#   prediction), not its numbers. Load a real matrix with `load_class_attribute_matrix(path,
-#   percent=True)` to run the same pipeline on AwA.
+# * **Data.** The sections above the real-benchmark section use synthetic AwA-like matrices
+#   (`awa_like_matrix`); the real AwA2 / aPY / SUN / CUB matrices are in the section on the real
+#   benchmarks. The paper's published bound values were not available to us, so the real-data
+#   numbers are ours, not a comparison with the paper's.
 # * **Formulation.** Same LP as the official code (CPLEX, all $2^n$ vectors); we use HiGHS with
 #   1e-10 feasibility tolerances, and all methods agree on $Q$ to ~1e-12 in our tests (the ledger
 #   requires 1e-7).
