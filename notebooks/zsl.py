@@ -188,18 +188,20 @@ display(fig)
 # * **aPY** (12 x 64): exact, $Q = 0.76986$, worst-case error bound $1 - Q = 0.230$;
 #   8 rounds, 228 columns, 0.5 CPU s (class-subset pricing, $2^{12}$ subsets).
 # * **AwA2** (10 x 85): exact, $Q = 0.73806$, bound $0.262$; 36 rounds, 2266 columns,
-#   57 CPU s. The synthetic AwA-like 10 x 85 took 25 s: the real matrix needs more rounds
-#   (after 20 s the interval was still [0.30, 0.80]).
-# * **SUN** (72 x 102): not exact. After 119 CPU s (7 rounds, 2958 columns, MILP pricing
+#   57 CPU s, of which 56.7 s in the 36 master LPs and 0.1 s in pricing. The synthetic AwA-like
+#   10 x 85 took 25 s: the real matrix needs more rounds (interval over CPU time: 9 s
+#   [0.237, 0.828], 26 s [0.450, 0.756], 42 s [0.450, 0.745], 57 s exact).
+# * **SUN** (72 x 102): not exact. After 190 CPU s (11 rounds, 3519 columns; MILP pricing
 #   never reached: the local search kept finding entering vectors) the master gives
-#   $Q \le 0.5125$, i.e. a worst-case error of at least 0.488 for *every* attribute-based
-#   classifier on SUN's unseen classes; the certified lower end stayed at $1/72$ in that run
-#   (since then each heuristic round also certifies $D / \sum_j \max(0, \max_v s_j(v))$).
+#   $Q \le 0.5039$, i.e. a worst-case error of at least 0.496 for *every* attribute-based
+#   classifier on SUN's unseen classes. Column generation's own lower end stayed at $1/72$;
+#   the exact $Q = 0.0947$ on 6 greedily chosen attributes certifies $Q \ge 0.0947$, so
+#   $Q \in [0.0947, 0.5039]$ (width 0.41).
 # * **CUB** (50 x 312): not exact. The first master alone (7292 columns: the union of the 50
 #   comonotone couplings) took 120 CPU s; it gives $Q \le 0.8373$ (error $\ge 0.163$).
 #
 # Neither SUN nor CUB met the target (width $\le 10^{-4}$ in 30 minutes) here: the
-# master LP, not pricing, is the bottleneck at these sizes, and these measurements are what
+# master LP, not pricing, is the bottleneck at these sizes (as it already is on AwA2), and these measurements are what
 # this loaded machine allowed (`benchmarks/bench_zsl.py --real awa2,apy,sun,cub` prints the
 # table with master and pricing time; `--checkpoint-dir` resumes).
 
@@ -233,9 +235,9 @@ for name, panel in data["panels"].items():
 # path reaches the all-attribute value within 3 attributes on every benchmark (AwA2 4 x 10:
 # $1 - Q = 0.329$, aPY 0.412, SUN 0.617, CUB 0.354). On the full matrices the greedy path is
 # far from the all-attribute bound after a few attributes: aPY 0.834, 0.731, 0.632, 0.552
-# after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96 after 2, while with all
-# 102 it lies in [0.488, 0.958] (certified by the master and by those 2 attributes; the gap is
-# still open). A bound on few attributes is the bound for classifiers that see
+# after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96, ..., 0.905 after 1-6, while with all
+# 102 it lies in [0.496, 0.905] (certified by the recorded master and by those 6 attributes;
+# the gap is still open). A bound on few attributes is the bound for classifiers that see
 # only those attributes: the paper's restriction to at most 15 attributes (and on CUB / SUN to 3-5
 # classes, `analysis.zsl.real.class_subset_comparison`) reports a larger error bound than the
 # one that holds for classifiers using the full attribute set.
