@@ -33,7 +33,7 @@ from analysis._core.validate import as_array, check_int, check_labels, check_pro
 
 @dataclass(frozen=True)
 class ReluInterpolant:
-    r"""The depth-2 ReLU network :math:`c(x) = \\sum_j w_j \\max(a^\\top x - b_j, 0)`.
+    r"""The depth-2 ReLU network :math:`c(x) = \sum_j w_j \max(a^\top x - b_j, 0)`.
 
     Attributes
     ----------

@@ -107,16 +107,16 @@ class TubalSensingProblem:
 
     Attributes
     ----------
-    X_star : (S, n, n, k) ground truths :math:`\\tilde U * \\tilde U^\\top`.
+    X_star : (S, n, n, k) ground truths :math:`\tilde U * \tilde U^\top`.
     U_star : (S, n, r, k) their orthonormal tubal factors.
     A : (S, m, n*n*k) measurement tensors, flattened in C order of (n, n, k).
-    y : (S, m) measurements :math:`y_j = \\langle X^\\star, A_j \\rangle` (+ noise if asked).
+    y : (S, m) measurements :math:`y_j = \langle X^\star, A_j \rangle` (+ noise if asked).
     spectral_basis : (S, n, r, k) tubal subspace of the ``r`` largest *signed* eigenvalues per
-        Fourier slice of the symmetrised spectral estimate :math:`\\tfrac12 (M + M^\\top)`,
-        :math:`M = \\sum_j y_j A_j = \\mathcal A^*(y)` (:func:`spectral_subspace`; the
+        Fourier slice of the symmetrised spectral estimate :math:`\tfrac12 (M + M^\top)`,
+        :math:`M = \sum_j y_j A_j = \mathcal A^*(y)` (:func:`spectral_subspace`; the
         authors' code uses the top-r singular vectors instead, see there).
     seeds : the per-instance seeds.
-    symmetric : whether the measurements were symmetrised (:math:`G_j + G_j^\\top`).
+    symmetric : whether the measurements were symmetrised (:math:`G_j + G_j^\top`).
     """
 
     X_star: object
@@ -325,16 +325,16 @@ class TubalGDTrajectory:
     iterations : (T,) iteration index of every record (0 = the initialisation).
     alphas : (n_alpha,) initialisation scales.
     widths : (n_width,) over-parametrisations R.
-    test_error : relative test error :math:`\\|U_t * U_t^\\top - X^\\star\\|_F / \\|X^\\star\\|_F`.
-    train_error : relative train error :math:`\\|\\mathcal A(U_t * U_t^\\top) - y\\|_2 / \\|y\\|_2`.
+    test_error : relative test error :math:`\|U_t * U_t^\top - X^\star\|_F / \|X^\star\|_F`.
+    train_error : relative train error :math:`\|\mathcal A(U_t * U_t^\top) - y\|_2 / \|y\|_2`.
     slice_singular_values : (..., T, k // 2 + 1, n) singular values of each Fourier slice of
-        :math:`U_t` (descending; the tubal singular values of :math:`X^\\star` are all 1).
-    angle_spectral : sine of the tubal principal angle between the top-:math:`r_\\star`
-        subspace of :math:`U_t * U_t^\\top` and the spectral subspace ``L``.
-    angle_truth : the same angle to the ground-truth subspace :math:`\\tilde U`.
-    angle_power : the angle between the top-:math:`r_\\star` subspace of the power-method iterate
-        :math:`(I + \\mu \\mathcal A^*\\mathcal A(X^\\star)_{\\rm sym})^t * U_0` and ``L``; NaN once
-        its :math:`r_\\star`-th eigenvalue falls below 1e-8 of the first in some slice (then
+        :math:`U_t` (descending; the tubal singular values of :math:`X^\star` are all 1).
+    angle_spectral : sine of the tubal principal angle between the top-:math:`r_\star`
+        subspace of :math:`U_t * U_t^\top` and the spectral subspace ``L``.
+    angle_truth : the same angle to the ground-truth subspace :math:`\tilde U`.
+    angle_power : the angle between the top-:math:`r_\star` subspace of the power-method iterate
+        :math:`(I + \mu \mathcal A^*\mathcal A(X^\star)_{\rm sym})^t * U_0` and ``L``; NaN once
+        its :math:`r_\star`-th eigenvalue falls below 1e-8 of the first in some slice (then
         float64 cannot resolve the subspace), and NaN throughout when ``track_power`` is False.
     params : the run's parameters.
     """

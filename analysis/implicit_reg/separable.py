@@ -136,7 +136,7 @@ def direction_error(w, w_ref) -> np.ndarray:
 
 
 def max_margin_directions(X, y) -> np.ndarray:
-    r"""Max-margin solutions :math:`\\hat w` (unit functional margin) of each dataset in a batch."""
+    r"""Max-margin solutions :math:`\hat w` (unit functional margin) of each dataset in a batch."""
     X = as_array(X, "X", ndim=(2, 3))
     if X.ndim == 2:
         return max_margin_separator(X, y)

@@ -232,15 +232,15 @@ def t_identity(n: int, k: int, *, like=None):
 
 
 class TSVD(NamedTuple):
-    r"""The economy t-SVD :math:`A = U * S * V^\\top` and the per-Fourier-slice singular values.
+    r"""The economy t-SVD :math:`A = U * S * V^\top` and the per-Fourier-slice singular values.
 
     Attributes
     ----------
-    U : (..., n1, p, k) with orthonormal tubal columns (:math:`U^\\top * U = I_p`), p = min(n1, n2).
+    U : (..., n1, p, k) with orthonormal tubal columns (:math:`U^\top * U = I_p`), p = min(n1, n2).
     S : (..., p, p, k) f-diagonal (every frontal slice diagonal).
-    V : (..., n2, p, k) with :math:`V^\\top * V = I_p`.
+    V : (..., n2, p, k) with :math:`V^\top * V = I_p`.
     slice_singular_values : (..., k // 2 + 1, p) descending singular values of each independent
-        Fourier slice :math:`\\hat A^{(\\ell)}` (the "tubal singular values" in the Fourier domain).
+        Fourier slice :math:`\hat A^{(\ell)}` (the "tubal singular values" in the Fourier domain).
     """
 
     U: object
