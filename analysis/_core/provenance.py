@@ -55,6 +55,15 @@ def git_state(root: Path | None = None) -> dict[str, object]:
     return {"commit": commit or None, "dirty": bool(status.strip())}
 
 
+def _program() -> str:
+    """How the running program was invoked (``python -m analysis`` rather than ``__main__.py``)."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if name == "__main__.py":
+        package = Path(sys.argv[0]).parent.name
+        return f"python -m {package}"
+    return name
+
+
 def provenance(device: object = None, dtype: object = None) -> dict[str, object]:
     """The provenance record of one output.
 
@@ -71,6 +80,6 @@ def provenance(device: object = None, dtype: object = None) -> dict[str, object]
         "dtype": None if dtype is None else str(dtype).replace("torch.", ""),
         "versions": package_versions(),
         "git": git_state(),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": [_program(), *sys.argv[1:]],
         "platform": platform.platform(),
     }
