@@ -232,7 +232,7 @@ def make_deep_mf_effective_rank(scale: str, seed: int, device: str):
     if scale == "paper":
         n, rank, n_obs, n_inst = 100, 5, 2000, 5
         gd = {1: (1.0, 100), 2: (2.0, 3000), 3: (2.0, 3000)}  # depth: (step, iterations)
-    else:  # the ledger claims' setting (ir.deep_mf.*): same instances for the same seed
+    else:  # the ledger claims' setting (ir.deep_mf.*: n, rank, entries, GD); they draw 12 instances
         n, rank, n_obs, n_inst = 20, 2, 160, 5
         gd = {1: (1.0, 100), 2: (1.0, 3000), 3: (1.0, 4000)}
     # depth 1 is GD on W itself: step 1 sets the observed entries to M in one step (a step of 2
