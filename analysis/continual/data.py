@@ -167,7 +167,7 @@ def _rotate_plane(seed: int | np.random.Generator | None, *arrays: np.ndarray) -
     """Apply one seeded random rotation of the plane to points (rows or 1-D); identity if no seed."""
     if seed is None:
         return list(arrays)
-    Q = random_orthogonal(2, seed)
+    Q = random_orthogonal(2, make_rng(seed, name="seed"))
     return [a @ Q.T for a in arrays]
 
 

@@ -124,6 +124,10 @@ def check_tsvd_reconstruction(seed: int, broken: bool = False) -> ClaimResult:
     # k >= 3 and n1, n2 >= 2: with a single column V is 1 x 1 x k and V^T * ... can coincide
     # with V * ... (the broken variant would then pass)
     k, n1, n2 = max(k, 3), max(n1, 2), max(n2, 2)
+    if broken:
+        # Forgetting the t-transpose is only a well-formed product when V is square, i.e. for a
+        # tall A (n2 <= n1); a wide A would raise a shape error instead of failing the check.
+        n1, n2 = max(n1, n2), min(n1, n2)
     A = rng.standard_normal((n1, n2, k))
     U, S, V, _ = ta.t_svd(A)
     if broken:  # reconstruct with V instead of V^T (forgetting the t-transpose)
@@ -484,7 +488,7 @@ def _deep_mf_measurements(seed: int, broken: bool, depths: tuple = (2, 3)):
     return erank, error, fit
 
 
-def _binomial_result(success: np.ndarray, what: str) -> ClaimResult:
+def _deep_mf_binomial_result(success: np.ndarray, what: str) -> ClaimResult:
     """Slack = successes - required successes (tolerance 0), with the test's numbers."""
     from scipy.stats import binom
 
@@ -519,7 +523,7 @@ def check_deep_mf_effective_rank(seed: int, broken: bool = False) -> ClaimResult
     # random unobserved part and loses the low-rank bias
     erank, _, fit = _deep_mf_measurements(seed, broken)
     success = (erank[3] < np.minimum(erank["nuclear"], erank[2])) & (fit[3] <= _DMF_FIT)
-    res = _binomial_result(success, "effective rank below min(nuclear, depth 2) and fit <= 1e-3")
+    res = _deep_mf_binomial_result(success, "effective rank below min(nuclear, depth 2) and fit <= 1e-3")
     gap = np.minimum(erank["nuclear"], erank[2]) - erank[3]
     return ClaimResult(res.slack, res.tolerance,
                        f"{res.detail}; median gap {float(np.median(gap)):.3f}, median fit residual "
@@ -541,7 +545,8 @@ def check_deep_mf_effective_rank(seed: int, broken: bool = False) -> ClaimResult
 def check_deep_mf_beats_nuclear_norm(seed: int, broken: bool = False) -> ClaimResult:
     # broken: large initialisation, as above; depth 2 is not needed here (saves ~1/3 of a run)
     _, error, _ = _deep_mf_measurements(seed, broken, depths=(3,))
-    res = _binomial_result(error[3] <= 0.1 * error["nuclear"], "error <= 0.1 x min nuclear norm's")
+    res = _deep_mf_binomial_result(error[3] <= 0.1 * error["nuclear"],
+                                   "error <= 0.1 x min nuclear norm's")
     return ClaimResult(res.slack, res.tolerance,
                        f"{res.detail}; median error depth 3 {float(np.median(error[3])):.2e}, min "
                        f"nuclear norm {float(np.median(error['nuclear'])):.2e}")
