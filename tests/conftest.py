@@ -21,3 +21,13 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+# Property tests draw the same examples on every run (the suite is deterministic: a failure is
+# reproducible, and CI does not pass or fail by the luck of the draw). Run with
+# `--hypothesis-profile=explore` to search new examples.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("deterministic", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile("deterministic")
