@@ -168,10 +168,15 @@ def make_confusions(scale: str, seed: int, device: str):
     return fig, data
 
 
-def _load_benchmark_record() -> dict | None:
-    if not BENCHMARK_RECORD.is_file():
+def _load_record(path) -> dict | None:
+    """A recorded benchmark (JSON next to this module), or None when it is not there."""
+    if not path.is_file():
         return None
-    return json.loads(BENCHMARK_RECORD.read_text())
+    return json.loads(path.read_text())
+
+
+def _load_benchmark_record() -> dict | None:
+    return _load_record(BENCHMARK_RECORD)
 
 
 @figure(
@@ -311,9 +316,7 @@ def _real_panel_data(name: str, scale: str) -> dict:
 
 
 def _load_real_record() -> dict | None:
-    if not REAL_RECORD.is_file():
-        return None
-    return json.loads(REAL_RECORD.read_text())
+    return _load_record(REAL_RECORD)
 
 
 @figure(
