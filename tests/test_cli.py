@@ -220,6 +220,15 @@ def test_sweep_report_merges_topic_summaries(tmp_path):
     rows = json.loads(merged.with_suffix(".json").read_text())["claims"]
     assert [r["id"] for r in rows] == ["nc.etf.pairwise_cosine", "zsl.closed_form.two_classes"]
     assert "0-2,424242 (4)" in merged.with_suffix(".md").read_text()
+    # a re-swept claim listed later replaces its row (order of first appearance kept)
+    again = tmp_path / "again"
+    runner.invoke(app, ["verify", "--claim", "nc.etf.pairwise_cosine", "--seeds", "5", "--out", str(again)])
+    result = runner.invoke(app, ["sweep-report", str(a.with_suffix(".json")), str(b.with_suffix(".json")),
+                                 str(again.with_suffix(".json")), "--out", str(merged)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(merged.with_suffix(".json").read_text())["claims"]
+    assert [(r["id"], r["seeds"]) for r in rows] == [("nc.etf.pairwise_cosine", [5]),
+                                                     ("zsl.closed_form.two_classes", [0, 1, 2, 424242])]
     runner.invoke(app, ["verify", "--claim", "nc.etf.pairwise_cosine", "--seeds", "0", "--broken",
                         "--out", str(tmp_path / "c")])
     mixed = runner.invoke(app, ["sweep-report", str(a.with_suffix(".json")), str(tmp_path / "c.json"),

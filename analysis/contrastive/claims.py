@@ -437,7 +437,9 @@ def check_alignment_exact(seed: int, broken: bool = False) -> ClaimResult:
     "(linear encoder trained on unlabelled data) has a lower test error than on the raw inputs.",
     tolerance_reason="Monte Carlo, 8 independent labelled sets per representation: the slack is the "
     "error reduction in standard errors minus 3, so the claim needs a reduction significant at 3 SE "
-    "(tolerance 0)",
+    "(tolerance 0). A one-sided test at z = 3 with 14 degrees of freedom (Welch, 8 + 8 sets): if the "
+    "features did not help, a seed would pass with probability ~0.5 %; the measured reductions "
+    "are many SE (see the sweep), so the false-failure rate is negligible",
 )
 def check_downstream_fewer_labels(seed: int, broken: bool = False) -> ClaimResult:
     from analysis.contrastive.downstream import downstream_errors

@@ -397,14 +397,20 @@ def sweep_report_cmd(
     inputs: list[Path] = typer.Argument(..., help="Summary JSON files written by `verify --out`."),
     out: Path = typer.Option(..., "--out", help="Write <out>.md and <out>.json."),
 ) -> None:
-    """Merge the per-topic sweep summaries of `verify --seeds ... --out` into one report."""
+    """Merge the per-topic sweep summaries of `verify --seeds ... --out` into one report.
+
+    A claim in several inputs keeps the row of the last one (re-sweep one claim with
+    `verify --claim ID --out F` and list F after its topic's summary).
+    """
     from analysis._core.figio import write_text_atomically
 
-    rows, modes = [], set()
+    by_id, modes = {}, set()
     for path in inputs:
         try:
             payload = json.loads(path.read_text())
-            rows += payload["claims"]
+            # a later summary's row replaces an earlier one's for the same claim (a re-swept claim
+            # merged over its topic's summary); the order of first appearance is kept
+            by_id.update({r["id"]: r for r in payload["claims"]})
             modes.add(bool(payload["broken"]))
         except (OSError, ValueError, KeyError) as exc:
             typer.echo(f"error: {path}: not a sweep summary written by `verify --out` ({exc})", err=True)
@@ -413,6 +419,7 @@ def sweep_report_cmd(
         typer.echo("error: mix of normal and --broken summaries; merge each kind separately", err=True)
         raise typer.Exit(2)
     broken = modes.pop()
+    rows = list(by_id.values())
     for r in rows:
         if r.get("worst_ratio") is None:
             r["worst_ratio"] = float("nan")

@@ -236,23 +236,29 @@ def check_balanced_ce_reaches_etf(seed: int, broken: bool = False) -> ClaimResul
     source="Fang et al. (2021), PNAS, Thm. 5 (minority collapse); Thrampoulidis et al. (2022)",
     statement="In the step-imbalanced CE UFM (C=4, two minority classes) the cosine between the "
     "minority classifiers rises with the ratio R in {1, 10, 100} and is > 0 at R = 100.",
-    tolerance_reason="an ordering claim: no tolerance (the measured gaps are ~0.3, far above "
-    "the GD residual after 300 steps)",
+    tolerance_reason="an ordering claim between limits of GD: each cosine is measured after 300 "
+    "and 600 steps, and r = max |cos_600 - cos_300| estimates the GD residual (for GD that contracts "
+    "by at least 1/2 per 300 steps, |cos_600 - cos_limit| <= r). The slack is the smallest gap "
+    "minus 2 r, so the ordering is certified for the limits, not only for the iterates (tolerance 0)",
 )
 def check_minority_collapse(seed: int, broken: bool = False) -> ClaimResult:
     rng = make_rng(seed)
     C = 4
-    cosines = []
+    cosines, residual = [], 0.0
+    # broken: a wrong class set, the majority classifiers instead of the minority ones
+    group = np.arange(C // 2) if broken else np.arange(C // 2, C)
     for ratio in (1.0, 10.0, 100.0):
         counts = step_imbalanced_counts(C, 100, ratio)
-        result = train_ce_ufm(counts, C + 2, epochs=300, lr=2.0, record_every=300,
-                              seed=int(rng.integers(0, 2**31)))
-        # broken: a wrong class set, the majority classifiers instead of the minority ones
-        group = np.arange(C // 2) if broken else np.arange(C // 2, C)
-        cosines.append(float(cosine_matrix(result.W[group])[0, 1]))
-    slack = min(cosines[1] - cosines[0], cosines[2] - cosines[1], cosines[2])
-    return ClaimResult(slack, 0.0, "minority cosine at R=1,10,100: "
-                       + ", ".join(f"{c:.3f}" for c in cosines))
+        init_seed = int(rng.integers(0, 2**31))
+        pair = [float(cosine_matrix(train_ce_ufm(counts, C + 2, epochs=epochs, lr=2.0,
+                                                 record_every=epochs, seed=init_seed).W[group])[0, 1])
+                for epochs in (300, 600)]
+        residual = max(residual, abs(pair[1] - pair[0]))
+        cosines.append(pair[1])
+    gaps = (cosines[1] - cosines[0], cosines[2] - cosines[1], cosines[2])
+    return ClaimResult(min(gaps) - 2.0 * residual, 0.0, "minority cosine at R=1,10,100 (600 steps): "
+                       + ", ".join(f"{c:.3f}" for c in cosines)
+                       + f"; GD residual estimate {residual:.1e}")
 
 
 @claim(
