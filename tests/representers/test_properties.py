@@ -14,7 +14,7 @@ reference's, not a casualty of entries of size 1e6.
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis._core.solve import SolverError
@@ -82,6 +82,10 @@ def _l1_floor(X, y, theta, lam, loss):
 @pytest.mark.parametrize("loss", ["logistic", "squared"])
 @FAST
 @given(seed=SEEDS, kind=KINDS, scale=SCALES)
+# issue 13: found under OPENBLAS_CORETYPE=Haswell (squared loss): the Newton polish's line search
+# compared function values below their round-off and stopped at KKT 1.8e-3 after 40 800
+# proximal iterations; now certified after the first proximal stage (800 iterations)
+@example(seed=650343, kind="rank deficient", scale=1e6)
 def test_l1_solver_matches_cvxpy(loss, seed, kind, scale):
     X, y, _ = _design(seed, kind, loss)
     lam = 0.05
