@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 TIME_LIMIT = 2.0
+MEMORY_LIMIT = 4 * 2**30  # bytes of heap for the whole fuzz process
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -247,6 +248,14 @@ def main(argv: list[str]) -> int:
     import torch
 
     torch.set_num_threads(1)
+    # A huge size that is attempted instead of refused must not take the machine's memory with
+    # it: cap the heap (Linux counts mmap'd arrays in RLIMIT_DATA), so the call fails with a
+    # MemoryError, which is classified like any other unclear error.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    cap = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
     report = fuzz_topic(topic)
     out.write_text(json.dumps(report, indent=1))
     return 0
