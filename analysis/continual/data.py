@@ -84,6 +84,12 @@ def cyclic_order(n_tasks: int, n_iterations: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of int64, shape (k,)
+
+    Examples
+    --------
+    >>> from analysis.continual import cyclic_order
+    >>> cyclic_order(3, 7)
+    array([0, 1, 2, 0, 1, 2, 0])
     """
     T = check_int(n_tasks, "n_tasks", minimum=1)
     k = check_int(n_iterations, "n_iterations", minimum=1)
@@ -96,6 +102,27 @@ def random_order(n_tasks: int, n_iterations: int, seed: int | np.random.Generato
 
     This is the random ordering of Evron et al. (2022, 2023): at every iteration the task is drawn
     uniformly from the T tasks, independently of the past.
+
+    Parameters
+    ----------
+    n_tasks : int
+        Number of tasks T (>= 1).
+    n_iterations : int
+        Number of iterations k (>= 1).
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (k,)
+
+    Examples
+    --------
+    >>> from analysis.continual import random_order
+    >>> order = random_order(3, 1000, seed=0)
+    >>> order.shape, sorted(set(order.tolist()))
+    ((1000,), [0, 1, 2])
+    >>> bool(np.array_equal(order, random_order(3, 1000, seed=0)))  # same seed, same order
+    True
     """
     T = check_int(n_tasks, "n_tasks", minimum=1)
     k = check_int(n_iterations, "n_iterations", minimum=1)
@@ -137,6 +164,16 @@ def make_separable_tasks(
     tasks : list of (X, y)
     planted : numpy.ndarray, shape (d,)
         A point of :math:`\mathcal W^\star` (the planted direction with unit functional margin).
+
+    Examples
+    --------
+    >>> from analysis.continual import make_separable_tasks
+    >>> tasks, planted = make_separable_tasks(3, 5, 4, seed=0)
+    >>> len(tasks), tasks[0][0].shape
+    (3, (5, 4))
+    >>> margins = np.concatenate([y * (X @ planted) for X, y in tasks])
+    >>> round(float(margins.min()), 6)  # the planted point has unit functional margin
+    1.0
     """
     T = check_int(n_tasks, "n_tasks", minimum=1)
     n = check_int(n_per_task, "n_per_task", minimum=1)
@@ -198,6 +235,13 @@ def counterexample_tasks(c: float = 0.5, seed: int | np.random.Generator | None 
     Returns
     -------
     list of (X, y), two tasks in 2-D.
+
+    Examples
+    --------
+    >>> from analysis.continual import counterexample_tasks
+    >>> (X1, y1), (X2, y2) = counterexample_tasks(c=0.5)
+    >>> X1, X2, y2
+    (array([[1., 0.]]), array([[0.5, 1. ]]), array([1.]))
     """
     c = check_real(c, "c", minimum=0.2, maximum=1.0, strict_min=True, strict_max=True)
     X1 = np.array([[1.0, 0.0]])
@@ -214,6 +258,17 @@ def counterexample_closed_form(c: float = 0.5, seed: int | np.random.Generator |
     smm_limit, w_star : numpy.ndarray, shape (2,)
         :math:`e_1 + \frac{1-c}{5c}(e_1 + 2e_2)` and :math:`e_1 + \frac{1-c}{2c} e_2` (rotated
         like the tasks when ``seed`` is given).
+
+    Examples
+    --------
+    >>> from analysis.continual import counterexample_closed_form, counterexample_tasks
+    >>> from analysis.continual import cyclic_order, sequential_max_margin
+    >>> smm_limit, w_star = counterexample_closed_form(c=0.5)
+    >>> smm_limit, w_star
+    (array([1.2, 0.4]), array([1. , 0.5]))
+    >>> W = sequential_max_margin(counterexample_tasks(c=0.5), cyclic_order(2, 4))
+    >>> bool(np.allclose(W[-1], smm_limit))
+    True
     """
     c = check_real(c, "c", minimum=0.2, maximum=1.0, strict_min=True, strict_max=True)
     smm = np.array([1.0, 0.0]) + (1 - c) / (5 * c) * np.array([1.0, 2.0])
@@ -273,6 +328,13 @@ def cone_counterexample_tasks(
     Returns
     -------
     list of (X, y), two tasks in 2-D.
+
+    Examples
+    --------
+    >>> from analysis.continual import cone_counterexample_tasks
+    >>> (X1, y1), (X2, y2) = cone_counterexample_tasks(a=0.25, b=0.35)
+    >>> X1, y1, X2
+    (array([[ 1.,  0.], [ 0., -1.]]), array([ 1., -1.]), array([[0.25, 0.35]]))
     """
     a, b = _check_cone_parameters(a, b)
     X1 = np.array([[1.0, 0.0], [0.0, -1.0]])
@@ -293,6 +355,13 @@ def cone_counterexample_closed_form(
         the tasks when ``seed`` is given).
     gap : float
         :math:`|a - b| / \sqrt{a^2 + b^2}`.
+
+    Examples
+    --------
+    >>> from analysis.continual import cone_counterexample_closed_form
+    >>> smm_limit, w_star, gap = cone_counterexample_closed_form(a=0.25, b=0.35)
+    >>> round(float(gap), 3), bool(np.isclose(np.linalg.norm(smm_limit - w_star), gap))
+    (0.232, True)
     """
     a, b = _check_cone_parameters(a, b)
     s = a * a + b * b
@@ -312,11 +381,26 @@ def make_regression_tasks(
     ``noise > 0`` adds Gaussian noise to the targets, which breaks joint realizability when
     ``n_tasks * n_per_task > d`` (used to show the bounds' hypothesis matters).
 
+    Parameters
+    ----------
+    n_tasks, n_per_task, d : int
+        Number of tasks T, samples per task, dimension.
+    seed : int or numpy.random.Generator
+    noise : float
+        Standard deviation of the Gaussian target noise (>= 0).
+
     Returns
     -------
     tasks : list of (X, y)
     planted : numpy.ndarray, shape (d,)
         The planted joint solution :math:`u` (exact when ``noise == 0``).
+
+    Examples
+    --------
+    >>> from analysis.continual import make_regression_tasks
+    >>> tasks, u = make_regression_tasks(2, 3, 8, seed=0)
+    >>> tasks[0][0].shape, bool(all(np.allclose(X @ u, y) for X, y in tasks))
+    ((3, 8), True)
     """
     T = check_int(n_tasks, "n_tasks", minimum=1)
     n = check_int(n_per_task, "n_per_task", minimum=1)

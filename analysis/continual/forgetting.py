@@ -52,7 +52,16 @@ def _check_k(k: object) -> np.ndarray:
 
 
 def task_violations(tasks: object, iterates: object) -> np.ndarray:
-    r"""Matrix :math:`V[t, m] = \max_{(x,y)\in S_m} (1 - y\,w_t^\top x)_+^2`, shape (k + 1, T)."""
+    r"""Matrix :math:`V[t, m] = \max_{(x,y)\in S_m} (1 - y\,w_t^\top x)_+^2`, shape (k + 1, T).
+
+    Examples
+    --------
+    >>> from analysis.continual import task_violations
+    >>> tasks = [([[1.0, 0.0]], [1.0]), ([[0.0, 1.0]], [1.0])]
+    >>> task_violations(tasks, [[0.0, 0.0], [1.0, 0.5]])
+    array([[1.  , 1.  ],
+           [0.  , 0.25]])
+    """
     tasks = validate_tasks(tasks)
     W = as_array(iterates, "iterates", ndim=2, min_size=1)
     if W.shape[1] != tasks[0][0].shape[1]:
@@ -73,6 +82,13 @@ def forgetting_from_losses(losses: object, order: object) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (K,)
+
+    Examples
+    --------
+    >>> from analysis.continual import forgetting_from_losses
+    >>> losses = [[1.0, 1.0], [0.0, 2.0], [3.0, 0.0]]  # rows w_0, w_1, w_2; columns tasks
+    >>> forgetting_from_losses(losses, [0, 1])  # F(1) = 0, F(2) = (3 + 0) / 2
+    array([0. , 1.5])
     """
     losses = as_array(losses, "losses", ndim=2)
     order = validate_order(order, losses.shape[1])
@@ -84,12 +100,30 @@ def forgetting_from_losses(losses: object, order: object) -> np.ndarray:
 
 
 def classification_forgetting(tasks: object, order: object, iterates: object) -> np.ndarray:
-    r"""Forgetting :math:`F(k) = \frac1k\sum_{t=1}^k V_{\tau(t)}(w_k)`, k = 1..K (module docstring)."""
+    r"""Forgetting :math:`F(k) = \frac1k\sum_{t=1}^k V_{\tau(t)}(w_k)`, k = 1..K (module docstring).
+
+    Examples
+    --------
+    >>> from analysis.continual import classification_forgetting, cyclic_order
+    >>> from analysis.continual import make_separable_tasks, sequential_max_margin
+    >>> tasks, _ = make_separable_tasks(3, 5, 4, seed=0)
+    >>> order = cyclic_order(3, 9)
+    >>> F = classification_forgetting(tasks, order, sequential_max_margin(tasks, order))
+    >>> F.shape, bool(np.all(F >= 0))
+    ((9,), True)
+    """
     return forgetting_from_losses(task_violations(tasks, iterates), order)
 
 
 def data_radius(tasks: object) -> float:
-    r""":math:`R = \max_{m, i} \|x_i\|` over all tasks' samples."""
+    r""":math:`R = \max_{m, i} \|x_i\|` over all tasks' samples.
+
+    Examples
+    --------
+    >>> from analysis.continual import data_radius
+    >>> data_radius([([[3.0, 4.0], [1.0, 0.0]], [1.0, -1.0]), ([[0.0, 2.0]], [1.0])])
+    5.0
+    """
     tasks = validate_tasks(tasks)
     return float(max(np.linalg.norm(X, axis=1).max() for X, _ in tasks))
 
@@ -103,7 +137,20 @@ def step_energy(iterates: object) -> np.ndarray:
 
 
 def cyclic_posterior_bound(iterates: object, n_tasks: int, R: float) -> np.ndarray:
-    r"""A-posteriori cyclic bound :math:`F(j) \le R^2 (T-1)\sum_{s=j-T+2}^{j}\|w_s - w_{s-1}\|^2`."""
+    r"""A-posteriori cyclic bound :math:`F(j) \le R^2 (T-1)\sum_{s=j-T+2}^{j}\|w_s - w_{s-1}\|^2`.
+
+    Examples
+    --------
+    >>> from analysis.continual import classification_forgetting, cyclic_order
+    >>> from analysis.continual import cyclic_posterior_bound, data_radius
+    >>> from analysis.continual import make_separable_tasks, sequential_max_margin
+    >>> tasks, _ = make_separable_tasks(3, 5, 4, seed=0)
+    >>> order = cyclic_order(3, 9)
+    >>> W = sequential_max_margin(tasks, order)
+    >>> bound = cyclic_posterior_bound(W, 3, data_radius(tasks))
+    >>> bool(np.all(classification_forgetting(tasks, order, W) <= bound))
+    True
+    """
     T = check_int(n_tasks, "n_tasks", minimum=1)
     R = check_real(R, "R", minimum=0.0)
     e = step_energy(iterates)
@@ -116,7 +163,14 @@ def cyclic_posterior_bound(iterates: object, n_tasks: int, R: float) -> np.ndarr
 
 
 def cyclic_average_bound(k: object, n_tasks: int, R: float, dist0: float) -> np.ndarray:
-    r"""A-priori cyclic bound :math:`\frac1k\sum_{j\le k}F(j) \le (T-1)^2 R^2 \|w_0 - u\|^2 / k`."""
+    r"""A-priori cyclic bound :math:`\frac1k\sum_{j\le k}F(j) \le (T-1)^2 R^2 \|w_0 - u\|^2 / k`.
+
+    Examples
+    --------
+    >>> from analysis.continual import cyclic_average_bound
+    >>> cyclic_average_bound([1, 10], n_tasks=3, R=1.0, dist0=2.0)  # (3 - 1)^2 * 2^2 / k
+    array([16. ,  1.6])
+    """
     k = _check_k(k)
     T = check_int(n_tasks, "n_tasks", minimum=1)
     R = check_real(R, "R", minimum=0.0)
@@ -125,7 +179,14 @@ def cyclic_average_bound(k: object, n_tasks: int, R: float, dist0: float) -> np.
 
 
 def random_average_bound(k: object, R: float, dist0: float) -> np.ndarray:
-    r"""Random-order bound :math:`\mathbb E\frac1k\sum_{t<k}\bar G(w_t) \le R^2\|w_0 - u\|^2/k`."""
+    r"""Random-order bound :math:`\mathbb E\frac1k\sum_{t<k}\bar G(w_t) \le R^2\|w_0 - u\|^2/k`.
+
+    Examples
+    --------
+    >>> from analysis.continual import random_average_bound
+    >>> random_average_bound([1, 10], R=1.0, dist0=2.0)  # no dependence on the number of tasks
+    array([4. , 0.4])
+    """
     k = _check_k(k)
     R = check_real(R, "R", minimum=0.0)
     dist0 = check_real(dist0, "dist0", minimum=0.0)

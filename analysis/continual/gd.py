@@ -60,6 +60,19 @@ def fixed_budget_gd(
     Returns
     -------
     numpy.ndarray, shape (k + 1, d)
+
+    Examples
+    --------
+    On :func:`counterexample_tasks` the direction of GD is closer to the offline :math:`w^\star`
+    than the SMM limit is:
+
+    >>> from analysis.continual import counterexample_closed_form, counterexample_tasks
+    >>> from analysis.continual import cyclic_order, fixed_budget_gd
+    >>> W = fixed_budget_gd(counterexample_tasks(c=0.5), cyclic_order(2, 40), n_steps=5)
+    >>> smm_limit, w_star = counterexample_closed_form(c=0.5)
+    >>> cos = lambda u, v: float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
+    >>> W.shape, cos(W[-1], w_star) > cos(smm_limit, w_star)
+    ((41, 2), True)
     """
     tasks = validate_tasks(tasks)
     order = validate_order(order, len(tasks))
@@ -98,6 +111,16 @@ def fixed_budget_gd_batch(problems: list, n_steps: int) -> list[np.ndarray]:
     list of numpy.ndarray
         For each problem, the iterates of shape (k + 1, d), equal to :func:`fixed_budget_gd`'s up to
         float64 round-off (summation order).
+
+    Examples
+    --------
+    >>> from analysis.continual import cone_counterexample_tasks, counterexample_tasks
+    >>> from analysis.continual import cyclic_order, fixed_budget_gd, fixed_budget_gd_batch
+    >>> problems = [(counterexample_tasks(), cyclic_order(2, 6)),
+    ...             (cone_counterexample_tasks(), cyclic_order(2, 4))]
+    >>> out = fixed_budget_gd_batch(problems, n_steps=5)
+    >>> [W.shape for W in out], bool(np.allclose(out[1], fixed_budget_gd(*problems[1], n_steps=5)))
+    ([(7, 2), (5, 2)], True)
     """
     if not isinstance(problems, (list, tuple)) or len(problems) == 0:
         raise ValueError(f"problems: expected a non-empty list of (tasks, order), got {problems!r}")
@@ -166,6 +189,18 @@ def log_growth_coefficients(iterates: object, w_star: object, t1: int, t2: int) 
     Returns
     -------
     (a, p) : tuple of float
+
+    Examples
+    --------
+    Iterates :math:`w_t = \ln(2t)\, w^\star + \rho` with a constant :math:`\rho` give
+    :math:`a = 1`, :math:`p = 0`:
+
+    >>> from analysis.continual import log_growth_coefficients
+    >>> t = np.arange(9)
+    >>> W = np.outer(np.log(2.0 * np.maximum(t, 1)), [1.0, 0.5]) + [-0.3, 0.6]
+    >>> a, p = log_growth_coefficients(W, [1.0, 0.5], t1=2, t2=8)
+    >>> bool(np.allclose([a, p], [1.0, 0.0]))
+    True
     """
     W = as_array(iterates, "iterates", ndim=2)
     if W.shape[0] < 3:

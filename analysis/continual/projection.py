@@ -53,7 +53,20 @@ _CLARABEL_MEDIUM = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-1
 
 
 class NotSeparableError(ValueError):
-    """A task (or the union of tasks) has an empty feasible set: no w with y x.w >= 1 for all samples."""
+    """A task (or the union of tasks) has an empty feasible set: no w with y x.w >= 1 for all samples.
+
+    A subclass of ``ValueError``, raised by the SMM projection and everything built on it; the
+    message names the task.
+
+    Examples
+    --------
+    >>> from analysis.continual import NotSeparableError, project_onto_task
+    >>> try:  # w >= 1 and -w >= 1 at once: an empty feasible set
+    ...     project_onto_task(np.zeros(1), [[1.0], [1.0]], [1.0, -1.0], task_name="tasks[0]")
+    ... except NotSeparableError as exc:
+    ...     print(str(exc).split(";")[0])
+    tasks[0]: expected a linearly separable task (through the origin)
+    """
 
 
 def _constraint_matrix(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -124,6 +137,14 @@ def project_onto_task(
     References
     ----------
     Evron et al. (2023), ICML, Scheme 2 (sequential max-margin); Lawson & Hanson (1974), Ch. 23.
+
+    Examples
+    --------
+    Projecting 0 onto :math:`\{2 v_1 \ge 1\}` moves it to :math:`(1/2, 0)`, multiplier 1/4:
+
+    >>> from analysis.continual import project_onto_task
+    >>> project_onto_task(np.zeros(2), [[2.0, 0.0]], [1.0], return_dual=True)
+    (array([0.5, 0. ]), array([0.25]))
     """
     w, X, y = _check_inputs(w, X, y, task_name)
     method = check_choice(method, "method", METHODS)
@@ -367,6 +388,20 @@ def sequential_max_margin(
     References
     ----------
     Evron et al. (2023), ICML, Scheme 2 (SMM as POCS).
+
+    Examples
+    --------
+    On :func:`counterexample_tasks` SMM settles after two steps at a point that is not the
+    offline max-margin solution:
+
+    >>> from analysis.continual import counterexample_tasks, cyclic_order, sequential_max_margin
+    >>> W = sequential_max_margin(counterexample_tasks(c=0.5), cyclic_order(2, 4))
+    >>> np.round(W, 6)
+    array([[0. , 0. ],
+           [1. , 0. ],
+           [1.2, 0.4],
+           [1.2, 0.4],
+           [1.2, 0.4]])
     """
     tasks = validate_tasks(tasks)
     order = validate_order(order, len(tasks))
@@ -411,6 +446,14 @@ def offline_max_margin(tasks: object, *, method: str = "active_set") -> np.ndarr
     ------
     NotSeparableError
         If the tasks are not jointly separable.
+
+    Examples
+    --------
+    >>> from analysis.continual import counterexample_closed_form, counterexample_tasks
+    >>> from analysis.continual import offline_max_margin
+    >>> w_star = offline_max_margin(counterexample_tasks(c=0.5))
+    >>> bool(np.allclose(w_star, counterexample_closed_form(c=0.5)[1]))  # (1, 1/2)
+    True
     """
     tasks = validate_tasks(tasks)
     method = check_choice(method, "method", METHODS)
@@ -426,7 +469,14 @@ def offline_max_margin(tasks: object, *, method: str = "active_set") -> np.ndarr
 
 
 def distance_to_task(w: object, X: object, y: object, *, task_name: str = "task") -> float:
-    r""":math:`\operatorname{dist}(w, \mathcal W_m) = \|w - P_{\mathcal W_m}(w)\|`."""
+    r""":math:`\operatorname{dist}(w, \mathcal W_m) = \|w - P_{\mathcal W_m}(w)\|`.
+
+    Examples
+    --------
+    >>> from analysis.continual import distance_to_task
+    >>> distance_to_task(np.zeros(2), [[2.0, 0.0]], [1.0])  # 0 to the halfspace {2 w_1 >= 1}
+    0.5
+    """
     v = project_onto_task(w, X, y, task_name=task_name)
     return float(np.linalg.norm(np.asarray(w, dtype=np.float64) - v))
 
@@ -442,6 +492,15 @@ def distance_to_feasible_set(iterates: object, tasks: object) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (k + 1,)
+
+    Examples
+    --------
+    >>> from analysis.continual import counterexample_tasks, cyclic_order
+    >>> from analysis.continual import distance_to_feasible_set, sequential_max_margin
+    >>> tasks = counterexample_tasks(c=0.5)
+    >>> W = sequential_max_margin(tasks, cyclic_order(2, 3))
+    >>> np.round(distance_to_feasible_set(W, tasks), 3)  # ||w*|| = sqrt(5)/2 first, 0 from step 2
+    array([1.118, 0.447, 0.   , 0.   ])
     """
     tasks = validate_tasks(tasks)
     W = np.atleast_2d(as_array(iterates, "iterates", ndim=(1, 2), min_size=1))
@@ -475,6 +534,15 @@ def kkt_residual(
         ``primal`` (max violation of :math:`A v \ge 1`), ``stationarity``
         (:math:`\min_{\alpha \ge 0} \|A_S^\top \alpha - (v - w_{prev})\|` relative to
         :math:`\max(1, \|v - w_{prev}\|)`), ``n_active``, and ``max`` (the larger of the two).
+
+    Examples
+    --------
+    >>> from analysis.continual import kkt_residual
+    >>> X, y = [[2.0, 0.0]], [1.0]
+    >>> kkt_residual(np.zeros(2), np.array([0.5, 0.0]), X, y)  # the true projection
+    {'primal': 0.0, 'stationarity': 0.0, 'n_active': 1, 'max': 0.0}
+    >>> round(kkt_residual(np.zeros(2), np.array([0.5, 0.5]), X, y)["stationarity"], 3)
+    0.5
     """
     from scipy.optimize import nnls
 

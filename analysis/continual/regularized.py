@@ -90,6 +90,15 @@ def regularised_step(
     References
     ----------
     Evron et al. (2023), ICML, Scheme 1 (weakly-regularised continual learning).
+
+    Examples
+    --------
+    One sample :math:`x = e_1`: the minimiser solves :math:`\sigma(-w_1) = \lambda w_1`:
+
+    >>> from analysis.continual import regularised_step
+    >>> w = regularised_step(np.zeros(2), [[1.0, 0.0]], [1.0], lam=0.01)
+    >>> round(float(w[0]), 3), bool(np.isclose(1.0 / (1.0 + np.exp(w[0])), 0.01 * w[0]))
+    (3.359, True)
     """
     X = as_array(X, "X", ndim=2, min_size=1)
     y = as_array(y, "y", shape=(X.shape[0],))
@@ -194,6 +203,16 @@ def regularised_continual_path(
     -------
     numpy.ndarray, shape (k + 1, d)
         Unnormalised iterates; divide by :math:`\ln(1/\lambda)` to compare with SMM.
+
+    Examples
+    --------
+    >>> from analysis.continual import counterexample_tasks, cyclic_order
+    >>> from analysis.continual import regularised_continual_path, sequential_max_margin
+    >>> tasks, order = counterexample_tasks(c=0.5), cyclic_order(2, 2)
+    >>> path = regularised_continual_path(tasks, order, lam=1e-30) / np.log(1e30)
+    >>> smm = sequential_max_margin(tasks, order)
+    >>> round(float(np.linalg.norm(path[-1] - smm[-1]) / np.linalg.norm(smm[-1])), 2)
+    0.05
     """
     tasks = validate_tasks(tasks)
     order = validate_order(order, len(tasks))
@@ -250,6 +269,16 @@ def lambda_reduction_errors(
     References
     ----------
     Evron et al. (2023), ICML: :math:`\lim_{\lambda\to 0} w_t^\lambda/\ln(1/\lambda) = w_t`.
+
+    Examples
+    --------
+    >>> from analysis.continual import counterexample_tasks, cyclic_order
+    >>> from analysis.continual import lambda_reduction_errors, sequential_max_margin
+    >>> tasks, order = counterexample_tasks(c=0.5), cyclic_order(2, 2)
+    >>> out = lambda_reduction_errors(tasks, order, [1e-5, 1e-50], sequential_max_margin(tasks, order))
+    >>> np.round(out["rel_error"], 2)  # rows: lambda; columns: t = 1, 2
+    array([[0.19, 0.16],
+           [0.04, 0.04]])
     """
     lams = as_array(lams, "lams", ndim=1, min_size=1)
     if np.any(lams <= 0) or np.any(lams >= 1):
@@ -297,6 +326,19 @@ def scheduled_smm(
     Returns
     -------
     numpy.ndarray, shape (k + 1, d)
+
+    Examples
+    --------
+    :math:`\rho_t = 1` is SMM; :math:`\rho_t = 1/2` pulls each step towards the current task's
+    own max-margin solution:
+
+    >>> from analysis.continual import counterexample_tasks, cyclic_order
+    >>> from analysis.continual import scheduled_smm, sequential_max_margin
+    >>> tasks, order = counterexample_tasks(c=0.5), cyclic_order(2, 4)
+    >>> bool(np.allclose(scheduled_smm(tasks, order, 1.0), sequential_max_margin(tasks, order)))
+    True
+    >>> np.round(scheduled_smm(tasks, order, 0.5)[-1], 3)
+    array([0.74, 0.63])
     """
     from analysis.continual.projection import sequential_max_margin
 
@@ -326,6 +368,17 @@ def scheduled_regularised_path(
 
     Returns the unnormalised iterates, shape (k + 1, d); compare :math:`w_t/\ln(1/\lambda_t)` with
     :func:`scheduled_smm` at :math:`\rho_t = \ln\lambda_{t-1}/\ln\lambda_t`.
+
+    Examples
+    --------
+    A constant schedule is :func:`regularised_continual_path`:
+
+    >>> from analysis.continual import counterexample_tasks, cyclic_order
+    >>> from analysis.continual import regularised_continual_path, scheduled_regularised_path
+    >>> tasks, order = counterexample_tasks(c=0.5), cyclic_order(2, 2)
+    >>> W = scheduled_regularised_path(tasks, order, [1e-8, 1e-8])
+    >>> W.shape, bool(np.allclose(W, regularised_continual_path(tasks, order, 1e-8)))
+    ((3, 2), True)
     """
     tasks = validate_tasks(tasks)
     order = validate_order(order, len(tasks))
