@@ -50,6 +50,12 @@ def step_imbalanced_counts(
     ------
     ValueError
         If a minority class would get no sample.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import step_imbalanced_counts
+    >>> step_imbalanced_counts(4, 10, ratio=5.0)  # round(0.5 * 4) = 2 minority classes of 10 / 5
+    array([10, 10,  2,  2])
     """
     C = check_int(n_classes, "n_classes", minimum=2)
     n_major = check_int(n_majority, "n_majority", minimum=1)
@@ -70,7 +76,14 @@ def step_imbalanced_counts(
 
 
 def labels_from_counts(counts: object) -> np.ndarray:
-    """Labels ``[0]*n_0 + [1]*n_1 + ...`` (int64) for positive integer class counts."""
+    """Labels ``[0]*n_0 + [1]*n_1 + ...`` (int64) for positive integer class counts.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import labels_from_counts
+    >>> labels_from_counts([2, 3])
+    array([0, 0, 1, 1, 1])
+    """
     counts = validate_counts(counts, "counts", minimum=1)
     n = float(counts.sum())
     check_budget("counts", n_bytes=8.0 * n, what=f"{n:.3g} labels")
@@ -100,6 +113,15 @@ def collapsed_etf_features(
 
     Returns ``(H, y, M)``: sample ``i`` is ``scale * M[y_i]`` plus ``noise`` times a standard
     Gaussian vector; ``M`` (C, d) is the rotated unit-norm ETF, also the self-dual classifier.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import collapsed_etf_features
+    >>> H, y, M = collapsed_etf_features([2, 3, 4], d=5, rng=0)
+    >>> H.shape, y.shape, M.shape
+    ((9, 5), (9,), (3, 5))
+    >>> bool(np.allclose(H, M[y]))  # noise=0: every sample sits on its class vertex
+    True
     """
     counts = validate_counts(counts)
     d = check_int(d, "d", minimum=1)

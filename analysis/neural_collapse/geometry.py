@@ -67,6 +67,16 @@ def simplex_etf(C: int, d: int, *, rng: int | np.random.Generator | None = None)
     References
     ----------
     .. [1] Papyan, Han & Donoho (2020), PNAS, Definition 1 (simplex ETF).
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import simplex_etf
+    >>> M = simplex_etf(4, 5, rng=0)
+    >>> M.shape
+    (4, 5)
+    >>> G = M @ M.T  # unit norms and every pairwise cosine -1/(C-1) = -1/3
+    >>> bool(np.allclose(np.diag(G), 1.0) and np.allclose(G[~np.eye(4, dtype=bool)], -1 / 3))
+    True
     """
     C = check_int(C, "C", minimum=2)
     d = check_int(d, "d", minimum=1)
@@ -84,7 +94,19 @@ def simplex_etf(C: int, d: int, *, rng: int | np.random.Generator | None = None)
 
 
 def etf_gram(C: int) -> np.ndarray:
-    r"""Gram matrix of the simplex ETF, :math:`\tfrac{C}{C-1}(I - \tfrac1C \mathbf 1 \mathbf 1^\top)`."""
+    r"""Gram matrix of the simplex ETF, :math:`\tfrac{C}{C-1}(I - \tfrac1C \mathbf 1 \mathbf 1^\top)`.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import etf_gram, simplex_etf
+    >>> np.round(etf_gram(3), 3)
+    array([[ 1. , -0.5, -0.5],
+           [-0.5,  1. , -0.5],
+           [-0.5, -0.5,  1. ]])
+    >>> M = simplex_etf(3, 2)
+    >>> bool(np.allclose(M @ M.T, etf_gram(3)))
+    True
+    """
     C = check_int(C, "C", minimum=2)
     check_budget("C", n_bytes=3 * 8.0 * C * C, what=f"a ({C}, {C}) Gram")
     return (C / (C - 1.0)) * (np.eye(C) - np.full((C, C), 1.0 / C))
@@ -113,6 +135,16 @@ def orthogonal_frame(
     -------
     numpy.ndarray
         (C, d) float64 array.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import orthogonal_frame
+    >>> F = orthogonal_frame(3, 5)
+    >>> bool(np.allclose(F @ F.T, np.eye(3))), bool((F >= 0).all())
+    (True, True)
+    >>> R = orthogonal_frame(3, 5, rng=0)  # rotated: still orthonormal, no longer non-negative
+    >>> bool(np.allclose(R @ R.T, np.eye(3)))
+    True
     """
     C = check_int(C, "C", minimum=2)
     d = check_int(d, "d", minimum=1)

@@ -136,6 +136,16 @@ def nc1_within_class(
     References
     ----------
     .. [1] Papyan, Han & Donoho (2020), PNAS, Sec. "Results", NC1 (Fig. 6).
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import collapsed_etf_features, nc1_within_class
+    >>> H, y, _ = collapsed_etf_features([5, 5, 5], d=4, rng=0)
+    >>> nc1_within_class(H, y) < 1e-12  # exact within-class collapse
+    True
+    >>> H, y, _ = collapsed_etf_features([5, 5, 5], d=4, noise=0.1, rng=0)
+    >>> round(nc1_within_class(H, y), 3)
+    0.01
     """
     check_choice(variant, "variant", NC1_VARIANTS)
     check_choice(global_mean, "global_mean", GLOBAL_MEANS)
@@ -212,7 +222,17 @@ def of_distance_from_gram(G_M: object) -> float:
 
 
 def of_distance(H: object, y: object, *, n_classes: int | None = None) -> float:
-    """OF distance of the uncentred class means of ``H`` (see :func:`of_distance_from_gram`)."""
+    """OF distance of the uncentred class means of ``H`` (see :func:`of_distance_from_gram`).
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import of_distance, orthogonal_frame, simplex_etf
+    >>> y = np.array([0, 0, 1, 1, 2, 2])
+    >>> round(of_distance(orthogonal_frame(3, 4)[y], y), 6)
+    0.0
+    >>> round(of_distance(simplex_etf(3, 4)[y], y), 3)  # an ETF is not an orthogonal frame
+    0.606
+    """
     H, y, C = validate_features_labels(H, y, n_classes)
     means = class_means(H, y, C)
     return of_distance_from_gram(means @ means.T)
@@ -308,6 +328,16 @@ def nc_metrics(
     ----------
     .. [1] Papyan, Han & Donoho (2020), PNAS, NC1-NC4.
     .. [2] Kini et al. (2024), ICLR, OF distance.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import collapsed_etf_features, nc_metrics
+    >>> H, y, M = collapsed_etf_features([4, 4, 4], d=5, rng=0)
+    >>> m = nc_metrics(H, y, W=M)  # exact collapse onto a self-dual ETF
+    >>> [round(m[k], 6) for k in ("nc1", "nc2_etf_gram", "nc3", "nc4")]
+    [0.0, 0.0, 0.0, 0.0]
+    >>> round(m["of_distance"], 3), round(m["effective_rank"], 3)
+    (0.606, 2.0)
     """
     check_choice(nc1_variant, "nc1_variant", NC1_VARIANTS)
     check_choice(global_mean, "global_mean", GLOBAL_MEANS)

@@ -177,6 +177,21 @@ def scl_loss_from_gram(G: object, labels: object, temperature: float = 0.1) -> f
         Labels 0..C-1; every class needs >= 2 samples (an anchor needs a positive).
     temperature : float
         :math:`\tau > 0`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import scl_loss_from_gram
+    >>> y = np.array([0, 0, 1, 1, 2, 2])
+    >>> G_of = (y[:, None] == y[None, :]).astype(float)  # orthogonal frame
+    >>> loss = scl_loss_from_gram(G_of, y, temperature=0.1)
+    >>> bool(np.isclose(loss, 6 * np.log1p(4 * np.exp(-10))))  # each anchor: log(1 + 4 e^{-1/tau})
+    True
+    >>> bool(np.isclose(scl_loss_from_gram(np.eye(6), y), 6 * np.log(5)))  # orthonormal features
+    True
     """
     labels, counts = _check_scl_labels(labels, "labels")
     G = as_array(G, "G", shape=(labels.size, labels.size))
@@ -257,6 +272,15 @@ def solve_scl_ufm(
     References
     ----------
     .. [1] Kini et al. (2024), ICLR, Sec. 3 (SCL UFM) and Thm. 1.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import solve_scl_ufm
+    >>> res = solve_scl_ufm([2, 3, 4])  # imbalanced, with ReLU: still an orthogonal frame
+    >>> res.route, res.gram.shape, round(res.of_distance, 3)
+    ('convex_full', (9, 9), 0.0)
+    >>> round(solve_scl_ufm([2, 3, 4], reduction="class_block").of_distance, 3)
+    0.0
     """
     import cvxpy as cp
 
@@ -368,6 +392,15 @@ def random_batches(n_samples: int, batch_size: int, rng: int | np.random.Generat
     The last batch holds the remainder; a remainder of one sample (which could not form a
     pair, see :func:`validate_batches`) joins the previous batch instead, so every batch has
     at least 2 samples for every ``n_samples >= 2``.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import random_batches
+    >>> batches = random_batches(7, 3, rng=0)
+    >>> [b.size for b in batches]  # the one-sample remainder joins the last batch
+    [3, 4]
+    >>> bool(np.array_equal(np.sort(np.concatenate(batches)), np.arange(7)))
+    True
     """
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=2)
@@ -392,6 +425,14 @@ def bind_batches(
     References
     ----------
     .. [1] Kini et al. (2024), ICLR, Sec. 4, batch-binding.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import bind_batches, random_batches
+    >>> y = np.array([0, 0, 1, 1, 2, 2])
+    >>> bound = bind_batches(random_batches(6, 2, rng=0), y, rng=0)
+    >>> [sorted(set(y[b].tolist())) for b in bound]  # every class in every batch
+    [[0, 1, 2], [0, 1, 2], [0, 1, 2]]
     """
     labels = _check_batch_labels(labels)
     batches = validate_batches(batches, labels.size)
@@ -458,6 +499,16 @@ def batching_condition(batches: list, labels: object) -> dict[str, bool]:
     -------
     dict
         ``{"within_connected", "between_covered", "holds"}``.
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import batching_condition, bind_batches, random_batches
+    >>> y = np.array([0, 0, 1, 1, 2, 2])
+    >>> batches = random_batches(6, 2, rng=0)  # here each batch holds one class only
+    >>> batching_condition(batches, y)
+    {'within_connected': True, 'between_covered': False, 'holds': False}
+    >>> batching_condition(bind_batches(batches, y, rng=0), y)["holds"]
+    True
     """
     labels = _check_batch_labels(labels)
     batches = validate_batches(batches, labels.size)
@@ -610,6 +661,13 @@ def train_scl_ufm(
     References
     ----------
     .. [1] Kini et al. (2024), ICLR, Sec. 5 (UFM experiments with and without ReLU, batching).
+
+    Examples
+    --------
+    >>> from analysis.neural_collapse import train_scl_ufm
+    >>> res = train_scl_ufm([3, 3, 3], d=3, temperature=0.5, epochs=50)
+    >>> res.features.shape, round(float(res.history["of_distance"][-1]), 3)
+    ((9, 3), 0.0)
     """
     import torch
 
