@@ -30,7 +30,7 @@ import numpy as np
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_rng
 from analysis._core.solve import solve_problem
-from analysis._core.validate import as_array, check_int, check_positive
+from analysis._core.validate import as_array, check_budget, check_choice, check_int, check_positive
 
 
 def effective_rank(M) -> float:
@@ -62,7 +62,9 @@ def completion_instance(n: int, rank: int, n_observed: int, *, rng=0):
     n = check_int(n, "n", minimum=2)
     rank = check_int(rank, "rank", minimum=1, maximum=n)
     n_observed = check_int(n_observed, "n_observed", minimum=1, maximum=n * n)
-    gen = make_rng(rng)
+    # M (n x n float64), the mask, and the index permutation Generator.choice may draw (int64)
+    check_budget("n", n_bytes=17.0 * n * n + 16.0 * n * rank, what=f"a {n} x {n} instance")
+    gen = make_rng(rng, name="rng")
     M = gen.standard_normal((n, rank)) @ gen.standard_normal((n, rank)).T
     M /= np.linalg.norm(M)
     mask = np.zeros(n * n, dtype=bool)
@@ -119,10 +121,7 @@ def deep_mf_gd(
     n = M.shape[-1]
     if M.shape[-2:] != (n, n):
         raise ValueError(f"M: expected square matrices, got shape {M.shape}")
-    mask = np.asarray(mask)
-    if mask.shape != M.shape or mask.dtype != bool:
-        raise ValueError(f"mask: expected a boolean array of shape {M.shape}, "
-                         f"got {mask.dtype} {mask.shape}")
+    mask = _check_mask(mask, M)
     if not mask.reshape(-1, n * n).any(axis=1).all():
         raise ValueError("mask: expected at least one observed entry")
     depth = check_int(depth, "depth", minimum=1)
@@ -135,6 +134,14 @@ def deep_mf_gd(
             raise ValueError(f"n_seeds: expected 1 with a stack of instances M, got {n_seeds}")
         n_seeds = M.shape[0]  # one initialisation per instance
     record_every = n_iter if record_every is None else check_int(record_every, "record_every", minimum=1)
+    n_rec = n_iter // record_every + 2
+    # the factors, their prefix products and gradients (3 per layer) and the records; per step
+    # 3 matrix products of 2 n^3 flops per layer (prefix, suffix, gradient) and the SVD records
+    check_budget("n_seeds, depth, n_iter, record_every",
+                 n_bytes=8.0 * n_seeds * n * (n * (3 * depth + 4) + n_rec * (n + 1)),
+                 what=f"{depth} factors of {n_seeds} x {n} x {n} and {n_rec} records")
+    check_budget("n_iter, depth, n_seeds", n_operations=6.0 * n_iter * depth * n_seeds * n**3,
+                 what=f"{n_iter} GD steps on {n_seeds} depth-{depth} factorisations of size {n}")
     dev, dt = resolve_device(device), resolve_dtype(dtype)
     gen = make_rng(seed)
     Ws = [torch.as_tensor(init_scale * gen.standard_normal((n_seeds, n, n)), dtype=dt, device=dev)
@@ -168,6 +175,17 @@ def deep_mf_gd(
             "singular_values": np.stack(svals, axis=1)}
 
 
+def _check_mask(mask, M: np.ndarray) -> np.ndarray:
+    """The observed-entry mask as a bool array of M's shape (torch tensors accepted)."""
+    if hasattr(mask, "detach") and hasattr(mask, "cpu"):
+        mask = mask.detach().cpu().numpy()
+    mask = np.asarray(mask)
+    if mask.shape != M.shape or mask.dtype != bool:
+        raise ValueError(f"mask: expected a boolean array of shape {M.shape} (the shape of M), "
+                         f"got {mask.dtype} of shape {mask.shape}")
+    return mask
+
+
 def min_nuclear_norm_completion(M, mask, *, solver: str = "SCS", eps: float = 1e-7) -> np.ndarray:
     r"""Minimum nuclear norm matrix agreeing with ``M`` on the observed entries (cvxpy).
 
@@ -175,11 +193,16 @@ def min_nuclear_norm_completion(M, mask, *, solver: str = "SCS", eps: float = 1e
 
     Parameters
     ----------
-    solver : str
-        cvxpy solver; SCS by default (the nuclear norm is an SDP of size 2n; the workbench
-        convention reserves SCS for large SDPs), Clarabel for small n when accuracy matters.
+    M : array_like, shape (n1, n2)
+        Matrix whose observed entries are matched (the others are ignored).
+    mask : array_like of bool, same shape as ``M``
+        Observed entries :math:`\Omega` (at least one).
+    solver : {"SCS", "CLARABEL"}
+        cvxpy solver (both solve SDPs); SCS by default (the nuclear norm is an SDP of size 2n;
+        the workbench convention reserves SCS for large SDPs), Clarabel for small n when
+        accuracy matters.
     eps : float
-        SCS tolerance (``eps_abs`` = ``eps_rel``).
+        SCS tolerance (``eps_abs`` = ``eps_rel``), > 0; unused by Clarabel.
 
     References
     ----------
@@ -189,10 +212,9 @@ def min_nuclear_norm_completion(M, mask, *, solver: str = "SCS", eps: float = 1e
     import cvxpy as cp
 
     M = as_array(M, "M", ndim=2, min_size=1)
-    mask = np.asarray(mask)
-    if mask.shape != M.shape or mask.dtype != bool:
-        raise ValueError(f"mask: expected a boolean array of shape {M.shape}, "
-                         f"got {mask.dtype} {mask.shape}")
+    mask = _check_mask(mask, M)
+    solver = check_choice(solver, "solver", ("SCS", "CLARABEL"))
+    eps = check_positive(eps, "eps")
     rows, cols = np.nonzero(mask)
     if rows.size == 0:
         raise ValueError("mask: expected at least one observed entry")

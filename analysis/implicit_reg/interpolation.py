@@ -28,7 +28,15 @@ import scipy.linalg
 
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_rng, make_torch_generator
-from analysis._core.validate import as_array, check_int, check_labels, check_probability, check_real
+from analysis._core.validate import (
+    as_array,
+    check_budget,
+    check_choice,
+    check_int,
+    check_labels,
+    check_probability,
+    check_real,
+)
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,8 @@ def relu_interpolant(X, y, *, rng=0, biases: str = "interleaved") -> ReluInterpo
     X = as_array(X, "X", ndim=2, min_size=1)
     n, d = X.shape
     y = as_array(y, "y", shape=(n,))
-    if biases not in ("interleaved", "below"):
-        raise ValueError(f"biases: expected 'interleaved' or 'below', got {biases!r}")
-    a = make_rng(rng).standard_normal(d)
+    biases = check_choice(biases, "biases", ("interleaved", "below"))
+    a = make_rng(rng, name="rng").standard_normal(d)
     z = X @ a
     order = np.argsort(z)
     zs = z[order]
@@ -121,7 +128,9 @@ def random_label_dataset(n: int, d: int, *, label_noise: float, n_classes: int =
     d = check_int(d, "d", minimum=1)
     n_classes = check_int(n_classes, "n_classes", minimum=2)
     label_noise = check_probability(label_noise, "label_noise")
-    gen = make_rng(rng)
+    check_budget("n, d, n_classes", n_bytes=8.0 * (n * d + d * n_classes + n * n_classes + 4 * n),
+                 what=f"{n} points in dimension {d} with {n_classes} classes")
+    gen = make_rng(rng, name="rng")
     X = gen.standard_normal((n, d))
     T = gen.standard_normal((d, n_classes))
     y_true = np.argmax(X @ T, axis=1)
@@ -177,19 +186,36 @@ def fit_mlp_batch(
 
     X = as_array(X, "X", ndim=2, min_size=1)
     n, d = X.shape
-    labels = np.asarray(labels)
-    if labels.ndim != 2 or labels.shape[1] != n:
-        raise ValueError(f"labels: expected shape (B, {n}), got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"labels: expected integer classes in 0..{n_classes - 1}")
+    n_classes = check_int(n_classes, "n_classes", minimum=2)
+    raw = np.asarray(labels.detach().cpu().numpy() if hasattr(labels, "detach") else labels)
+    if raw.ndim != 2 or raw.shape[1] != n or raw.shape[0] == 0:
+        raise ValueError(f"labels: expected shape (B, {n}) with B >= 1 (one row per model, n = "
+                         f"{n} rows of X), got {raw.shape}")
+    labels = np.stack([check_labels(row, "labels", n_classes=n_classes) for row in raw])
     B = labels.shape[0]
     hidden = check_int(hidden, "hidden", minimum=1)
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     record_every = check_int(record_every, "record_every", minimum=1)
     lr = check_real(lr, "lr", minimum=0.0, strict_min=True)
-    wd = np.array(np.broadcast_to(np.asarray(weight_decay, dtype=float), (B,)))
-    if np.any(wd < 0) or not np.all(np.isfinite(wd)):
-        raise ValueError(f"weight_decay: expected non-negative finite values, got {wd.tolist()}")
+    wd = as_array(weight_decay, "weight_decay", ndim=(0, 1))
+    if wd.ndim == 1 and wd.shape[0] not in (1, B):
+        raise ValueError(f"weight_decay: expected a number or {B} numbers (one per label vector), "
+                         f"got {wd.shape[0]}")
+    wd = np.array(np.broadcast_to(wd, (B,)))
+    if np.any(wd < 0):
+        raise ValueError(f"weight_decay: expected non-negative values, got {wd.tolist()}")
+    # parameters, gradients and two Adam moments (4 copies), activations of the batch (3 copies)
+    n_params = float(B) * (d * hidden + hidden * n_classes + hidden + n_classes)
+    n_bytes = 8.0 * (4 * n_params + 3 * B * n * (hidden + n_classes))
+    check_budget("hidden, n_classes, labels", n_bytes=n_bytes,
+                 what=f"{B} MLPs of width {hidden} with {n_classes} classes")
+    check_budget("n_steps", n_operations=6.0 * n_steps * n * n_params,
+                 what=f"{n_steps} Adam steps of {B} MLPs on {n} points")
+    if X_test is not None:
+        X_test = as_array(X_test, "X_test", shape=(None, d), min_size=1)
+        y_test = check_labels(y_test, "y_test", n_classes=n_classes, n_samples=X_test.shape[0])
+    elif y_test is not None:
+        raise ValueError("y_test: expected None without X_test, got labels")
     dev, dt = resolve_device(device), resolve_dtype(dtype)
     gen = make_torch_generator(check_int(seed, "seed", minimum=0), "cpu")
     W1 = (torch.randn(B, d, hidden, generator=gen, dtype=torch.float64) * np.sqrt(2.0 / d)).to(dev, dt)
@@ -234,8 +260,6 @@ def fit_mlp_batch(
     out = {"steps": steps_arr, "train_acc": acc, "loss": np.stack(losses, axis=1),
            "steps_to_fit": steps_to_fit}
     if X_test is not None:
-        X_test = as_array(X_test, "X_test", shape=(None, d))
-        y_test = check_labels(y_test, "y_test", n_classes=n_classes, n_samples=X_test.shape[0])
         with torch.no_grad():
             Xq = torch.as_tensor(X_test, dtype=dt, device=dev).expand(B, -1, d)
             pred = (torch.relu(Xq @ W1 + b1) @ W2 + b2).argmax(-1).cpu().numpy()

@@ -49,7 +49,14 @@ import numpy as np
 
 from analysis._core.device import resolve_device, resolve_dtype
 from analysis._core.rng import make_rng, spawn_seeds
-from analysis._core.validate import as_array, check_choice, check_int, check_positive, check_real
+from analysis._core.validate import (
+    as_array,
+    check_budget,
+    check_choice,
+    check_int,
+    check_positive,
+    check_real,
+)
 from analysis.implicit_reg.talgebra import t_product, t_svd, t_transpose
 
 #: Settings of the paper's figures in the code's normalisation (N(0, 1) measurements, step nu).
@@ -72,7 +79,7 @@ def measurement_count(n: int, k: int, rank: int, c: float) -> int:
     """
     n = check_int(n, "n", minimum=1)
     k = check_int(k, "k", minimum=1)
-    rank = check_int(rank, "rank", minimum=1)
+    rank = check_int(rank, "rank", minimum=1, maximum=n)
     c = check_positive(c, "c")
     return int(math.ceil(c * (n + 1) * rank * k * math.log(n + 1)))
 
@@ -205,6 +212,8 @@ def make_tubal_sensing_problem(
     k = check_int(k, "k", minimum=1)
     rank = check_int(rank, "rank", minimum=1, maximum=n)
     n_seeds = check_int(n_seeds, "n_seeds", minimum=1)
+    if c is not None:
+        c = check_positive(c, "c")
     if m is None:
         if c is None:
             raise ValueError("c: expected an oversampling constant c or a measurement count m, "
@@ -215,6 +224,11 @@ def make_tubal_sensing_problem(
         raise ValueError(f"symmetric: expected a bool, got {symmetric!r}")
     noise_std = check_real(noise_std, "noise_std", minimum=0.0)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
+    # the dense measurement tensors dominate: G and A of one instance while drawing, then the
+    # stacked numpy copy and the torch tensor of all S instances
+    D = float(n) * n * k
+    check_budget("n, k, m, n_seeds", n_bytes=8.0 * m * D * (2 * n_seeds + 2),
+                 what=f"{n_seeds} measurement operators of shape ({m}, {n}*{n}*{k})")
     seeds = tuple(spawn_seeds(seed, n_seeds))
     U_list, X_list, A_list, y_list, L_list = [], [], [], [], []
     for s in seeds:
@@ -438,6 +452,13 @@ def run_tubal_gd(
     step = check_positive(step, "step")
     n_iter = check_int(n_iter, "n_iter", minimum=1)
     record_every = check_int(record_every, "record_every", minimum=1)
+    init_seed = check_int(init_seed, "init_seed", minimum=0)
+    if effective_width is not None:
+        effective_width = check_int(effective_width, "effective_width", minimum=1,
+                                    maximum=min(widths))
+    if not isinstance(track_power, (bool, np.bool_)):
+        raise ValueError(f"track_power: expected a bool, got {track_power!r}")
+    _check_tubal_gd_budget(problem, widths, len(alphas), n_iter, record_every)
     method = check_choice(method, "method", ("auto", "gram", "factor"))
     if method == "auto":
         method = "factor" if len(widths) == 1 and widths[0] <= problem.n else "gram"
@@ -564,6 +585,28 @@ def run_tubal_gd(
     )
 
 
+def _check_tubal_gd_budget(problem, widths, n_alpha: int, n_iter: int, record_every: int) -> None:
+    """Refuse a run of :func:`run_tubal_gd` that cannot fit in memory or time, before allocating.
+
+    Memory: the initial factors (S, n, R, k) of every width (real, and complex Fourier slices) and
+    the records (n_width * n_alpha * S configurations, T records of k//2+1 slices of n singular
+    values). Work per GD step and configuration: the forward and adjoint measurement products,
+    2 * 2 m n^2 k flops, and the page-wise n x n (gram) or n x R (factor) products.
+    """
+    n, k, S, m = problem.n, problem.k, problem.n_seeds, problem.m
+    kh = k // 2 + 1
+    width_bytes = 8.0 * 3 * S * n * k * n_alpha * sum(float(w) for w in widths)
+    check_budget("width", n_bytes=width_bytes,
+                 what=f"initial factors of widths {widths} for {S} instances")
+    B = float(len(widths)) * n_alpha
+    n_rec = n_iter // record_every + 2
+    check_budget("n_iter, record_every", n_bytes=8.0 * B * S * n_rec * (kh * n + 5),
+                 what=f"{n_rec} records of {int(B)} x {S} runs")
+    per_step = B * S * (4.0 * m * n * n * k + 8.0 * kh * n * n * max(n, max(widths)))
+    check_budget("n_iter", n_operations=n_iter * per_step,
+                 what=f"{n_iter} GD steps of {int(B)} x {S} runs")
+
+
 def _bmm(A, B):
     """Batched real matrix product ``A @ B``; on the CPU through numpy's BLAS loop.
 
@@ -642,6 +685,9 @@ def matrix_sensing_gd(A_mats, y, U0, *, step: float, n_iter: int) -> dict:
         raise ValueError(f"U0: expected {n} rows, got shape {U.shape}")
     step = check_real(step, "step", minimum=0.0, strict_min=True)
     n_iter = check_int(n_iter, "n_iter", minimum=0)
+    check_budget("n_iter", n_bytes=8.0 * (n_iter + 1),
+                 n_operations=n_iter * (4.0 * m * n * n + 4.0 * n * n * (n + U.shape[1])),
+                 what=f"{n_iter} GD steps with {m} measurements of size {n} x {n}")
     Aflat = A_mats.reshape(m, -1)
     losses = np.empty(n_iter + 1)
     for t in range(n_iter + 1):

@@ -23,11 +23,13 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from analysis._core.maxmargin import max_margin_separator
 from analysis._core.rng import make_rng
-from analysis._core.validate import as_array, check_int, check_positive, check_real
+from analysis._core.validate import as_array, check_budget, check_int, check_positive, check_real
 
 
 def separable_dataset(n: int, d: int, *, margin: float = 0.2, rng=0) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +45,16 @@ def separable_dataset(n: int, d: int, *, margin: float = 0.2, rng=0) -> tuple[np
     n = check_int(n, "n", minimum=2)
     d = check_int(d, "d", minimum=1)
     margin = check_real(margin, "margin", minimum=0.0)
-    gen = make_rng(rng)
+    check_budget("n, d", n_bytes=8.0 * 6 * n * d, what=f"{n} points in dimension {d}")
+    # rejection sampling keeps a N(0, 1) projection with probability erfc(margin / sqrt 2):
+    # the expected number of candidate coordinates drawn is n d / p
+    accept = math.erfc(margin / math.sqrt(2.0))
+    if accept < 1e-9:
+        raise ValueError(f"margin: expected a gap that a standard normal projection exceeds with "
+                         f"probability >= 1e-9 (margin <= 6.1), got {margin}")
+    check_budget("margin, n, d", n_operations=n * d / accept,
+                 what=f"rejection sampling that keeps a fraction {accept:.3g} of the candidates")
+    gen = make_rng(rng, name="rng")
     w0 = gen.standard_normal(d)
     w0 /= np.linalg.norm(w0)
     X = np.empty((0, d))
@@ -85,11 +96,11 @@ def logistic_gd(X, y, *, n_iter: int, step: float | None = None, record=None) ->
     X = as_array(X, "X", ndim=(2, 3), min_size=1)
     single = X.ndim == 2
     Xb = X[None] if single else X
-    y = as_array(y, "y", shape=Xb.shape[:2] if not single else (X.shape[0],))
+    y = _labels_like(y, X)
     yb = y[None] if single else y
-    if not np.all(np.isin(yb, (-1.0, 1.0))):
-        raise ValueError(f"y: expected labels in {{-1, +1}}, got values {np.unique(yb)[:5]}")
     n_iter = check_int(n_iter, "n_iter", minimum=1)
+    check_budget("n_iter", n_operations=4.0 * n_iter * Xb.shape[0] * Xb.shape[1] * Xb.shape[2],
+                 n_bytes=float(n_iter + 1), what=f"{n_iter} GD steps on data of shape {Xb.shape}")
     Z = yb[..., None] * Xb  # (S, n, d)
     if step is None:
         beta = max(float(np.linalg.norm(Zs, 2)) ** 2 / 4.0 for Zs in Z)
@@ -97,7 +108,12 @@ def logistic_gd(X, y, *, n_iter: int, step: float | None = None, record=None) ->
     step = check_positive(step, "step")
     if record is None:
         record = np.unique(np.round(np.logspace(0, np.log10(n_iter), 30)).astype(int))
-    record = np.unique(np.asarray(record, dtype=int))
+    raw = np.asarray(record.detach().cpu().numpy() if hasattr(record, "detach") else record)
+    if raw.ndim > 1 or raw.size == 0 or raw.dtype.kind not in "iuf" or (
+            raw.dtype.kind == "f" and not np.all(raw == np.round(raw))):
+        raise ValueError(f"record: expected a non-empty 1-D sequence of integer iterations, got "
+                         f"{raw.dtype} of shape {raw.shape}")
+    record = np.unique(raw.astype(np.int64))
     if record.min() < 0 or record.max() > n_iter:
         raise ValueError(f"record: expected iterations in [0, {n_iter}], "
                          f"got [{record.min()}, {record.max()}]")
@@ -119,6 +135,17 @@ def logistic_gd(X, y, *, n_iter: int, step: float | None = None, record=None) ->
     return {"t": record, "w": W[:, 0] if single else W, "step": step}
 
 
+def _labels_like(y, X: np.ndarray) -> np.ndarray:
+    """Labels in {-1, +1} of shape X.shape[:-1] (one per row of each dataset in a batch)."""
+    y = as_array(y, "y")
+    if y.shape != X.shape[:-1]:
+        raise ValueError(f"y: expected shape {X.shape[:-1]} (one label per row of X, X of shape "
+                         f"{X.shape}), got {y.shape}")
+    if not np.all(np.isin(y, (-1.0, 1.0))):
+        raise ValueError(f"y: expected labels in {{-1, +1}}, got values {np.unique(y)[:5]}")
+    return y
+
+
 def direction_error(w, w_ref) -> np.ndarray:
     r"""Distance between normalised directions, :math:`\|w/\|w\| - \hat w/\|\hat w\|\|`.
 
@@ -127,18 +154,46 @@ def direction_error(w, w_ref) -> np.ndarray:
     w : array_like, shape (..., d)
     w_ref : array_like, shape (d,) or broadcastable to ``w``
     """
-    w = as_array(w, "w")
-    w_ref = as_array(w_ref, "w_ref")
+    w = as_array(w, "w", ndim=range(1, 33), min_size=1)
+    w_ref = as_array(w_ref, "w_ref", ndim=range(1, 33), min_size=1)
+    try:
+        np.broadcast_shapes(w.shape, w_ref.shape)
+    except ValueError:
+        raise ValueError(f"w_ref: expected a shape broadcastable to w's {w.shape} (same last axis "
+                         f"d = {w.shape[-1]}), got {w_ref.shape}") from None
+    if w_ref.shape[-1] != w.shape[-1]:
+        raise ValueError(f"w_ref: expected last axis d = {w.shape[-1]} as in w, got shape {w_ref.shape}")
     nw = np.linalg.norm(w, axis=-1, keepdims=True)
     if np.any(nw == 0):
         raise ValueError("w: expected non-zero iterates (record t >= 1)")
-    return np.linalg.norm(w / nw - w_ref / np.linalg.norm(w_ref, axis=-1, keepdims=True), axis=-1)
+    nref = np.linalg.norm(w_ref, axis=-1, keepdims=True)
+    if np.any(nref == 0):
+        raise ValueError("w_ref: expected non-zero reference directions")
+    return np.linalg.norm(w / nw - w_ref / nref, axis=-1)
 
 
 def max_margin_directions(X, y) -> np.ndarray:
-    r"""Max-margin solutions :math:`\hat w` (unit functional margin) of each dataset in a batch."""
-    X = as_array(X, "X", ndim=(2, 3))
+    r"""Max-margin solutions :math:`\hat w` (unit functional margin) of each dataset in a batch.
+
+    .. math:: \hat w = \arg\min_w \|w\|_2 \quad \text{s.t.} \quad y_i\, x_i^\top w \ge 1.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (S, n, d)
+        Inputs (a leading axis holds S datasets).
+    y : array_like, shape (n,) or (S, n)
+        Labels in {-1, +1}; every dataset must be separable through the origin.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,) or (S, d)
+
+    References
+    ----------
+    .. [1] Soudry et al. (2018), Eq. (4).
+    """
+    X = as_array(X, "X", ndim=(2, 3), min_size=1)
+    y = _labels_like(y, X)
     if X.ndim == 2:
         return max_margin_separator(X, y)
-    y = as_array(y, "y", shape=X.shape[:2])
     return np.stack([max_margin_separator(Xs, ys) for Xs, ys in zip(X, y, strict=True)])

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from analysis._core.validate import check_int, check_real
+from analysis._core.validate import check_budget, check_int, check_real
 
 __all__ = [
     "TSVD",
@@ -107,6 +107,14 @@ def check_tensor(x: object, name: str, *, min_ndim: int = 3):
     return arr
 
 
+def _check_same_kind(a, b, name_a: str, name_b: str) -> None:
+    """Both numpy or both torch: the result's kind follows the inputs, so mixing is refused."""
+    kinds = {True: "a torch tensor", False: "a numpy array"}
+    if _is_torch(a) != _is_torch(b):
+        raise ValueError(f"{name_b}: expected the same kind as {name_a} (both numpy or both torch), "
+                         f"got {kinds[_is_torch(b)]} with {kinds[_is_torch(a)]} for {name_a}")
+
+
 def to_fourier(A):
     r"""Independent Fourier slices of a real tensor: ``rfft`` along the tube axis.
 
@@ -169,8 +177,7 @@ def t_product(A, B):
     """
     A = check_tensor(A, "A")
     B = check_tensor(B, "B")
-    if _is_torch(A) != _is_torch(B):
-        raise ValueError("B: expected the same kind (numpy or torch) as A")
+    _check_same_kind(A, B, "A", "B")
     if A.shape[-2] != B.shape[-3] or A.shape[-1] != B.shape[-1]:
         raise ValueError(
             f"B: expected shape (..., {A.shape[-2]}, n3, {A.shape[-1]}) to match A of shape "
@@ -222,6 +229,7 @@ def t_identity(n: int, k: int, *, like=None):
     """
     n = check_int(n, "n", minimum=1)
     k = check_int(k, "k", minimum=1)
+    check_budget("n, k", n_bytes=8.0 * n * n * k, what=f"an identity tensor of shape ({n}, {n}, {k})")
     eye = np.zeros((n, n, k))
     eye[:, :, 0] = np.eye(n)
     if like is not None and _is_torch(like):
@@ -381,8 +389,7 @@ def tubal_principal_angle(U, V):
     """
     U = check_tensor(U, "U")
     V = check_tensor(V, "V")
-    if _is_torch(U) != _is_torch(V):
-        raise ValueError("V: expected the same kind (numpy or torch) as U")
+    _check_same_kind(U, V, "U", "V")
     if U.shape[-3] != V.shape[-3] or U.shape[-1] != V.shape[-1]:
         raise ValueError(f"V: expected shape (..., {U.shape[-3]}, r', {U.shape[-1]}), "
                          f"got {tuple(V.shape)}")
@@ -432,6 +439,8 @@ def block_circulant(A) -> np.ndarray:
     if A.ndim != 3:
         raise ValueError(f"A: expected one tensor of shape (n1, n2, k), got shape {A.shape}")
     n1, n2, k = A.shape
+    check_budget("A", n_bytes=8.0 * n1 * k * n2 * k,
+                 what=f"a block-circulant matrix of shape ({n1 * k}, {n2 * k})")
     out = np.empty((n1 * k, n2 * k))
     for i in range(k):
         for j in range(k):
@@ -471,7 +480,11 @@ def t_product_block_circulant(A, B) -> np.ndarray:
     """
     A = check_tensor(A, "A")
     B = check_tensor(B, "B")
-    if A.ndim != 3 or B.ndim != 3 or A.shape[1] != B.shape[0] or A.shape[2] != B.shape[2]:
+    for name, T in (("A", A), ("B", B)):
+        if T.ndim != 3:
+            raise ValueError(f"{name}: expected one tensor of shape (n1, n2, k) (no batch axes in the "
+                             f"block-circulant reference), got shape {tuple(T.shape)}")
+    if A.shape[1] != B.shape[0] or A.shape[2] != B.shape[2]:
         raise ValueError(f"B: expected shape ({A.shape[1]}, n3, {A.shape[2]}) for A of shape "
                          f"{tuple(A.shape)}, got {tuple(B.shape)}")
     return fold(block_circulant(A) @ unfold(B), A.shape[2])
