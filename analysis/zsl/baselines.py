@@ -45,7 +45,23 @@ from analysis.zsl.data import all_attribute_vectors, validate_class_attribute_ma
 def sample_natural(
     M: object, size: int, rng: int | np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample ``(j, v)``: ``j`` uniform over the classes, ``v_i ~ Bernoulli(M_ji)`` independently."""
+    """Sample ``(j, v)``: ``j`` uniform over the classes, ``v_i ~ Bernoulli(M_ji)`` independently.
+
+    Returns
+    -------
+    labels : numpy.ndarray of int64, shape (size,)
+    V : numpy.ndarray of uint8, shape (size, n)
+
+    Examples
+    --------
+    >>> from analysis.zsl import sample_natural
+    >>> M = np.array([[0.9, 0.2], [0.1, 0.7]])
+    >>> labels, V = sample_natural(M, 1000, rng=0)
+    >>> labels.shape, V.shape, V.dtype
+    ((1000,), (1000, 2), dtype('uint8'))
+    >>> bool(np.all(np.abs(V[labels == 0].mean(axis=0) - M[0]) < 0.1))  # ~5 standard errors
+    True
+    """
     M = validate_class_attribute_matrix(M, "M")
     size = check_int(size, "size", minimum=1)
     # labels (int64), uniforms (float64) and the 0/1 vectors, sized before allocating
@@ -57,7 +73,15 @@ def sample_natural(
 
 
 def dap_predict(M: object, V: object, eps: float = 1e-3) -> np.ndarray:
-    r"""DAP: :math:`\arg\max_j \sum_i v_i\log M_{ji} + (1-v_i)\log(1-M_{ji})` (ties: lowest j)."""
+    r"""DAP: :math:`\arg\max_j \sum_i v_i\log M_{ji} + (1-v_i)\log(1-M_{ji})` (ties: lowest j).
+
+    Examples
+    --------
+    >>> from analysis.zsl import dap_predict
+    >>> M = np.array([[0.9, 0.2], [0.1, 0.7]])
+    >>> dap_predict(M, [[1, 0], [0, 1], [1, 1], [0, 0]])
+    array([0, 1, 0, 1])
+    """
     M = validate_class_attribute_matrix(M, "M")
     eps = check_real(eps, "eps", minimum=0.0, maximum=0.5, strict_min=True)
     V = as_array(V, "V", shape=(None, M.shape[1]))
@@ -87,7 +111,20 @@ def _unit_rows(S: np.ndarray) -> np.ndarray:
 def fit_eszsl(
     V: object, labels: object, S_seen: object, gamma: float = 10.0, lam: float = 10.0
 ) -> Eszsl:
-    r"""Fit ESZSL in closed form on seen-class data (Romera-Paredes & Torr, 2015, Eq. 5)."""
+    r"""Fit ESZSL in closed form on seen-class data (Romera-Paredes & Torr, 2015, Eq. 5).
+
+    Returns an object with the matrix ``W`` (features ``[v, 1]`` x attributes) and
+    ``predict(M, V)``, the most compatible row of ``M`` for each row of ``V``.
+
+    Examples
+    --------
+    >>> from analysis.zsl import awa_like_matrix, fit_eszsl, sample_natural
+    >>> S_seen = awa_like_matrix(6, 5, seed=0)
+    >>> labels, V = sample_natural(S_seen, 500, rng=0)
+    >>> model = fit_eszsl(V, labels, S_seen)
+    >>> model.W.shape, bool(np.mean(model.predict(S_seen, V) == labels) > 1 / 6)  # above chance
+    ((6, 5), True)
+    """
     S = validate_class_attribute_matrix(S_seen, "S_seen")
     V = as_array(V, "V", shape=(None, S.shape[1]))
     if V.shape[0] == 0:
@@ -140,6 +177,19 @@ def evaluate_baselines(
     BaselineReport
         ``errors[(model, data)]`` with model in {"DAP", "ESZSL"} and data in
         {"natural", "adversarial"}, their binomial standard errors, and confusion matrices.
+
+    Examples
+    --------
+    On the adversary's law no classifier beats the bound's error ``1 - Q`` (up to sampling
+    error):
+
+    >>> from analysis.zsl import awa_like_matrix, evaluate_baselines, worst_case_lower_bound
+    >>> M, M_seen = awa_like_matrix(3, 5, seed=1), awa_like_matrix(6, 5, seed=0)
+    >>> res = worst_case_lower_bound(M)
+    >>> rep = evaluate_baselines(M, M_seen, res.adversary, n_train=500, n_test=2000, seed=0)
+    >>> key = ("DAP", "adversarial")
+    >>> bool(rep.errors[key] >= res.error_lower_bound - 3 * rep.standard_errors[key])
+    True
     """
     M = validate_class_attribute_matrix(M, "M")
     M_seen = validate_class_attribute_matrix(M_seen, "M_seen")

@@ -81,6 +81,15 @@ def load_benchmark(
     of the Good, the Bad and the Ugly", IEEE TPAMI 41(9), 2019 (the proposed splits).
     A. Mazzetto, C. Menghini, A. Yuan, E. Upfal, S. H. Bach, "Tight Lower Bounds on Worst-Case
     Guarantees for Zero-Shot Learning with Attributes", NeurIPS 2022 (the bound these feed).
+
+    Examples
+    --------
+    >>> from analysis.zsl import load_benchmark
+    >>> M, classes, attributes = load_benchmark("awa2")
+    >>> M.shape, classes[:2], attributes[:2]
+    ((10, 85), ('sheep', 'dolphin'), ('black', 'white'))
+    >>> bool(M.min() >= 0.0 and M.max() <= 1.0)
+    True
     """
     check_choice(name, "name", BENCHMARKS)
     check_choice(split, "split", SPLITS)
@@ -109,7 +118,15 @@ def load_benchmark(
 
 
 def benchmark_provenance(name: str) -> dict:
-    """``{"name", "sha256", "source"}`` of a benchmark, for a figure's JSON and title."""
+    """``{"name", "sha256", "source"}`` of a benchmark, for a figure's JSON and title.
+
+    Examples
+    --------
+    >>> from analysis.zsl import benchmark_provenance
+    >>> info = benchmark_provenance("awa2")
+    >>> sorted(info), len(info["sha256"])
+    (['name', 'sha256', 'source'], 64)
+    """
     check_choice(name, "name", BENCHMARKS)
     info = dataset_info(name)
     return {"name": name, "sha256": info.sha256, "source": info.source}

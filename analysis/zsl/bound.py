@@ -88,6 +88,17 @@ class RandomizedMap:
         Duals of the class-mass constraints.
     b : numpy.ndarray, shape (k, n)
         Duals of the attribute-marginal constraints.
+
+    Examples
+    --------
+    The dual point :math:`a = (1, 0)`, :math:`b = ((-1, 0), (1, 0))` gives the deterministic map
+    "class 1 if attribute 0 is present, else class 0":
+
+    >>> from analysis.zsl import RandomizedMap
+    >>> h = RandomizedMap(a=np.array([1.0, 0.0]), b=np.array([[-1.0, 0.0], [1.0, 0.0]]))
+    >>> h([[0, 0], [1, 0]])  # rows: h(. | v)
+    array([[1., 0.],
+           [0., 1.]])
     """
 
     a: np.ndarray
@@ -131,7 +142,20 @@ class RandomizedMap:
 
 @dataclass(frozen=True)
 class AdversarialJoint:
-    """A joint law ``P(j, v)`` on its support: ``probabilities[j, s] = P(j, vectors[s])``."""
+    """A joint law ``P(j, v)`` on its support: ``probabilities[j, s] = P(j, vectors[s])``.
+
+    Examples
+    --------
+    The adversary of :func:`worst_case_lower_bound` is consistent with ``M`` and its Bayes
+    accuracy is ``Q(M)``:
+
+    >>> from analysis.zsl import worst_case_lower_bound
+    >>> M = np.array([[0.9, 0.2], [0.1, 0.7]])
+    >>> res = worst_case_lower_bound(M)
+    >>> P = res.adversary
+    >>> bool(np.allclose(P.class_attribute_matrix(), M)), round(P.best_map_accuracy(), 6)
+    (True, 0.9)
+    """
 
     vectors: np.ndarray
     probabilities: np.ndarray
@@ -197,6 +221,13 @@ class LowerBoundResult:
     history : list of dict
         Per round: ``iteration``, ``lower``, ``upper``, ``n_columns``, ``seconds``.
     seconds : float
+
+    Examples
+    --------
+    >>> from analysis.zsl import worst_case_lower_bound
+    >>> res = worst_case_lower_bound([[0.9, 0.2], [0.1, 0.7]])
+    >>> res.method, res.exact, round(res.lower, 6), round(res.upper, 6)
+    ('full', True, 0.9, 0.9)
     """
 
     Q: float
@@ -586,6 +617,19 @@ def worst_case_lower_bound(
     ----------
     Mazzetto, Menghini, Yuan, Upfal & Bach (2022), "Tight Lower Bounds on Worst-Case Guarantees
     for Zero-Shot Learning with Attributes", NeurIPS, Sec. 4 (the LP and its tightness).
+
+    Examples
+    --------
+    For two classes ``Q = (1 + max_i |M_1i - M_2i|) / 2`` (:mod:`analysis.zsl.closed_forms`):
+
+    >>> from analysis.zsl import worst_case_lower_bound
+    >>> M = np.array([[0.9, 0.2], [0.1, 0.7]])
+    >>> res = worst_case_lower_bound(M)
+    >>> round(res.Q, 6), round(res.error_lower_bound, 6), res.exact
+    (0.9, 0.1, True)
+    >>> sub = worst_case_lower_bound(M, method="colgen-subsets")  # column generation
+    >>> bool(np.isclose(sub.Q, (1 + np.abs(M[0] - M[1]).max()) / 2))
+    True
     """
     M = validate_class_attribute_matrix(M, "M", duplicate_columns=duplicate_columns)
     check_choice(method, "method", METHODS)
@@ -917,6 +961,18 @@ def worst_case_accuracy(h: object, M: object, *, per_class: bool = False) -> flo
     References
     ----------
     Mazzetto et al. (2022), NeurIPS, Sec. 4 (tightness of the bound via minimax duality).
+
+    Examples
+    --------
+    The bound's map attains ``Q(M)``; the uniform map only ``1/k``:
+
+    >>> from analysis.zsl import worst_case_accuracy, worst_case_lower_bound
+    >>> M = np.array([[0.9, 0.2], [0.1, 0.7]])
+    >>> res = worst_case_lower_bound(M)
+    >>> round(worst_case_accuracy(res.randomized_map, M), 6), round(res.Q, 6)
+    (0.9, 0.9)
+    >>> round(worst_case_accuracy(np.full((4, 2), 0.5), M), 6)
+    0.5
     """
     M = validate_class_attribute_matrix(M, "M")
     k, n = M.shape
@@ -943,7 +999,29 @@ def worst_case_accuracy(h: object, M: object, *, per_class: bool = False) -> flo
 # --------------------------------------------------------------------------- greedy selection
 @dataclass(frozen=True)
 class GreedyPath:
-    """Greedily chosen attributes and the bound after each addition."""
+    """Greedily chosen attributes and the bound after each addition.
+
+    Attributes
+    ----------
+    order : list of int
+        Attribute indices in the order chosen.
+    Q : numpy.ndarray, shape (steps,)
+        ``Q`` on the first ``t`` chosen attributes, t = 1..steps.
+    results : list of LowerBoundResult
+        Each step's solve.
+    n_solves : int
+        LP solves in all.
+    seconds : float
+
+    Examples
+    --------
+    >>> from analysis.zsl import awa_like_matrix, greedy_attribute_selection
+    >>> path = greedy_attribute_selection(awa_like_matrix(4, 6, seed=0), 3)
+    >>> len(path.order), path.n_solves  # 6 + 5 + 4 candidate solves
+    (3, 15)
+    >>> bool(np.all(path.error_lower_bound == 1.0 - path.Q))
+    True
+    """
 
     order: list
     Q: np.ndarray
@@ -986,6 +1064,15 @@ def greedy_attribute_selection(
     ----------
     Mazzetto et al. (2022), NeurIPS, Sec. 5 (greedy attribute selection; the bound vs the
     number of attributes).
+
+    Examples
+    --------
+    Adding an attribute never lowers ``Q``:
+
+    >>> from analysis.zsl import awa_like_matrix, greedy_attribute_selection
+    >>> path = greedy_attribute_selection(awa_like_matrix(4, 6, seed=0), 3)
+    >>> path.Q.shape, bool(np.all(np.diff(path.Q) >= -1e-9))
+    ((3,), True)
     """
     M = validate_class_attribute_matrix(M, "M")
     k, n = M.shape

@@ -47,6 +47,18 @@ def validate_class_attribute_matrix(
     ValueError
         Not 2-D, NaN or infinite entries, entries outside [0, 1], fewer than two classes,
         zero attributes, or duplicate columns with ``duplicate_columns="error"``.
+
+    Examples
+    --------
+    >>> from analysis.zsl import validate_class_attribute_matrix
+    >>> M = [[0.5, 0.5, 0.1], [0.2, 0.2, 0.9]]  # columns 0 and 1 are the same attribute
+    >>> validate_class_attribute_matrix(M, duplicate_columns="merge")
+    array([[0.5, 0.1],
+           [0.2, 0.9]])
+    >>> validate_class_attribute_matrix([[0.5, 1.5], [0.2, 0.3]])
+    Traceback (most recent call last):
+        ...
+    ValueError: M: expected entries in [0, 1] (probabilities), got range [0.2, 1.5], ...
     """
     check_choice(duplicate_columns, "duplicate_columns", ("keep", "merge", "error"))
     raw = as_array(M, name, ndim=2, finite=False)
@@ -161,6 +173,15 @@ def awa_like_matrix(
     ----------
     Lampert, Nickisch & Harmeling (2009/2014), AwA predicate matrices (85 attributes);
     Xian et al. (2018), AwA2 (10 unseen test classes).
+
+    Examples
+    --------
+    >>> from analysis.zsl import awa_like_matrix
+    >>> M = awa_like_matrix(10, 85, seed=0)
+    >>> M.shape, bool(M.min() >= 0.0 and M.max() <= 1.0)
+    ((10, 85), True)
+    >>> np.unique(awa_like_matrix(10, 85, binarize=True, seed=0))
+    array([0., 1.])
     """
     k = check_int(k, "k", minimum=2)
     n = check_int(n, "n", minimum=1)
@@ -200,6 +221,18 @@ def load_class_attribute_matrix(
     -------
     numpy.ndarray, shape (k, n)
         The validated matrix (see :func:`validate_class_attribute_matrix`).
+
+    Examples
+    --------
+    CUB's shipped matrix is a whitespace-separated table of percentages:
+
+    >>> from pathlib import Path
+    >>> import analysis
+    >>> from analysis.zsl import load_class_attribute_matrix
+    >>> path = Path(analysis.__file__).parent / "_data/cub/class_attribute_labels_continuous.txt"
+    >>> M = load_class_attribute_matrix(path, percent=True, delimiter=None)
+    >>> M.shape, bool(M.max() <= 1.0)
+    ((200, 312), True)
     """
     p = Path(path)
     skiprows = check_int(skiprows, "skiprows", minimum=0)
