@@ -64,6 +64,13 @@ def lemma_4_3_bound(unsupervised_loss: float, tau: float) -> float:
     ------
     ValueError
         When ``tau`` = 1 (a single class), where the bound is undefined.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import collision_probability, lemma_4_3_bound
+    >>> tau = collision_probability([0.5, 0.5])  # two equiprobable classes: tau = 1/2
+    >>> round(lemma_4_3_bound(0.8, tau), 3)  # (0.8 - 0.5) / (1 - 0.5)
+    0.6
     """
     tau = _check_tau(tau)
     value = check_real(unsupervised_loss, "unsupervised_loss", minimum=0.0)
@@ -83,6 +90,13 @@ def theorem_6_1_bound(unsupervised_loss: float, rho, k: int) -> float:
     (:func:`analysis.contrastive.losses.supervised_mean_loss`). The generalisation term of the
     theorem vanishes for population losses. The block loss of Sec. 6.2 (Prop. 6.2) may replace
     :math:`L_{un}`.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import theorem_6_1_bound
+    >>> # rho = (1/2, 1/2), k = 2: tau_2 = 1 - 2 * (1/2) * (1/2)^2 = 3/4
+    >>> round(theorem_6_1_bound(0.9, [0.5, 0.5], k=2), 3)  # (0.9 - 0.75) / (1 - 0.75)
+    0.6
     """
     check_real(unsupervised_loss, "unsupervised_loss", minimum=0.0)
     tau = collision_probability(rho, k)
@@ -103,6 +117,14 @@ def lemma_4_4_constant(loss: str = "logistic", base: float = 2.0) -> float:
     :math:`\mathbb E|v| \le \mathbb E_x \sqrt{2 f(x)^\top \Sigma(f,c) f(x)}
     \le \sqrt 2\,\sqrt{\|\Sigma(f,c)\|_2}\,\mathbb E\|f(x)\|`. So :math:`c' = \sqrt2 L_\ell` with
     :math:`L_\ell = 1` (hinge) and :math:`1/\ln b` (logistic in base b).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import lemma_4_4_constant
+    >>> bool(np.isclose(lemma_4_4_constant("hinge"), np.sqrt(2)))
+    True
+    >>> round(lemma_4_4_constant("logistic", base=2.0), 3)  # sqrt(2) / ln 2
+    2.04
     """
     check_choice(loss, "loss", ("hinge", "logistic"))
     lipschitz = 1.0 if loss == "hinge" else 1.0 / math.log(check_positive(base, "base"))
@@ -122,6 +144,16 @@ def intra_class_concentration(
     :math:`\nu(c) = \rho(c)^2 / \tau` is the distribution of the class of a colliding pair and
     :math:`\Sigma(f,c)` the covariance of :math:`f(x)`, :math:`x \sim \mathcal D_c` (Arora et al.
     2019, Theorem 4.1). Estimated from ``n_per_class`` samples per class (Monte Carlo).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (intra_class_concentration, linear_encoder,
+    ...                                   make_latent_class_model)
+    >>> model = make_latent_class_model(3, 2, sigma=1.0, rng=0)
+    >>> s = intra_class_concentration(linear_encoder(np.eye(2)), model, n_per_class=1000, rng=0)
+    >>> s2 = intra_class_concentration(linear_encoder(2 * np.eye(2)), model, n_per_class=1000, rng=0)
+    >>> bool(np.isclose(s2, 4 * s))  # s(f) is homogeneous of degree 2 in f (same samples)
+    True
     """
     n_per_class = check_int(n_per_class, "n_per_class", minimum=2)
     check_budget("n_per_class", n_bytes=8.0 * 4 * n_per_class * model.dim, what="one class's samples")
@@ -158,6 +190,13 @@ def generalization_term(
     The paper gives :math:`\mathrm{Gen}_M = O(\cdot)` without numerical constants; ``c_rademacher``
     and ``c_concentration`` (:math:`c_1, c_2`, default 1) are therefore NOT the paper's: this
     function reproduces the scaling in M, R, k and delta, not a certified value.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import generalization_term
+    >>> g = generalization_term(rademacher=1.0, feature_norm=1.0, n_unlabeled=100, delta=0.1)
+    >>> bool(np.isclose(g, 1 / 100 + np.sqrt(np.log(10) / 100)))  # c_1 = c_2 = 1
+    True
     """
     rademacher = check_real(rademacher, "rademacher", minimum=0.0)
     feature_norm = check_positive(feature_norm, "feature_norm")
@@ -195,6 +234,15 @@ def theorem_4_1_terms(
     -------
     dict
         ``L_un_no_collision``, ``beta``, ``s``, ``eta``, ``gen_m`` and their sum ``bound``.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import theorem_4_1_terms
+    >>> terms = theorem_4_1_terms(0.5, concentration=0.2, tau=0.5)
+    >>> round(terms["eta"], 3), round(terms["beta"], 3)  # 1/(1 - tau), c' tau/(1 - tau)
+    (2.0, 2.04)
+    >>> round(terms["bound"], 3)  # 0.5 + 2.04 * 0.2
+    0.908
     """
     tau = _check_tau(tau)
     s = check_real(concentration, "concentration", minimum=0.0)
@@ -238,6 +286,15 @@ def bound_coefficients(n_classes: int, n_negatives) -> dict[str, np.ndarray]:
     dict
         ``K``, ``tau``, ``coverage``, and ``arora``, ``nozawa_sato``, ``ash``, ``bao`` (arrays), plus
         ``log_arora`` and ``log_nozawa_sato`` (natural logs, finite where the value overflows).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import bound_coefficients
+    >>> coef = bound_coefficients(10, [5, 10, 100])
+    >>> float(coef["arora"][0])  # K + 1 = 6 draws cannot cover 10 classes
+    inf
+    >>> np.round(coef["nozawa_sato"][1:], 1), coef["bao"]
+    (array([1002.1,    2. ]), array([1., 1., 1.]))
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
     check_budget("n_classes", n_bytes=8.0 * 4 * n_classes, what="harmonic number and occupancy chain")

@@ -60,6 +60,16 @@ class LatentClassModel:
         Within-class standard deviation (isotropic).
     rho : numpy.ndarray, shape (C,)
         Class probabilities.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import LatentClassModel
+    >>> model = LatentClassModel(means=np.eye(2), sigma=0.5, rho=[0.5, 0.5])
+    >>> model.n_classes, model.dim, round(model.collision_probability(), 6)
+    (2, 2, 0.5)
+    >>> batch = model.sample_contrastive(3, k=2, rng=0)
+    >>> batch["x"].shape, batch["x_neg"].shape  # (n, d), (n, k, block, d)
+    ((3, 2), (3, 2, 1, 2))
     """
 
     means: np.ndarray
@@ -159,6 +169,19 @@ def make_latent_class_model(
     separation : float
         Norm of every class mean (means are Gaussian directions rescaled to this norm).
     rng : int or numpy.random.Generator
+
+    Returns
+    -------
+    LatentClassModel
+
+    Examples
+    --------
+    >>> from analysis.contrastive import make_latent_class_model
+    >>> model = make_latent_class_model(3, 5, separation=2.0, rng=0)
+    >>> model.means.shape, np.round(np.linalg.norm(model.means, axis=1), 6)
+    ((3, 5), array([2., 2., 2.]))
+    >>> np.round(model.rho, 3)  # uniform by default
+    array([0.333, 0.333, 0.333])
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
     dim = check_int(dim, "dim", minimum=1)
@@ -197,6 +220,14 @@ def collision_probability(rho: object, k: int = 1) -> float:
     -------
     float
         :math:`\tau_k \in [0, 1]`; equal to 1 for a single class.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import collision_probability
+    >>> round(collision_probability([0.5, 0.5]), 6)  # sum_c rho(c)^2
+    0.5
+    >>> round(collision_probability([0.5, 0.5], k=3), 6)  # 1 - 2 * 0.5 * 0.5^3
+    0.875
     """
     rho = _check_rho(rho)
     k = check_int(k, "k", minimum=1)
@@ -242,7 +273,14 @@ def _log_coverage_recursion(n_classes: int, draws: np.ndarray) -> np.ndarray:
 
 
 def log_coverage_probability(n_classes: int, n_draws, method: str = "recursion") -> np.ndarray:
-    """Log of :func:`coverage_probability` (``-inf`` where coverage is impossible)."""
+    """Log of :func:`coverage_probability` (``-inf`` where coverage is impossible).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import log_coverage_probability
+    >>> np.round(log_coverage_probability(3, [2, 3]), 4)  # log 0 and log(3!/3^3)
+    array([   -inf, -1.5041])
+    """
     n_classes = check_int(n_classes, "n_classes", minimum=1)
     method = check_choice(method, "method", ("recursion", "exact"))
     check_budget("n_classes", n_bytes=8.0 * 4 * (n_classes + 1), what="occupancy chain")
@@ -312,6 +350,14 @@ def coverage_probability(n_classes: int, n_draws, method: str = "recursion"):
     Bao, Nagano & Nozawa (2022), ICML, the coefficient of Arora et al.'s bound (Sec. 3);
     scripts/compare_upper_bound.py of nzw0301/gap-contrastive-and-supervised-losses uses the
     same Markov chain in probability space.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import coverage_probability
+    >>> bool(np.isclose(coverage_probability(3, 3), 6 / 27))  # 3! orderings of 3^3 draws
+    True
+    >>> coverage_probability(3, 2), coverage_probability(3, 3, method="exact") == 6 / 27
+    (0.0, True)
     """
     scalar = np.ndim(n_draws) == 0
     if method == "exact":

@@ -93,7 +93,15 @@ def _unit_rows(z, name: str, normalize: bool, ndim: int = 2):
 
 
 def sample_uniform_sphere(n: int, dim: int, rng=0) -> np.ndarray:
-    """``n`` points uniform on :math:`S^{d-1}` (normalised standard Gaussians), shape (n, d)."""
+    """``n`` points uniform on :math:`S^{d-1}` (normalised standard Gaussians), shape (n, d).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import sample_uniform_sphere
+    >>> z = sample_uniform_sphere(5, 3, rng=0)
+    >>> z.shape, bool(np.allclose(np.linalg.norm(z, axis=1), 1.0))
+    ((5, 3), True)
+    """
     n = check_int(n, "n", minimum=1)
     dim = check_int(dim, "dim", minimum=1)
     check_budget("n", n_bytes=8.0 * 2 * n, what="sample norms")
@@ -113,6 +121,17 @@ def alignment(z1, z2, alpha: float = 2.0, normalize: bool = False):
         Exponent :math:`\alpha > 0` (2 in Wang & Isola's experiments).
     normalize : bool
         Project rows onto the sphere instead of raising on unnormalised input.
+
+    Returns
+    -------
+    float, or a 0-d torch.Tensor for torch input
+
+    Examples
+    --------
+    >>> from analysis.contrastive import alignment, sample_uniform_sphere
+    >>> z = sample_uniform_sphere(5, 3, rng=0)
+    >>> round(alignment(z, z), 6), round(alignment(z, -z), 6)  # ||z - (-z)||^2 = 4
+    (0.0, 4.0)
     """
     alpha = check_positive(alpha, "alpha")
     z1, z2 = _numpy_unless_all_torch(z1, z2)
@@ -150,6 +169,19 @@ def uniformity(z, t: float = 2.0, normalize: bool = False):
         Kernel scale t > 0 (2 in Wang & Isola).
     normalize : bool
         Project rows onto the sphere instead of raising on unnormalised input.
+
+    Returns
+    -------
+    float, or a 0-d torch.Tensor for torch input
+
+    Examples
+    --------
+    >>> from analysis.contrastive import sample_uniform_sphere, uniformity, uniformity_uniform_sphere
+    >>> round(uniformity(np.array([[1.0, 0.0], [-1.0, 0.0]]), t=2.0), 6)  # one pair at distance 2
+    -8.0
+    >>> z = sample_uniform_sphere(1000, 3, rng=0)
+    >>> round(uniformity(z), 2), round(uniformity_uniform_sphere(3), 2)  # sample vs exact
+    (-2.08, -2.08)
     """
     t = check_positive(t, "t")
     z = _unit_rows(z, "z", normalize)
@@ -189,6 +221,15 @@ def uniformity_kernel_mean(
     Each batch of rows gives an independent U-statistic; their mean estimates the kernel mean
     and their spread its standard error (the error model of the Monte-Carlo checks).
     ``include_diagonal=True`` reproduces the classic bug of averaging over all n^2 pairs.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (sample_uniform_sphere, uniformity_kernel_mean,
+    ...                                   uniformity_uniform_sphere)
+    >>> est = uniformity_kernel_mean(sample_uniform_sphere(1000, 3, rng=0), t=2.0, n_batches=10)
+    >>> exact = np.exp(uniformity_uniform_sphere(3, t=2.0))
+    >>> est.n_samples, bool(abs(est.mean - exact) < 4 * est.stderr)
+    (1000, True)
     """
     n_batches = check_int(n_batches, "n_batches", minimum=2)
     t = check_positive(t, "t")
@@ -227,6 +268,15 @@ def uniformity_uniform_sphere(dim: int, t: float = 2.0) -> float:
     For d = 1 (two antipodal points) it is :math:`\log\frac{1 + e^{-4t}}{2}`. The Bessel function is
     evaluated as ``ive`` (exponentially scaled) so large t or d do not overflow. Proved
     symbolically for d = 3 in ``proofs_checks/check_contrastive.py``.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import uniformity_uniform_sphere
+    >>> # d = 3: E e^{2t u} = sinh(2t) / (2t) for u uniform on [-1, 1]
+    >>> bool(np.isclose(uniformity_uniform_sphere(3, t=2.0), -4.0 + np.log(np.sinh(4.0) / 4.0)))
+    True
+    >>> bool(np.isclose(uniformity_uniform_sphere(1, t=2.0), np.log((1 + np.exp(-8.0)) / 2)))
+    True
     """
     dim = check_int(dim, "dim", minimum=1)
     t = check_positive(t, "t")
@@ -251,6 +301,15 @@ def alignment_rotation_exact(dim: int, theta: float, alpha: float = 2.0) -> floa
             \frac{\Gamma(1 + \alpha/2)\,\Gamma(d/2)}{\Gamma(d/2 + \alpha/2)}
 
     (for d = 2, r = 1; for :math:`\alpha = 2` it reduces to :math:`2 - 2\,\mathrm{tr}(R)/d`).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import alignment_rotation_exact
+    >>> # d = 3, theta = pi/2: tr(R) = 1 + 2 cos(theta) = 1, so 2 - 2/3
+    >>> bool(np.isclose(alignment_rotation_exact(3, np.pi / 2), 2 - 2 / 3))
+    True
+    >>> round(alignment_rotation_exact(2, np.pi), 6)  # antipodal: ||x - (-x)||^2 = 4
+    4.0
     """
     dim = check_int(dim, "dim", minimum=2)
     theta = check_real(theta, "theta")
@@ -286,6 +345,18 @@ def infonce_loss(
     temperature : float
         t > 0.
     reduction : {"mean", "none"}
+
+    Returns
+    -------
+    float or numpy.ndarray (n,), or a torch.Tensor for torch input
+
+    Examples
+    --------
+    >>> from analysis.contrastive import infonce_loss
+    >>> e = np.eye(3)  # positive = anchor, two orthogonal negatives shared by all anchors
+    >>> loss = infonce_loss(e[:1], e[:1], e[1:], temperature=1.0)
+    >>> bool(np.isclose(loss, -np.log(np.e / (np.e + 2))))
+    True
     """
     t = check_positive(temperature, "temperature")
     if reduction not in ("mean", "none"):
@@ -347,6 +418,16 @@ def infonce_limit(
         :func:`infonce_gap_bounds`, and ``per_anchor`` (array of the N per-pair terms
         :math:`-z_i^\top z_i^+/t + \log \mathbb E_{z^-} e^{z^{-\top} z_i/t}`, whose mean is ``limit``;
         the control variate of :func:`infonce_minus_log_m`).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import infonce_limit, sample_uniform_sphere
+    >>> z = sample_uniform_sphere(200, 3, rng=0)
+    >>> lim = infonce_limit(z, z, temperature=0.5)  # positives equal to the anchors
+    >>> round(lim["alignment_term"], 6)  # -E z.z+ / t = -1 / 0.5
+    -2.0
+    >>> bool(np.isclose(lim["limit"], lim["alignment_term"] + lim["uniformity_term"]))
+    True
     """
     t = check_positive(temperature, "temperature")
     anchor, positive = _numpy_unless_all_torch(anchor, positive, 0)[:2]
@@ -394,6 +475,13 @@ def infonce_gap_bounds(n_negatives, temperature: float, mean_conditional_varianc
     Returns
     -------
     (lower, upper) : tuple of numpy.ndarray
+
+    Examples
+    --------
+    >>> from analysis.contrastive import infonce_gap_bounds
+    >>> lower, upper = infonce_gap_bounds([16, 256], temperature=0.5, mean_conditional_variance=1.0)
+    >>> np.round(upper, 3), bool(np.allclose(lower, -upper / 2))  # e^{2/t}/M, -e^{2/t} V/(2M)
+    (array([3.412, 0.213]), True)
     """
     t = check_positive(temperature, "temperature")
     v = check_real(mean_conditional_variance, "mean_conditional_variance", minimum=0.0)
@@ -464,6 +552,16 @@ def infonce_gap_expansion(
     -------
     dict
         ``lower``, ``upper`` (arrays over M), ``leading`` (c / M) and ``constant`` (c).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import infonce_gap_expansion, sample_uniform_sphere
+    >>> z, zp = sample_uniform_sphere(200, 3, rng=0), sample_uniform_sphere(200, 3, rng=1)
+    >>> gap = infonce_gap_expansion(z, zp, [16, 256], temperature=0.5)
+    >>> bool(np.all(gap["lower"] <= gap["upper"]))
+    True
+    >>> np.round(gap["upper"] * [16, 256], 2), round(gap["constant"], 2)  # M * gap -> c
+    (array([0.51, 0.53]), 0.53)
     """
     t = check_positive(temperature, "temperature")
     order = check_int(order, "order", minimum=1, maximum=11)
@@ -546,6 +644,18 @@ def infonce_minus_log_m(
     limits cancels and only the :math:`O(M^{-1/2})` fluctuation of the negatives remains (the SE of
     the gap to the limit drops ~20x at M = 1024). ``include_positive=False`` drops the positive's
     term from the denominator (a wrong InfoNCE, used as a broken input by the ledger).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (infonce_gap_expansion, infonce_limit,
+    ...                                   infonce_minus_log_m, sample_uniform_sphere)
+    >>> z, zp = sample_uniform_sphere(200, 3, rng=0), sample_uniform_sphere(200, 3, rng=1)
+    >>> lim = infonce_limit(z, zp, temperature=0.5)
+    >>> est = infonce_minus_log_m(z, zp, n_negatives=256, n_samples=2000, temperature=0.5,
+    ...                           rng=0, control_variate=lim["per_anchor"])
+    >>> gap = infonce_gap_expansion(z, zp, 256, temperature=0.5)["upper"][0]  # bracket width 1e-10
+    >>> bool(abs(est.mean - lim["limit"] - gap) < 4 * est.stderr)
+    True
     """
     n_negatives = check_int(n_negatives, "n_negatives", minimum=1)
     n_samples = check_int(n_samples, "n_samples", minimum=2)

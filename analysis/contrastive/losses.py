@@ -100,6 +100,16 @@ def hinge_loss(v, margin: float = 1.0):
         Scores :math:`v_i = f(x)^\top(f(x^+) - f(x^-_i))`.
     margin : float
         m = 1 in the paper (so that :math:`\ell(0) = 1`).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor, shape (...)
+
+    Examples
+    --------
+    >>> from analysis.contrastive import hinge_loss
+    >>> hinge_loss(np.array([[0.0], [2.0], [-1.0]]))  # k = 1: max(0, 1 - v)
+    array([1., 0., 2.])
     """
     margin = _check_margin(margin)
     if _is_torch(v):
@@ -115,6 +125,14 @@ def logistic_loss(v, base: float = 2.0):
 
     Evaluated as a log-sum-exp of :math:`(0, -v_1, ..., -v_k)`, stable for any score size.
     Entries of ``v`` equal to ``+inf`` drop out of the sum (used to mask duplicate classes).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import logistic_loss
+    >>> np.round(logistic_loss(np.zeros((2, 3))), 6)  # k = 3 zero scores: log2(1 + 3)
+    array([2., 2.])
+    >>> np.round(logistic_loss(np.array([[0.0, np.inf]])), 6)  # the masked score drops out
+    array([1.])
     """
     log_base = math.log(_check_base(base))
     if _is_torch(v):
@@ -146,7 +164,15 @@ def loss_function(loss: str, base: float = 2.0, margin: float = 1.0) -> Callable
 
 
 def linear_encoder(W) -> Callable[[np.ndarray], np.ndarray]:
-    """The linear encoder :math:`f(x) = W x` as a numpy callable with attribute ``weight``."""
+    """The linear encoder :math:`f(x) = W x` as a numpy callable with attribute ``weight``.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import linear_encoder
+    >>> f = linear_encoder(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    >>> f(np.array([[1.0, 1.0]])), f.weight.shape
+    (array([[1., 2.]]), (2, 2))
+    """
     W = as_array(W, "W", ndim=2, min_size=1)
 
     def encode(x: np.ndarray) -> np.ndarray:
@@ -171,6 +197,14 @@ def contrastive_scores(fx, f_pos, f_neg):
     Returns
     -------
     array, shape (n, k)
+
+    Examples
+    --------
+    >>> from analysis.contrastive import contrastive_scores
+    >>> fx = np.array([[1.0, 0.0]])  # one anchor, its positive equal to it
+    >>> f_neg = np.array([[[0.0, 1.0], [-1.0, 0.0]]])  # k = 2 negatives
+    >>> contrastive_scores(fx, fx, f_neg)  # f(x).f(x+) - f(x).f(x-_i)
+    array([[1., 2.]])
     """
     if not (_is_torch(fx) and _is_torch(f_pos) and _is_torch(f_neg)):
         fx = _check_features(fx, "fx", 2)
@@ -209,6 +243,15 @@ class MonteCarloEstimate:
         Number of samples averaged.
     parts : dict
         Extra named estimates (e.g. the collision / no-collision split), each ``(mean, stderr, n)``.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import MonteCarloEstimate
+    >>> est = MonteCarloEstimate(mean=0.5, stderr=0.01, n_samples=100, parts={})
+    >>> est
+    MonteCarloEstimate(mean=0.5, stderr=0.01, n_samples=100, parts={})
+    >>> round(est.mean - 2 * est.stderr, 6), round(est.mean + 2 * est.stderr, 6)
+    (0.48, 0.52)
     """
 
     mean: float
@@ -286,6 +329,16 @@ def unsupervised_loss(
     Returns
     -------
     MonteCarloEstimate
+
+    Examples
+    --------
+    >>> from analysis.contrastive import linear_encoder, make_latent_class_model, unsupervised_loss
+    >>> model = make_latent_class_model(3, 2, rng=0)
+    >>> est = unsupervised_loss(linear_encoder(np.eye(2)), model, n_samples=2000, rng=0)
+    >>> frac = est.parts["collision_fraction"][0]  # observed share of tuples with c- = c+
+    >>> split = (1 - frac) * est.parts["no_collision"][0] + frac * est.parts["collision"][0]
+    >>> est.n_samples, bool(np.isclose(est.mean, split))
+    (2000, True)
     """
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     k = check_int(k, "k", minimum=1)
@@ -349,7 +402,16 @@ def unsupervised_loss(
 
 
 def class_means_linear(W, model: LatentClassModel) -> np.ndarray:
-    r"""Exact mean-classifier rows, linear encoder: :math:`\mu_c = W m_c` (Arora et al., Def 2.1)."""
+    r"""Exact mean-classifier rows, linear encoder: :math:`\mu_c = W m_c` (Arora et al., Def 2.1).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import class_means_linear, make_latent_class_model
+    >>> model = make_latent_class_model(3, 2, rng=0)
+    >>> mu = class_means_linear(np.array([[1.0, -1.0]]), model)  # f(x) = x_0 - x_1
+    >>> mu.shape, bool(np.allclose(mu[:, 0], model.means[:, 0] - model.means[:, 1]))
+    ((3, 1), True)
+    """
     W = as_array(W, "W", ndim=2, min_size=1)
     if W.shape[1] != model.dim:
         raise ValueError(f"W: expected {model.dim} columns (the input dimension), got {W.shape[1]}")
@@ -359,7 +421,17 @@ def class_means_linear(W, model: LatentClassModel) -> np.ndarray:
 def class_means_monte_carlo(
     encoder: Callable, model: LatentClassModel, n_per_class: int, rng=0
 ) -> np.ndarray:
-    r"""Monte-Carlo mean-classifier rows :math:`\mu_c = \mathbb E_{x \sim \mathcal D_c} f(x)`, (C, p)."""
+    r"""Monte-Carlo mean-classifier rows :math:`\mu_c = \mathbb E_{x \sim \mathcal D_c} f(x)`, (C, p).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (class_means_monte_carlo, linear_encoder,
+    ...                                   make_latent_class_model)
+    >>> model = make_latent_class_model(3, 2, sigma=1.0, rng=0)
+    >>> mu = class_means_monte_carlo(linear_encoder(np.eye(2)), model, n_per_class=4000, rng=0)
+    >>> mu.shape, bool(np.abs(mu - model.means).max() < 4 / np.sqrt(4000))  # 4 SE, sigma = 1
+    ((3, 2), True)
+    """
     n_per_class = check_int(n_per_class, "n_per_class", minimum=1)
     check_budget("n_per_class", n_bytes=8.0 * 2 * n_per_class * model.n_classes * model.dim,
                  what="sampled inputs")
@@ -429,6 +501,20 @@ def supervised_mean_loss(
     ----------
     class_means : array, shape (C, p)
         Rows :math:`\mu_c` (:func:`class_means_linear` or :func:`class_means_monte_carlo`).
+
+    Returns
+    -------
+    MonteCarloEstimate
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (class_means_linear, linear_encoder, make_latent_class_model,
+    ...                                   supervised_mean_loss, supervised_mean_loss_linear_exact)
+    >>> model, W = make_latent_class_model(3, 2, rng=0), np.eye(2)
+    >>> est = supervised_mean_loss(linear_encoder(W), model, class_means_linear(W, model),
+    ...                            n_samples=4000, rng=0)
+    >>> bool(abs(est.mean - supervised_mean_loss_linear_exact(W, model)) < 4 * est.stderr)
+    True
     """
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     k = check_int(k, "k", minimum=1)
@@ -505,6 +591,21 @@ def gaussian_expected_loss(mean, std, loss: str = "logistic", base: float = 2.0)
     ----------
     mean, std : array_like
         Means a and standard deviations s > 0 (broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64
+        :math:`\mathbb E\,\ell(Z)`, of the broadcast shape (a numpy scalar for scalar input).
+
+    Examples
+    --------
+    >>> from math import erf, exp, pi, sqrt
+    >>> from analysis.contrastive import gaussian_expected_loss
+    >>> closed = 0.5 * (1 + erf(1 / sqrt(2))) + exp(-0.5) / sqrt(2 * pi)  # Phi(1) + phi(1)
+    >>> bool(np.isclose(gaussian_expected_loss(0.0, 1.0, loss="hinge"), closed))
+    True
+    >>> round(float(gaussian_expected_loss(0.0, 1e-3)), 3)  # logistic, base 2: l(0) = 1
+    1.0
     """
     a = as_array(mean, "mean", ndim=(0, 1), min_size=1)
     s = as_array(std, "std", ndim=(0, 1), min_size=1)
@@ -568,6 +669,17 @@ def conditional_loss_linear(
     (the positive and negative blocks are independent), so the inner expectation of the
     unsupervised loss is a one-dimensional Gaussian expectation (:func:`gaussian_expected_loss`).
     Averaging it over anchors gives a Rao-Blackwellised :math:`L_{un}`.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (conditional_loss_linear, gaussian_expected_loss,
+    ...                                   make_latent_class_model)
+    >>> model = make_latent_class_model(3, 2, sigma=1.0, rng=0)  # means of norm 1
+    >>> x = model.means[:1]  # one anchor at the mean of class 0; W = I
+    >>> value = conditional_loss_linear(np.eye(2), model, x, c_pos=[0], c_neg=[1])
+    >>> mean = x[0] @ (model.means[0] - model.means[1])  # std: sigma ||x|| sqrt(2) = sqrt(2)
+    >>> bool(np.isclose(value[0], gaussian_expected_loss(mean, np.sqrt(2.0))))
+    True
     """
     W = as_array(W, "W", ndim=2)
     x = as_array(x, "x", ndim=2, shape=(None, model.dim), min_size=1)
@@ -595,6 +707,15 @@ def supervised_mean_loss_linear_exact(
     where :math:`f(x)^\top(\mu_c - \mu_{c'}) \sim`
     :math:`\mathcal N(\mu_c^\top\Delta, \sigma^2\|W^\top\Delta\|^2)`,
     :math:`\Delta = \mu_c - \mu_{c'}` (Arora et al. 2019, Def. 2.1-2.2 and Sec. 4).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import make_latent_class_model, supervised_mean_loss_linear_exact
+    >>> model = make_latent_class_model(3, 2, rng=0)
+    >>> round(supervised_mean_loss_linear_exact(np.eye(2), model), 3)
+    0.645
+    >>> round(supervised_mean_loss_linear_exact(np.eye(2), model, loss="hinge"), 3)
+    0.518
     """
     W = as_array(W, "W", ndim=2)
     _check_base(base)
@@ -647,6 +768,16 @@ def exact_losses_finite_model(
     dict
         ``L_un``, ``L_collision``, ``L_no_collision``, ``L_sup_mu``, ``tau``,
         ``decomposition`` (= (1-tau) L_no_collision + tau L_collision) and ``lemma_bound``.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import exact_losses_finite_model
+    >>> F = np.array([[[1.0, 0.0], [0.8, 0.2]], [[0.0, 1.0], [0.3, 0.7]]])  # (C, n, p) = (2, 2, 2)
+    >>> out = exact_losses_finite_model(F, [0.5, 0.5])
+    >>> bool(np.isclose(out["L_un"], out["decomposition"]))
+    True
+    >>> bool(out["L_sup_mu"] <= out["lemma_bound"]), round(float(out["tau"]), 6)  # Lemma 4.3
+    (True, 0.5)
     """
     F = as_array(features, "features", ndim=3, min_size=1)
     C, n, p = F.shape

@@ -83,6 +83,13 @@ def make_subclass_dataset(
     r"""Two classes, each with two equally sized subclasses (4 groups of ``n_per_group``).
 
     .. math:: x = \xi e_0 + a_h e_{1+y} + a_s (2z-1) e_3 + \sigma_n g,\quad g \sim N(0, I_d)
+
+    Examples
+    --------
+    >>> from analysis.contrastive import make_subclass_dataset
+    >>> data = make_subclass_dataset(5, 30, rng=0)  # 4 groups of 5 samples in R^30
+    >>> data.X.shape, np.bincount(data.y).tolist(), np.bincount(data.z).tolist()
+    ((20, 30), [10, 10], [10, 10])
     """
     n_per_group = check_int(n_per_group, "n_per_group", minimum=1)
     dim = check_int(dim, "dim", minimum=5)
@@ -145,6 +152,16 @@ def supervised_spectral_loss(W, X, y) -> float:
     r"""Supervised spectral CL loss :math:`-2\operatorname{tr}(G^\top P G) + \lVert G^\top G\rVert_F^2`.
 
     :math:`G = XW^\top/\sqrt n`; positives are two samples drawn from the same class (ours).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (make_subclass_dataset, min_norm_supervised_minimiser,
+    ...                                   supervised_spectral_loss)
+    >>> data = make_subclass_dataset(5, 30, rng=0)
+    >>> W = min_norm_supervised_minimiser(data.X, data.y, out_dim=2)
+    >>> # at a minimiser G G^T = P, so the loss is -2 tr P + ||P||_F^2 = -2 (2 classes)
+    >>> round(supervised_spectral_loss(W, data.X, data.y), 6)
+    -2.0
     """
     W, X = _check_w(W), _check_w(X, "X")
     y = _check_classes(y, X.shape[0])
@@ -161,6 +178,16 @@ def train_supervised_gd(
     """Full-batch GD on :func:`supervised_spectral_loss` from ``init_scale * N(0, 1)`` weights.
 
     The step is ``lr / lambda_max(X^T X / n)`` so that it is stable whatever the feature scales.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (gram_distance, make_subclass_dataset,
+    ...                                   min_norm_supervised_minimiser, train_supervised_gd)
+    >>> data = make_subclass_dataset(5, 30, rng=0)
+    >>> W_gd = train_supervised_gd(data.X, data.y, out_dim=2, steps=6000, rng=0)
+    >>> W_mn = min_norm_supervised_minimiser(data.X, data.y, out_dim=2)
+    >>> bool(gram_distance(W_gd, W_mn) < 1e-4)  # small-init GD finds the minimum-norm minimiser
+    True
     """
     X = _check_w(X, "X")
     y = _check_classes(y, X.shape[0])
@@ -188,6 +215,15 @@ def min_norm_supervised_minimiser(X, y, out_dim: int) -> np.ndarray:
 
     :math:`G_\star G_\star^\top` is the top-p positive part of P (P is a projection onto the class
     indicators, so :math:`G_\star` embeds every sample of a class identically). Needs n <= d.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (make_subclass_dataset, min_norm_supervised_minimiser,
+    ...                                   subclass_separation)
+    >>> data = make_subclass_dataset(5, 30, rng=0)
+    >>> W = min_norm_supervised_minimiser(data.X, data.y, out_dim=2)
+    >>> W.shape, round(subclass_separation(W, data.X, data.y, data.z), 6)  # class collapse
+    ((2, 30), 0.0)
     """
     X = _check_w(X, "X")
     y = _check_classes(y, X.shape[0])
@@ -216,6 +252,18 @@ def non_collapsed_minimiser(W, X, direction_index: int = 3, scale: float = 3.0) 
 
     :math:`P_\perp` projects onto the orthogonal complement of the row space of X, so the training
     embeddings (and the loss) are unchanged while test points keep their subclass coordinate.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (make_subclass_dataset, min_norm_supervised_minimiser,
+    ...                                   non_collapsed_minimiser, supervised_spectral_loss)
+    >>> data = make_subclass_dataset(5, 30, rng=0)
+    >>> W = min_norm_supervised_minimiser(data.X, data.y, out_dim=2)
+    >>> W2 = non_collapsed_minimiser(W, data.X)  # differs from W off the row space of X
+    >>> bool(np.allclose(data.X @ W2.T, data.X @ W.T)), bool(np.allclose(W2, W))
+    (True, False)
+    >>> round(supervised_spectral_loss(W2, data.X, data.y), 6)  # the same training loss
+    -2.0
     """
     W, X = _check_w(W), _check_w(X, "X")
     if W.shape[1] != X.shape[1]:
@@ -231,7 +279,17 @@ def non_collapsed_minimiser(W, X, direction_index: int = 3, scale: float = 3.0) 
 
 
 def subclass_separation(W, X, y, z) -> float:
-    """Mean over classes of |subclass-mean gap| / |class-mean gap| of the embeddings ``X W^T``."""
+    """Mean over classes of |subclass-mean gap| / |class-mean gap| of the embeddings ``X W^T``.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import make_subclass_dataset, subclass_separation
+    >>> data = make_subclass_dataset(50, 10, class_amp=1.0, sub_amp=0.5, noise_std=0.1, rng=0)
+    >>> W = np.zeros((2, 10))
+    >>> W[0, 1], W[0, 2], W[1, 3] = 1.0, -1.0, 1.0  # reads the class and subclass coordinates
+    >>> round(subclass_separation(W, data.X, data.y, data.z), 1)  # about 2 a_s / (2 a_h)
+    0.5
+    """
     W, X = _check_w(W), _check_w(X, "X")
     if W.shape[1] != X.shape[1]:
         raise ValueError(f"W: expected {X.shape[1]} columns to match X, got shape {W.shape}")
@@ -251,6 +309,14 @@ def gram_distance(W_a, W_b) -> float:
     r"""Rotation-invariant relative distance between two encoders.
 
     .. math:: \lVert W_a^\top W_a - W_b^\top W_b\rVert_F / \lVert W_b^\top W_b\rVert_F
+
+    Examples
+    --------
+    >>> from analysis.contrastive import gram_distance
+    >>> W = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]])
+    >>> Q = np.array([[0.0, -1.0], [1.0, 0.0]])  # a rotation of the embedding
+    >>> round(gram_distance(Q @ W, W), 12), round(gram_distance(2 * W, W), 12)
+    (0.0, 3.0)
     """
     W_a, W_b = _check_w(W_a, "W_a"), _check_w(W_b, "W_b")
     if W_a.shape[1] != W_b.shape[1]:
@@ -273,6 +339,13 @@ def feature_moments(
 
     Features (easy, class, subclass); ``aug_noise`` = variances :math:`\nu` of the independent
     Gaussian augmentation noise added to each view (ours).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import feature_moments
+    >>> M, Sigma = feature_moments(easy_std=2.0, class_amp=1.0, sub_amp=0.8)
+    >>> np.round(np.diag(M), 6), np.round(np.diag(Sigma), 6)
+    (array([4.  , 1.  , 0.64]), array([5.  , 2.  , 1.64]))
     """
     aug = as_array(aug_noise, "aug_noise")
     if aug.shape != (3,) or np.any(aug <= 0):
@@ -288,14 +361,33 @@ def feature_moments(
 
 
 def spectral_population_loss(W, M, Sigma) -> float:
-    r""":math:`-2\operatorname{tr}(WMW^\top) + \lVert W\Sigma W^\top\rVert_F^2`."""
+    r""":math:`-2\operatorname{tr}(WMW^\top) + \lVert W\Sigma W^\top\rVert_F^2`.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import feature_moments, spectral_minimiser, spectral_population_loss
+    >>> M, Sigma = feature_moments()  # invariance ratios M_jj / Sigma_jj = 0.8, 0.5, 0.39
+    >>> W = spectral_minimiser(M, Sigma, out_dim=2)
+    >>> bool(np.isclose(spectral_population_loss(W, M, Sigma), -(0.8**2 + 0.5**2)))  # -sum top-p
+    True
+    """
     W = _check_w(W)
     M, Sigma = _check_moments(M, Sigma, W)
     return float(-2.0 * np.trace(W @ M @ W.T) + np.sum((W @ Sigma @ W.T) ** 2))
 
 
 def spectral_minimiser(M, Sigma, out_dim: int) -> np.ndarray:
-    r"""Closed-form minimiser :math:`\Lambda_p^{1/2}U_p^\top\Sigma^{-1/2}` (top-p positive part)."""
+    r"""Closed-form minimiser :math:`\Lambda_p^{1/2}U_p^\top\Sigma^{-1/2}` (top-p positive part).
+
+    Examples
+    --------
+    >>> from analysis.contrastive import feature_moments, feature_weights, spectral_minimiser
+    >>> M, Sigma = feature_moments()  # invariance ratios 0.8 (easy), 0.5 (class), 0.39 (subclass)
+    >>> np.round(feature_weights(spectral_minimiser(M, Sigma, out_dim=1)), 3)  # class suppressed
+    array([0.4, 0. , 0. ])
+    >>> np.round(feature_weights(spectral_minimiser(M, Sigma, out_dim=2)), 3)
+    array([0.4, 0.5, 0. ])
+    """
     out_dim = check_int(out_dim, "out_dim", minimum=1)
     M, Sigma = _check_moments(M, Sigma)
     check_budget("out_dim", n_bytes=8.0 * out_dim * M.shape[0], what="weights")
@@ -326,6 +418,15 @@ def train_unsupervised_gd(
     """Full-batch (population) GD on :func:`spectral_population_loss` from a small init.
 
     Returns the final W and, if ``record_every`` > 0, the per-feature weight norms along the way.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import (feature_moments, gram_distance, spectral_minimiser,
+    ...                                   train_unsupervised_gd)
+    >>> M, Sigma = feature_moments()
+    >>> W, history = train_unsupervised_gd(M, Sigma, out_dim=2, record_every=500, rng=0)
+    >>> history.shape, bool(gram_distance(W, spectral_minimiser(M, Sigma, 2)) < 1e-6)
+    ((5, 3), True)
     """
     out_dim = check_int(out_dim, "out_dim", minimum=1)
     init_scale = check_real(init_scale, "init_scale", minimum=0.0)
@@ -350,5 +451,12 @@ def train_unsupervised_gd(
 
 
 def feature_weights(W) -> np.ndarray:
-    """Column norms of W: how strongly each input feature is represented."""
+    """Column norms of W: how strongly each input feature is represented.
+
+    Examples
+    --------
+    >>> from analysis.contrastive import feature_weights
+    >>> feature_weights(np.array([[3.0, 0.0, 0.0], [4.0, 0.0, 1.0]]))
+    array([5., 0., 1.])
+    """
     return np.linalg.norm(_check_w(W), axis=0)
