@@ -24,6 +24,7 @@ from analysis.continual.data import (
     make_separable_tasks,
     random_order,
 )
+from analysis.continual.explore import explore
 from analysis.continual.forgetting import (
     classification_forgetting,
     cyclic_average_bound,
@@ -71,6 +72,7 @@ __all__ = [
     "data_radius",
     "distance_to_feasible_set",
     "distance_to_task",
+    "explore",
     "fixed_budget_gd",
     "fixed_budget_gd_batch",
     "forgetting_from_losses",

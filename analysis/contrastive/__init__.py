@@ -24,6 +24,7 @@ from analysis.contrastive.data import (
     log_coverage_probability,
     make_latent_class_model,
 )
+from analysis.contrastive.explore import explore
 from analysis.contrastive.hypersphere import (
     alignment,
     alignment_rotation_exact,
@@ -94,6 +95,7 @@ __all__ = [
     "contrastive_scores",
     "coverage_probability",
     "exact_losses_finite_model",
+    "explore",
     "feature_moments",
     "feature_weights",
     "gaussian_chi2",

@@ -14,6 +14,7 @@ from analysis.implicit_reg.deep_mf import (
     effective_rank,
     min_nuclear_norm_completion,
 )
+from analysis.implicit_reg.explore import explore
 from analysis.implicit_reg.interpolation import (
     fit_mlp_batch,
     random_label_dataset,
@@ -58,6 +59,7 @@ __all__ = [
     "deep_mf_gd",
     "direction_error",
     "effective_rank",
+    "explore",
     "fit_mlp_batch",
     "logistic_gd",
     "make_tubal_sensing_problem",

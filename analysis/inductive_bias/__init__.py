@@ -18,6 +18,7 @@ from analysis.inductive_bias.estimators import (
     ncx2_inductive_bias,
     sankaran_log_cdf,
 )
+from analysis.inductive_bias.explore import explore
 from analysis.inductive_bias.gchisq import (
     GChiSq,
     gchisq_log_cdf,
@@ -51,6 +52,7 @@ __all__ = [
     "Task",
     "digits_task",
     "empirical_inductive_bias",
+    "explore",
     "fit_scaled_ncx2",
     "gaussian_inductive_bias",
     "gaussian_loss_law",

@@ -12,6 +12,7 @@ from analysis.neural_collapse.data import (
     labels_from_counts,
     step_imbalanced_counts,
 )
+from analysis.neural_collapse.explore import explore
 from analysis.neural_collapse.geometry import (
     etf_gram,
     orthogonal_frame,
@@ -33,6 +34,7 @@ __all__ = [
     "bind_batches",
     "collapsed_etf_features",
     "etf_gram",
+    "explore",
     "labels_from_counts",
     "nc1_within_class",
     "nc_metrics",

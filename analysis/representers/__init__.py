@@ -29,6 +29,7 @@ from analysis.representers.evaluation import (
     mc_deletion_changes,
     sign_agreement,
 )
+from analysis.representers.explore import explore
 from analysis.representers.l1 import (
     RepresenterResult,
     l1_kkt_residual,
@@ -55,6 +56,7 @@ __all__ = [
     "RepresenterResult",
     "deletion_auc",
     "deletion_changes",
+    "explore",
     "hold_out_ratings",
     "influence_values",
     "l1_kkt_residual",

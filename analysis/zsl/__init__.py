@@ -26,6 +26,7 @@ from analysis.zsl.data import (
     load_class_attribute_matrix,
     validate_class_attribute_matrix,
 )
+from analysis.zsl.explore import explore
 from analysis.zsl.real import BenchmarkInterval, benchmark_interval, class_subset_comparison
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "class_subset_comparison",
     "dap_predict",
     "evaluate_baselines",
+    "explore",
     "fit_eszsl",
     "greedy_attribute_selection",
     "load_benchmark",

@@ -142,3 +142,9 @@ ALLOW = {
     "cyclic_order": {"n_tasks": {"huge"}},
     "random_order": {"n_tasks": {"huge"}},
 }
+
+# the interactive explorer: every argument is checked before the tasks are drawn
+CASES["explore"] = lambda rng: {"instance": "random", "n_tasks": 2, "n_per_task": 3, "d": 3,
+                                "n_iterations": 4, "ordering": "cyclic", "order_seed": 1,
+                                "task_shift": 1.0, "seed": 0}
+ALLOW["explore"] = {"order_seed": {"zero"}}  # 0 is a seed like any other (the default)

@@ -185,3 +185,8 @@ ALLOW = {
     # coordinate 0 is a valid direction; a negative scale moves the other way along it
     "non_collapsed_minimiser": {"direction_index": {"zero"}, "scale": {"negative"}},
 }
+
+# the interactive explorer: every argument is checked before the population is drawn
+CASES["explore"] = lambda rng: {"temperature": 0.5, "n_negatives": 4, "n_pairs": 20,
+                                "n_classes": 3, "dim": 3, "out_dim": 2, "n_samples": 200,
+                                "seed": 0}

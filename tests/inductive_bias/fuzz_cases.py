@@ -105,3 +105,7 @@ ALLOW = {
     # batch caps the block size; blocks never exceed n_samples, so a huge batch allocates nothing more
     "sample_gaussian_losses": {"batch": {"huge"}},
 }
+
+# the interactive explorer: every argument is checked before the task is drawn
+CASES["explore"] = lambda rng: {"dim": 3, "n_train": 10, "n_test": 5, "n_samples": 30,
+                                "eps_fraction": 0.3, "seed": 0}

@@ -92,3 +92,7 @@ ALLOW = {
         "record_every": {"huge"},  # record only the first and the last epoch
     },
 }
+
+# the interactive explorer: every argument is checked before a widget is built or a solve runs
+CASES["explore"] = lambda rng: {"n_classes": 3, "n_majority": 10, "ratio": 2.0,
+                                "temperature": 0.2, "relu": True, "minority_fraction": 0.5}

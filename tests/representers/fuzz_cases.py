@@ -144,3 +144,8 @@ ALLOW = {
     # check_every beyond max_iter means "check only at the end": valid, nothing allocated
     "solve_nuclear": {"max_iter": {"huge"}, "check_every": {"huge"}},
 }
+
+# the interactive explorer: every argument is checked before the data are drawn
+CASES["explore"] = lambda rng: {"dataset": "synthetic", "lam": 0.05, "test_index": 1,
+                                "n_test": 3, "seed": 0}
+ALLOW["explore"] = {"test_index": {"zero"}}  # the first test point (the default)

@@ -75,3 +75,8 @@ ALLOW["benchmark_interval"] = {
     "cpu_time_limit": {"inf"}, "milp_time_limit": {"inf"}, "greedy_cpu_budget": {"inf"},  # no limit
 }
 ALLOW["load_class_attribute_matrix"] = {"skiprows": {"zero"}}  # no header: the default
+
+# the interactive explorer on a matrix of one's own (a benchmark name is the other kind of M)
+CASES["explore"] = lambda rng: {"M": np.array([[0.9, 0.1, 0.5], [0.2, 0.8, 0.5],
+                                               [0.5, 0.5, 0.1]]),
+                                "classes": np.array([0, 1]), "attributes": np.array([0, 2])}
