@@ -501,10 +501,19 @@ def run_tubal_gd(
     U0_hats = [a * fourier(init_directions(problem, w, init_seed, effective_width=effective_width)
                            ).unsqueeze(0) for w in widths]  # each (nA, S, kh, n, R)
     C0_hat = torch.cat([U @ herm(U) for U in U0_hats]).reshape(B, S, kh, n, n)
-    # a square root L0 L0^H = C0, so that the singular values of U_t = P_t U_0 are those of
-    # P_t L0 (an SVD resolves them to eps * sigma_max; sqrt(eig(X_t)) only to sqrt(eps))
-    ev0, V0 = torch.linalg.eigh(C0_hat)
-    L0_hat = V0 * ev0.clamp(min=0).sqrt().unsqueeze(-2).to(V0.dtype)
+    # a factor L0 with U_0 = L0 Q^H (Q^H Q = I), from the QR factorisation U_0^H = Q R: L0 = R^H,
+    # so the singular values of U_t = P_t U_0 are those of P_t L0 (an SVD resolves them to
+    # eps * sigma_max; sqrt(eig(X_t)) only to sqrt(eps)). Taking L0 from QR rather than from an
+    # eigen square root of C0 = U_0 U_0^H keeps a width R < n exact: L0 has R columns (padded with
+    # exact zeros), where sqrt(eig(C0)) left O(sqrt(eps) ||U_0||) in the n - R structural zeros,
+    # which P_t can amplify past sqrt(eps) of the top singular value (issue 13: n=3, k=1, R=1)
+    L0_parts = []
+    for U in U0_hats:
+        R_fac = torch.linalg.qr(herm(U))[1]  # (nA, S, kh, min(R, n), n)
+        L0 = herm(R_fac)
+        pad = torch.zeros(L0.shape[:-1] + (n - L0.shape[-1],), dtype=L0.dtype, device=dev)
+        L0_parts.append(torch.cat([L0, pad], dim=-1))
+    L0_hat = torch.cat(L0_parts).reshape(B, S, kh, n, n)
     eye = torch.eye(n, dtype=C0_hat.dtype, device=dev).expand(B, S, kh, n, n)
     P_hat = eye.clone()
     U_hat = U0_hats[0].reshape(B, S, kh, n, widths[0]) if method == "factor" else None
