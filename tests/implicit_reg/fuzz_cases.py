@@ -115,3 +115,9 @@ ALLOW = {
     "tubal_principal_angle": {"U": {"ndim+1"}, "V": {"ndim+1"}},
     "tubal_singular_values": {"A": {"ndim+1"}},
 }
+
+# the interactive explorer (analysis/implicit_reg/explore.py), covered once it is exported
+import analysis.implicit_reg as _ir  # noqa: E402
+
+if "explore" in _ir.__all__:
+    CASES["explore"] = lambda rng: {"alpha": 1e-3, "width": 4, "n_seeds": 1, "n_iter": 20, "seed": 0}
