@@ -38,6 +38,14 @@ class ClassificationData:
     theta_true : ndarray or None
         The generating parameter (synthetic data only).
     name : str
+
+    Examples
+    --------
+    >>> from analysis.representers import ClassificationData
+    >>> data = ClassificationData(np.eye(2), np.array([1.0, -1.0]), np.ones((1, 2)),
+    ...                           np.array([1.0]), None, "toy")
+    >>> data.X.shape, data.X_test.shape, data.name
+    ((2, 2), (1, 2), 'toy')
     """
 
     X: np.ndarray
@@ -73,6 +81,15 @@ def make_sparse_logistic(
     Returns
     -------
     ClassificationData
+
+    Examples
+    --------
+    >>> from analysis.representers import make_sparse_logistic
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> data.X.shape, data.X_test.shape, int(np.count_nonzero(data.theta_true))
+    ((30, 8), (3, 8), 3)
+    >>> bool(np.isclose(np.linalg.norm(data.theta_true), 3.0))  # ||theta*|| = signal
+    True
     """
     n_train = check_int(n_train, "n_train", minimum=2)
     d = check_int(d, "d", minimum=1)
@@ -122,6 +139,15 @@ def load_sklearn_binary(name: str, *, test_fraction: float = 0.25, rng=0) -> Cla
     Returns
     -------
     ClassificationData
+
+    Examples
+    --------
+    >>> from analysis.representers import load_sklearn_binary
+    >>> data = load_sklearn_binary("wine", rng=0)
+    >>> data.X.shape, data.X_test.shape  # 178 rows, a quarter held out
+    ((134, 13), (44, 13))
+    >>> bool(np.allclose(data.X.mean(axis=0), 0.0) and np.allclose(data.X.std(axis=0), 1.0))
+    True
     """
     from sklearn import datasets
 
@@ -166,6 +192,13 @@ class Ratings:
         Ratings mapped linearly from ``[lo, hi]`` to ``[-1, 1]``.
     shape : (int, int)
         (n_users, n_items).
+
+    Examples
+    --------
+    >>> from analysis.representers import Ratings
+    >>> ratings = Ratings(np.array([0, 0, 1]), np.array([0, 2, 1]), np.array([1.0, -0.5, 0.0]), (2, 3))
+    >>> ratings.n, ratings.density, ratings.subset(ratings.values > 0).n
+    (3, 0.5, 1)
     """
 
     rows: np.ndarray
@@ -218,6 +251,15 @@ def make_lowrank_ratings(
     -------
     (Ratings, ndarray)
         The ratings and the noiseless low-rank score matrix (for reference).
+
+    Examples
+    --------
+    >>> from analysis.representers import make_lowrank_ratings
+    >>> ratings, scores = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> ratings.n, scores.shape, np.unique(ratings.values).tolist()  # (stars - 3) / 2
+    (40, (8, 10), [-1.0, -0.5, 0.0, 0.5, 1.0])
+    >>> int(np.linalg.matrix_rank(scores)), int(np.bincount(ratings.rows).min()) >= 3
+    (2, True)
     """
     m = check_int(shape[0], "shape[0]", minimum=2)
     k = check_int(shape[1], "shape[1]", minimum=2)
@@ -262,6 +304,14 @@ def hold_out_ratings(ratings: Ratings, n_test: int, *, min_left: int = 5, rng=0)
     -------
     (Ratings, Ratings)
         Training ratings and held-out ratings.
+
+    Examples
+    --------
+    >>> from analysis.representers import hold_out_ratings, make_lowrank_ratings
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> train, test = hold_out_ratings(ratings, 3, min_left=2, rng=0)
+    >>> train.n, test.n, int(np.bincount(train.rows, minlength=8)[test.rows].min()) >= 2
+    (37, 3, True)
     """
     n_test = check_int(n_test, "n_test", minimum=1, maximum=ratings.n - 1)
     min_left = check_int(min_left, "min_left", minimum=1)
@@ -293,7 +343,7 @@ def load_ratings_csv(
     rating_range: tuple[float, float] = (1.0, 5.0),
     delimiter: str = ",",
 ) -> Ratings:
-    """Read a user's ratings file ``user, item, rating[, ...]`` into :class:`Ratings`.
+    r"""Read a user's ratings file ``user, item, rating[, ...]`` into :class:`Ratings`.
 
     A first line that is not numeric is taken as a header; columns after the third (e.g. a
     timestamp) are ignored. Indices are integers counted from ``index_base`` (1 for
@@ -312,6 +362,18 @@ def load_ratings_csv(
     Returns
     -------
     Ratings
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from analysis.representers import load_ratings_csv
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "ratings.csv")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write("user,item,rating\n1,1,5\n1,3,1\n2,2,3\n")
+    ...     ratings = load_ratings_csv(path)  # 1-based ids, stars 1..5 -> [-1, 1]
+    >>> ratings.shape, ratings.rows, ratings.cols, ratings.values
+    ((2, 3), array([0, 0, 1]), array([0, 2, 1]), array([ 1., -1.,  0.]))
     """
     index_base = check_int(index_base, "index_base", minimum=0, maximum=1)
     for arg, size in (("n_users", n_users), ("n_items", n_items)):
