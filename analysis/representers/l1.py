@@ -124,6 +124,16 @@ def l1_kkt_residual(X, y, theta, lam, loss="logistic", sample_weight=None) -> fl
     float
         Zero exactly at the optimum; the representer identity residual is at most
         ``||theta * x_t||_1 r / lam``.
+
+    Examples
+    --------
+    >>> from analysis.representers import l1_kkt_residual, make_sparse_logistic, solve_l1
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> theta = solve_l1(data.X, data.y, 0.05).theta
+    >>> bool(l1_kkt_residual(data.X, data.y, theta, 0.05) <= 1e-11)  # solve_l1's default tol
+    True
+    >>> bool(l1_kkt_residual(data.X, data.y, np.zeros(8), 0.05) > 0)  # theta = 0 is not optimal
+    True
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -392,6 +402,17 @@ def solve_l1(
     .. [1] A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm", SIAM J.
        Imaging Sci. 2009; B. O'Donoghue, E. Candes, "Adaptive restart for accelerated gradient
        schemes", Found. Comput. Math. 2015.
+
+    Examples
+    --------
+    >>> from analysis.representers import make_sparse_logistic, solve_l1
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> sol = solve_l1(data.X, data.y, 0.05)
+    >>> sol.polished, bool(sol.kkt_residual <= 1e-11), sol.theta.shape
+    (True, True, (8,))
+    >>> lam_max = np.abs(data.X.T @ data.y).max() / (2 * 30)  # ||grad at 0||_inf: l'(0) = -y / 2
+    >>> bool(np.all(solve_l1(data.X, data.y, 1.01 * lam_max).theta == 0))
+    True
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -429,6 +450,15 @@ def solve_l1_cvxpy(
     -------
     (theta, objective) : (ndarray, float)
         ``objective`` is re-evaluated in numpy at the returned ``theta``.
+
+    Examples
+    --------
+    >>> from analysis.representers import make_sparse_logistic, solve_l1, solve_l1_cvxpy
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> theta, objective = solve_l1_cvxpy(data.X, data.y, 0.05)
+    >>> ours = solve_l1(data.X, data.y, 0.05).objective
+    >>> bool(np.isclose(objective, ours, rtol=1e-7))  # Clarabel's gap tolerance is 1e-8
+    True
     """
     import cvxpy as cp
 
@@ -477,6 +507,16 @@ class RepresenterResult:
         KKT residual of ``theta`` (the identity residual tracks it).
     lam : float
     loss : str
+
+    Examples
+    --------
+    >>> from analysis.representers import RepresenterResult, l1_representers, make_sparse_logistic
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> res = l1_representers(data.X, data.y, 0.05, data.X_test)
+    >>> isinstance(res, RepresenterResult), res.support.size, res.alpha.shape
+    (True, 3, (30,))
+    >>> bool(np.allclose(res.explain(data.X_test), res.values))  # from the stored kernel features
+    True
     """
 
     theta: np.ndarray
@@ -562,6 +602,16 @@ def l1_representers(
     References
     ----------
     .. [1] Tsai et al., ICML 2023, Thm 1 (high-dimensional representer for l1 regularisation).
+
+    Examples
+    --------
+    >>> from analysis.representers import l1_representers, make_sparse_logistic
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> res = l1_representers(data.X, data.y, 0.05, data.X_test)
+    >>> res.values.shape  # values[t, i]: training point i's share of prediction t
+    (3, 30)
+    >>> bool(np.allclose(res.values.sum(axis=1), res.predictions, rtol=0, atol=1e-8))
+    True
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)

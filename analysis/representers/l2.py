@@ -86,6 +86,15 @@ def solve_l2(
     Returns
     -------
     ndarray, shape (d,)
+
+    Examples
+    --------
+    >>> from analysis.representers import solve_l2
+    >>> X = np.random.default_rng(0).standard_normal((20, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5])
+    >>> theta = solve_l2(X, y, 0.1, loss="squared")  # ridge: (X^T X / n + 2 lam I) theta = X^T y / n
+    >>> bool(np.allclose(theta, np.linalg.solve(X.T @ X / 20 + 0.2 * np.eye(3), X.T @ y / 20)))
+    True
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -147,7 +156,18 @@ def solve_l2(
 
 
 def solve_l2_cvxpy(X, y, lam, loss: str = "logistic", *, solver: str = "CLARABEL", **solver_options):
-    """Reference cvxpy solve of the l2 problem; returns ``(theta, objective)``."""
+    """Reference cvxpy solve of the l2 problem; returns ``(theta, objective)``.
+
+    Examples
+    --------
+    >>> from analysis.representers import make_sparse_logistic, solve_l2, solve_l2_cvxpy
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> theta, objective = solve_l2_cvxpy(data.X, data.y, 0.05)
+    >>> t = solve_l2(data.X, data.y, 0.05)
+    >>> ours = np.mean(np.logaddexp(0.0, -data.y * (data.X @ t))) + 0.05 * t @ t
+    >>> bool(np.isclose(objective, ours, rtol=1e-7))  # Clarabel's gap tolerance is 1e-8
+    True
+    """
     import cvxpy as cp
 
     from analysis._core.solve import solve_problem
@@ -198,6 +218,16 @@ def l2_representers(
     References
     ----------
     .. [1] Yeh et al., NeurIPS 2018, Thm 3.1.
+
+    Examples
+    --------
+    >>> from analysis.representers import l2_representers, make_sparse_logistic
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> res = l2_representers(data.X, data.y, 0.05, data.X_test)
+    >>> res.values.shape  # values[t, i]: training point i's share of prediction t
+    (3, 30)
+    >>> bool(np.allclose(res.values.sum(axis=1), data.X_test @ res.theta, rtol=0, atol=1e-10))
+    True
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
