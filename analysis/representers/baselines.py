@@ -89,6 +89,17 @@ def influence_values(
     Returns
     -------
     ndarray, shape (n_test, n_train)
+
+    Examples
+    --------
+    >>> from analysis.representers import influence_values, loo_values, make_sparse_logistic
+    >>> from analysis.representers import sign_agreement, solve_l1
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> theta = solve_l1(data.X, data.y, 0.05).theta
+    >>> infl = influence_values(data.X, data.y, theta, 0.05, data.X_test)
+    >>> loo = loo_values(data.X, data.y, 0.05, data.X_test, theta=theta)
+    >>> infl.shape, round(sign_agreement(infl, loo), 2)  # the linearisation mostly gets the sign
+    ((3, 30), 0.99)
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -119,6 +130,15 @@ def l2_style_values(X, y, theta, lam, X_test, loss: str = "logistic") -> np.ndar
 
     Uses the l1 model's ``alpha_i = -l'_i / (lambda n)`` but ignores the ``|theta|`` weighting and
     the support, i.e. what Yeh et al.'s formula gives when applied to a sparse model.
+
+    Examples
+    --------
+    >>> from analysis.representers import l2_representers, l2_style_values, make_sparse_logistic
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> res = l2_representers(data.X, data.y, 0.05, data.X_test)
+    >>> values = l2_style_values(data.X, data.y, res.theta, 0.05, data.X_test)
+    >>> values.shape, bool(np.allclose(values, 2 * res.values))  # Yeh et al. halve alpha_i <x_i, x_t>
+    ((3, 30), True)
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -138,6 +158,16 @@ def training_checkpoints(
     -------
     (checkpoints, step) : (ndarray of shape (n_checkpoints, d), float)
         Iterates at evenly spaced steps and the learning rate, as TracInCP needs.
+
+    Examples
+    --------
+    >>> from analysis.representers import make_sparse_logistic, training_checkpoints
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> checkpoints, step = training_checkpoints(data.X, data.y, 0.05, n_steps=50, n_checkpoints=5)
+    >>> checkpoints.shape, bool(np.all(checkpoints[0] == 0))  # the first is theta = 0
+    ((5, 8), True)
+    >>> bool(np.isclose(step, 4 * 30 / np.linalg.norm(data.X, 2) ** 2))  # 1 / L, L = ||X||_2^2 / (4n)
+    True
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -167,6 +197,15 @@ def tracin_values(X, y, X_test, checkpoints, step, loss: str = "logistic") -> np
 
     the first-order change of ``theta_c . x_t`` caused by the gradient step on point ``i``
     (the gradient of the prediction in ``theta`` is ``x_t``; the l1 prox is not differentiated).
+
+    Examples
+    --------
+    >>> from analysis.representers import make_sparse_logistic, tracin_values
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> X, y, X_test = data.X, data.y, data.X_test
+    >>> values = tracin_values(X, y, X_test, np.zeros((1, 8)), 1.0)  # one checkpoint, theta = 0
+    >>> values.shape, bool(np.allclose(values, (X_test @ X.T) * y / (2 * 30)))  # l'(0) = -y / 2
+    ((3, 30), True)
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -181,7 +220,15 @@ def tracin_values(X, y, X_test, checkpoints, step, loss: str = "logistic") -> np
 
 
 def random_values(n_test: int, n_train: int, rng=0) -> np.ndarray:
-    """The random explainer: i.i.d. standard normal values (a random ranking)."""
+    """The random explainer: i.i.d. standard normal values (a random ranking).
+
+    Examples
+    --------
+    >>> from analysis.representers import random_values
+    >>> values = random_values(2, 5, rng=0)
+    >>> values.shape, bool(np.array_equal(values, random_values(2, 5, rng=0)))  # seeded
+    ((2, 5), True)
+    """
     n_test = check_int(n_test, "n_test", minimum=1)
     n_train = check_int(n_train, "n_train", minimum=1)
     check_budget("n_test" if n_test >= n_train else "n_train", n_bytes=8.0 * n_test * n_train,
@@ -200,6 +247,16 @@ def loo_values(
     Returns
     -------
     ndarray, shape (n_test, n_train)
+
+    Examples
+    --------
+    >>> from analysis.representers import l1_representers, loo_values, make_sparse_logistic
+    >>> from analysis.representers import sign_agreement
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> res = l1_representers(data.X, data.y, 0.05, data.X_test)
+    >>> loo = loo_values(data.X, data.y, 0.05, data.X_test, theta=res.theta)  # 30 refits
+    >>> loo.shape, round(sign_agreement(res.values, loo), 2)
+    ((3, 30), 0.93)
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
