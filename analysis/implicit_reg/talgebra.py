@@ -174,6 +174,15 @@ def t_product(A, B):
     References
     ----------
     .. [1] Kilmer & Martin (2011), Def. 3.1 and Eq. (3.1).
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_product
+    >>> rng = np.random.default_rng(0)
+    >>> A, B = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 5, 4))
+    >>> C = t_product(A, B)
+    >>> C.shape, bool(np.allclose(C[:, :, 1], sum(A[:, :, (1 - i) % 4] @ B[:, :, i] for i in range(4))))
+    ((2, 5, 4), True)
     """
     A = check_tensor(A, "A")
     B = check_tensor(B, "B")
@@ -198,6 +207,16 @@ def t_transpose(A):
     References
     ----------
     .. [1] Kilmer & Martin (2011), Def. 3.14.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_product, t_transpose
+    >>> rng = np.random.default_rng(0)
+    >>> A, B = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 5, 4))
+    >>> t_transpose(A).shape
+    (3, 2, 4)
+    >>> bool(np.allclose(t_transpose(t_product(A, B)), t_product(t_transpose(B), t_transpose(A))))
+    True
     """
     A = check_tensor(A, "A")
     k = A.shape[-1]
@@ -226,6 +245,14 @@ def t_identity(n: int, k: int, *, like=None):
     References
     ----------
     .. [1] Kilmer & Martin (2011), Def. 3.4.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_identity, t_product
+    >>> A = np.random.default_rng(0).standard_normal((3, 2, 4))
+    >>> eye = t_identity(3, 4)
+    >>> eye.shape, bool(np.allclose(t_product(eye, A), A))
+    ((3, 3, 4), True)
     """
     n = check_int(n, "n", minimum=1)
     k = check_int(k, "k", minimum=1)
@@ -269,6 +296,18 @@ def t_svd(A) -> TSVD:
     References
     ----------
     .. [1] Kilmer & Martin (2011), Thm 4.1 and Alg. T-SVD.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_identity, t_product, t_svd, t_transpose
+    >>> A = np.random.default_rng(0).standard_normal((4, 3, 5))
+    >>> U, S, V, s = t_svd(A)
+    >>> U.shape, S.shape, V.shape, s.shape  # p = min(4, 3) = 3; 5 // 2 + 1 = 3 Fourier slices
+    ((4, 3, 5), (3, 3, 5), (3, 3, 5), (3, 3))
+    >>> bool(np.allclose(t_product(t_product(U, S), t_transpose(V)), A))
+    True
+    >>> bool(np.allclose(t_product(t_transpose(U), U), t_identity(3, 5)))  # U^T * U = I
+    True
     """
     A = check_tensor(A, "A")
     k = A.shape[-1]
@@ -299,6 +338,16 @@ def tubal_singular_values(A):
     References
     ----------
     .. [1] Karnik et al. (2025), Sec. 2 (tubal singular values in the Fourier domain).
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_identity, tubal_singular_values
+    >>> tubal_singular_values(np.random.default_rng(0).standard_normal((4, 3, 5))).shape
+    (3, 3)
+    >>> tubal_singular_values(t_identity(2, 4))  # every Fourier slice of the identity is I
+    array([[1., 1.],
+           [1., 1.],
+           [1., 1.]])
     """
     A = check_tensor(A, "A")
     A_hat = to_fourier(A)
@@ -325,6 +374,14 @@ def tubal_rank(A, tol: float | None = None) -> int:
     References
     ----------
     .. [1] Kilmer, Braman, Hao, Hoover (2013), SIAM J. Matrix Anal. Appl. 34, Def. 2.6.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_product, tubal_rank
+    >>> rng = np.random.default_rng(0)
+    >>> A, B = rng.standard_normal((4, 1, 5)), rng.standard_normal((1, 3, 5))
+    >>> tubal_rank(t_product(A, B)), tubal_rank(rng.standard_normal((4, 3, 5)))
+    (1, 3)
     """
     A = check_tensor(A, "A")
     if A.ndim != 3:
@@ -386,6 +443,17 @@ def tubal_principal_angle(U, V):
     ----------
     .. [1] Karnik et al. (2025), Sec. 2 and Fig. 2 (the quantity
        :math:`\|V_{L^\perp}^\top * V_{L_t}\|`).
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_product, tubal_principal_angle
+    >>> rng = np.random.default_rng(0)
+    >>> U = rng.standard_normal((5, 2, 3))
+    >>> same_span = t_product(U, rng.standard_normal((2, 2, 3)))  # another basis of span(U)
+    >>> bool(tubal_principal_angle(U, same_span) < 1e-12)
+    True
+    >>> 0 < tubal_principal_angle(U, rng.standard_normal((5, 2, 3))) <= 1
+    True
     """
     U = check_tensor(U, "U")
     V = check_tensor(V, "V")
@@ -432,6 +500,16 @@ def block_circulant(A) -> np.ndarray:
     References
     ----------
     .. [1] Kilmer & Martin (2011), Eq. (2.1).
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import block_circulant, t_product
+    >>> rng = np.random.default_rng(0)
+    >>> A, B = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 5, 4))
+    >>> block_circulant(A).shape  # (n1 k, n2 k)
+    (8, 12)
+    >>> bool(np.allclose(block_circulant(t_product(A, B)), block_circulant(A) @ block_circulant(B)))
+    True
     """
     A = check_tensor(A, "A")
     if _is_torch(A):
@@ -477,6 +555,14 @@ def t_product_block_circulant(A, B) -> np.ndarray:
     References
     ----------
     .. [1] Kilmer & Martin (2011), Def. 3.1.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import t_product, t_product_block_circulant
+    >>> rng = np.random.default_rng(0)
+    >>> A, B = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 5, 4))
+    >>> bool(np.allclose(t_product_block_circulant(A, B), t_product(A, B)))  # no FFT, same product
+    True
     """
     A = check_tensor(A, "A")
     B = check_tensor(B, "B")
