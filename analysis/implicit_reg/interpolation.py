@@ -88,6 +88,15 @@ def relu_interpolant(X, y, *, rng=0, biases: str = "interleaved") -> ReluInterpo
     ------
     ValueError
         If two points have the same projection (repeated points) or labels are malformed.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import relu_interpolant
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((10, 3)), rng.standard_normal(10)
+    >>> net = relu_interpolant(X, y, rng=0)
+    >>> net.n_weights, bool(np.allclose(net(X), y))  # 2n + d weights fit any labels exactly
+    (23, True)
     """
     X = as_array(X, "X", ndim=2, min_size=1)
     n, d = X.shape
@@ -123,6 +132,16 @@ def random_label_dataset(n: int, d: int, *, label_noise: float, n_classes: int =
     Returns
     -------
     X : (n, d), y : (n,) int labels, y_true : (n,) teacher labels
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import random_label_dataset
+    >>> X, y, y_true = random_label_dataset(50, 5, label_noise=0.0, rng=0)
+    >>> X.shape, bool(np.array_equal(y, y_true))  # no noise: the teacher's labels
+    ((50, 5), True)
+    >>> X, y, y_true = random_label_dataset(50, 5, label_noise=1.0, n_classes=3, rng=0)
+    >>> np.unique(y).tolist()  # uniformly random classes
+    [0, 1, 2]
     """
     n = check_int(n, "n", minimum=2)
     d = check_int(d, "d", minimum=1)
@@ -181,6 +200,14 @@ def fit_mlp_batch(
         ``{"steps": (T,), "train_acc": (B, T), "loss": (B, T), "steps_to_fit": (B,)}`` where
         ``steps_to_fit`` is the first recorded step with 100 % training accuracy (NaN if never),
         plus ``"test_acc": (B,)`` when a test set is given.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import fit_mlp_batch, random_label_dataset
+    >>> X, y, _ = random_label_dataset(20, 5, label_noise=1.0, rng=0)
+    >>> out = fit_mlp_batch(X, y[None], hidden=64, n_steps=200, record_every=50)
+    >>> out["train_acc"].shape, float(out["train_acc"][0, -1])  # random labels, memorised
+    ((1, 5), 1.0)
     """
     import torch
 

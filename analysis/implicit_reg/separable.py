@@ -41,6 +41,13 @@ def separable_dataset(n: int, d: int, *, margin: float = 0.2, rng=0) -> tuple[np
     Returns
     -------
     X : (n, d) array, y : (n,) array of +-1
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import separable_dataset
+    >>> X, y = separable_dataset(20, 3, margin=0.2, rng=0)
+    >>> X.shape, np.unique(y).tolist()
+    ((20, 3), [-1.0, 1.0])
     """
     n = check_int(n, "n", minimum=2)
     d = check_int(d, "d", minimum=1)
@@ -92,6 +99,18 @@ def logistic_gd(X, y, *, n_iter: int, step: float | None = None, record=None) ->
     -------
     dict
         ``{"t": (T,) iterations, "w": (T, [S,] d) iterates, "step": float}``.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import direction_error, logistic_gd, max_margin_directions
+    >>> from analysis.implicit_reg import separable_dataset
+    >>> X, y = separable_dataset(20, 3, rng=0)
+    >>> out = logistic_gd(X, y, n_iter=1000, record=[10, 100, 1000])
+    >>> out["w"].shape, bool(np.all(np.diff(np.linalg.norm(out["w"], axis=1)) > 0))  # ||w|| grows
+    ((3, 3), True)
+    >>> err = direction_error(out["w"], max_margin_directions(X, y))
+    >>> bool(np.all(np.diff(err) < 0))  # while the direction approaches the max-margin one
+    True
     """
     X = as_array(X, "X", ndim=(2, 3), min_size=1)
     single = X.ndim == 2
@@ -153,6 +172,16 @@ def direction_error(w, w_ref) -> np.ndarray:
     ----------
     w : array_like, shape (..., d)
     w_ref : array_like, shape (d,) or broadcastable to ``w``
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import direction_error
+    >>> float(direction_error([3.0, 0.0], [1.0, 0.0]))  # same direction, any length
+    0.0
+    >>> round(float(direction_error([1.0, 0.0], [0.0, 2.0])), 6)  # orthogonal: sqrt(2)
+    1.414214
+    >>> direction_error(np.ones((4, 2)), [1.0, 0.0]).shape  # one error per iterate
+    (4,)
     """
     w = as_array(w, "w", ndim=range(1, 33), min_size=1)
     w_ref = as_array(w_ref, "w_ref", ndim=range(1, 33), min_size=1)
@@ -191,6 +220,16 @@ def max_margin_directions(X, y) -> np.ndarray:
     References
     ----------
     .. [1] Soudry et al. (2018), Eq. (4).
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg import max_margin_directions, separable_dataset
+    >>> X, y = separable_dataset(20, 3, rng=0)
+    >>> w_hat = max_margin_directions(X, y)
+    >>> w_hat.shape, round(float(np.min(y * (X @ w_hat))), 6)  # unit functional margin
+    ((3,), 1.0)
+    >>> max_margin_directions(np.stack([X, -X]), np.stack([y, y])).shape  # a batch of 2
+    (2, 3)
     """
     X = as_array(X, "X", ndim=(2, 3), min_size=1)
     y = _labels_like(y, X)
