@@ -185,3 +185,78 @@ def test_mc_deletion_changes_checks_input_and_moves_predictions():
         mc_deletion_changes(*args, sol, test.rows, test.cols, res.values[:, :-1])
     with pytest.raises(ValueError, match="query_rows"):
         mc_deletion_changes(*args, sol, test.rows + 100, test.cols, res.values)
+
+
+def test_observed_entries_csr_is_scipys_coo_matrix():
+    import scipy.sparse as sp
+
+    from analysis.representers import make_lowrank_ratings
+    from analysis.representers.nuclear import observed_entries
+
+    r, _ = make_lowrank_ratings((30, 40), n_ratings=400, rank=3, min_per_user=8, rng=1)
+    obs = observed_entries(r.rows, r.cols, r.values, r.shape)
+    data = np.random.default_rng(0).standard_normal(r.n)
+    ours = obs.csr(data[obs.order])
+    ref = sp.csr_matrix((data, (r.rows, r.cols)), shape=r.shape)
+    # the same structure and the same numbers, bit for bit
+    assert np.array_equal(ours.indptr, ref.indptr) and np.array_equal(ours.indices, ref.indices)
+    assert np.array_equal(ours.data, ref.data)
+    with pytest.raises(ValueError, match="rows"):
+        observed_entries(r.rows + 100, r.cols, r.values, r.shape)
+
+
+def test_mc_deletion_changes_reuses_one_index_and_matches_public_refits():
+    """The shared-index refits equal refits through the public solver (validating each time),
+    on the truncated-SVD path (shape above DENSE_LIMIT)."""
+    from analysis.representers import hold_out_ratings, make_lowrank_ratings, mc_deletion_changes
+    from analysis.representers.evaluation import deletion_order, n_deleted
+    from analysis.representers.nuclear import (
+        DENSE_LIMIT,
+        nuclear_representers,
+        solve_nuclear,
+    )
+
+    shape = (150, 300)
+    assert shape[0] * shape[1] > DENSE_LIMIT
+    ratings, _ = make_lowrank_ratings(shape, n_ratings=3000, rank=3, min_per_user=8, rng=2)
+    train, test = hold_out_ratings(ratings, 2, rng=2)
+    args = (train.rows, train.cols, train.values, train.shape, 0.002)
+    sol = solve_nuclear(*args, tol=1e-9)
+    res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
+    fr = (0.05, 0.2)
+    ours = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, fractions=fr, tol=1e-8)
+    for q in range(2):
+        cand = np.flatnonzero((train.rows == test.rows[q]) | (train.cols == test.cols[q]))
+        order = cand[deletion_order(res.values[q, cand], "proponents")]
+        for j, p in enumerate(fr):
+            w = np.ones(train.n)
+            w[order[: n_deleted(cand.size, p)]] = 0.0
+            refit = solve_nuclear(*args, sample_weight=w, warm_start=sol, tol=1e-8, check_every=2)
+            ref = refit.entries(test.rows[q : q + 1], test.cols[q : q + 1])[0] - sol.entries(
+                test.rows[q : q + 1], test.cols[q : q + 1]
+            )[0]
+            # the same computation on the same entries: identical numbers
+            assert ours[q, j] == ref
+    with pytest.raises(ValueError, match="jobs"):
+        mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, jobs=0)
+
+
+@pytest.mark.slow
+def test_mc_deletion_changes_in_two_workers_equals_serial():
+    """run_many's workers use one BLAS thread; with one here too, the numbers are the same bits
+    (starting the two workers is most of this test's ~15 s)."""
+    from threadpoolctl import threadpool_limits
+
+    from analysis.representers import hold_out_ratings, make_lowrank_ratings, mc_deletion_changes
+    from analysis.representers.nuclear import nuclear_representers, solve_nuclear
+
+    ratings, _ = make_lowrank_ratings((150, 300), n_ratings=3000, rank=3, min_per_user=8, rng=2)
+    train, test = hold_out_ratings(ratings, 2, rng=2)
+    args = (train.rows, train.cols, train.values, train.shape, 0.002)
+    with threadpool_limits(1):
+        sol = solve_nuclear(*args, tol=1e-9)
+        res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
+        kw = {"fractions": (0.05, 0.2), "tol": 1e-8}
+        one = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, **kw)
+    two = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, jobs=2, **kw)
+    assert np.array_equal(two, one)
