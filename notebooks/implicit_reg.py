@@ -241,3 +241,15 @@ for c in get_claims("implicit_reg"):
 #   exponent to a theoretical one.
 # * Geiping et al. (2022) is probed only at CPU size (Sec. 6); their CIFAR-10 setting
 #   (ResNet-18, thousands of full-batch steps with clipping) is out of reach here.
+
+# %% [markdown]
+# ## Explore: initialisation scale and width
+# `explore()` re-runs tubal-sensing GD in the quick setting of Fig. 4 (three instances) for the
+# initialisation scale $\alpha$ and width $R$ you choose and shows the test- and train-error curves:
+# the final error falls with $\alpha$, and $R = r_\star$ (exact parametrisation) converges to
+# round-off.
+
+# %%
+from analysis.implicit_reg import explore  # noqa: E402
+
+explore(alpha=1e-3, width=24)

@@ -246,3 +246,16 @@ display(fig)
 for c in get_claims("neural_collapse"):
     r = run_claim(c, seed=SEED)
     print(f"{r['status']:5s} {r['id']:40s} slack={r['slack']:+.2e}  {r['detail'][:70]}")
+
+# %% [markdown]
+# ## Explore: imbalance, temperature and ReLU
+# `explore()` re-solves the SCL UFM (convex class-block route) as you move the imbalance ratio $R$
+# and the temperature $\tau$ or switch the ReLU off, and shows the class-mean Gram with its OF and
+# ETF distances. With ReLU the geometry stays an orthogonal frame for every $R$; without it, it
+# starts as an ETF at $R = 1$ and the minority means draw together as $R$ grows. Sliders recompute
+# on release; every setting seen is cached.
+
+# %%
+from analysis.neural_collapse import explore  # noqa: E402
+
+explore(ratio=5.0, temperature=0.1, relu=True)

@@ -320,3 +320,15 @@ print(cfd["auc"])
 for c in get_claims("representers"):
     record = run_claim(c, SEED)
     print(f"{record['status']:4s}  {c.id:40s} {record['detail'][:90]}")
+
+# %% [markdown]
+# ## Explore: regularisation and case deletion
+# `explore()` refits the $\ell_1$-regularised logistic model for the $\lambda$ you choose, shows the
+# representer contributions to one test prediction (they sum to it exactly) and how the prediction
+# moves when the largest contributors are deleted and the model refitted, against deleting random
+# points. A large $\lambda$ zeroes every coefficient and every contribution.
+
+# %%
+from analysis.representers import explore  # noqa: E402
+
+explore(lam=0.05)

@@ -289,3 +289,15 @@ for c in get_claims("zsl"):
 #   85): a greedy path over 85 costs ~1200 exact solves.
 # * **ESZSL** uses 0/1 targets and L2-normalised signatures (documented in
 #   `analysis.zsl.baselines`); with the original +-1 targets it was near chance on our data.
+
+# %% [markdown]
+# ## Explore: pick classes and attributes
+# `explore("awa2")` solves the exact worst-case bound on the classes and attributes you select
+# (ctrl/shift-click; up to 12 of each) of the shipped AwA2 unseen classes (`"cub"`, `"sun"`,
+# `"apy"` or a matrix of your own work too), and shows $Q$, the certified error lower bound
+# $1 - Q$ and the adversary's predicted confusions. Adding an attribute never lowers $Q$.
+
+# %%
+from analysis.zsl import explore  # noqa: E402
+
+explore("awa2")

@@ -34,9 +34,9 @@ MAX_ITERATIONS = 100
 MAX_ORDER_SEED = 100
 
 
-def explore(instance: str = "random", n_tasks: int = 3, n_per_task: int = 5, d: int = 5,
+def explore(instance: str = "random", n_tasks: int = 3, n_per_task: int = 3, d: int = 5,
             n_iterations: int = 30, ordering: str = "cyclic", order_seed: int = 0,
-            task_shift: float = 1.0, seed: int = 0):
+            task_shift: float = 1.0, seed: int = 1):
     r"""Explorer: task order -> the SMM path, its distance to :math:`w^\star` and the forgetting.
 
     SMM projects onto one task's feasible set at a time,
@@ -72,7 +72,10 @@ def explore(instance: str = "random", n_tasks: int = 3, n_per_task: int = 5, d: 
     task_shift : float
         Norm of each task's mean shift (>= 0, at most 10), for ``"random"``.
     seed : int
-        Seed of the random tasks.
+        Seed of the random tasks. The default instance (3 tasks of 3 samples in 5-D, seed 1)
+        is one where the order visibly matters: after 30 iterations every cyclic order is within
+        4e-6 of :math:`\mathcal W^\star`, at distances 0.40 to 0.84 from :math:`w^\star`
+        depending on the permutation.
 
     Returns
     -------

@@ -10,6 +10,11 @@ session never writes into the repository. Headless Chromium opens ``notebooks/ne
 by URL; the test checks that it is shown as a notebook (cells, not a text editor), runs all cells
 and checks that no cell fails and every figure the notebook renders appears exactly once. A
 screenshot goes to ``build/site/_screenshots/jupyterlab_neural_collapse.png``.
+
+A second test runs the notebook's last cell, the interactive explorer
+(``analysis.neural_collapse.explore``), types a new imbalance ratio into the slider's readout as a
+user would, and checks that the summary line and the figure change (the kernel recomputed and the
+widget redrew); screenshots ``jupyterlab_explorer_before.png`` / ``..._after.png``.
 """
 
 from __future__ import annotations
@@ -186,11 +191,73 @@ def test_py_notebook_opens_as_notebook_runs_and_shows_each_figure_once(lab, brow
                              f"{c['source'][:80]!r}")
         assert wanted, "the notebook renders no registered figure"
         assert not wrong, "figures not shown exactly once:\n" + "\n".join(wrong)
-        shown = page.locator(".jp-NotebookPanel .jp-OutputArea-output img").count()
+        # the explorer's figure is an ipywidgets Image inside its widget, not a cell output
+        shown = page.locator(".jp-NotebookPanel .jp-OutputArea-output img:not(.widget-image)").count()
         assert shown == len(wanted), f"{shown} images on the page for {len(wanted)} figures"
         assert not errors, errors
     finally:
         try:
             page.screenshot(path=str(screenshots / "jupyterlab_neural_collapse.png"))
+        finally:
+            page.close()
+
+
+# The explorer widget: its summary line (HTML) and the src of its figure (an ipywidgets Image).
+_EXPLORER = """() => {
+  const panel = window.jupyterapp.shell.currentWidget.node;
+  const boxes = panel.querySelectorAll('.jp-OutputArea-output .widget-vbox');
+  if (!boxes.length) return null;
+  const box = boxes[boxes.length - 1];
+  const html = box.querySelectorAll('.widget-html-content');
+  const img = box.querySelector('img.widget-image');
+  return {summary: html.length ? html[html.length - 1].innerText : '',
+          src: img ? img.getAttribute('src') || '' : ''};
+}"""
+
+
+def test_explorer_slider_recomputes_in_jupyterlab(lab, browser, screenshots):
+    base, token = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    try:
+        page.goto(f"{base}lab/tree/{NOTEBOOK}?token={token}", wait_until="load")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel"
+            "?.status === 'idle'", timeout=180_000)
+        # Run only the last cell: it imports and builds the explorer by itself.
+        source = page.evaluate("""() => {
+          const nb = window.jupyterapp.shell.currentWidget.content;
+          nb.activeCellIndex = nb.widgets.length - 1;
+          return nb.activeCell.model.sharedModel.getSource();
+        }""")
+        assert "explore(" in source, f"the notebook's last cell is not the explorer: {source!r}"
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+        page.wait_for_function(f"() => {{ const s = ({_EXPLORER})(); "
+                               "return s && s.summary.includes('OF distance') && s.src; }",
+                               timeout=180_000)
+        before = page.evaluate(_EXPLORER)
+        slider = page.locator(".jp-NotebookPanel .widget-hslider").filter(has_text="imbalance R")
+        slider.last.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshots / "jupyterlab_explorer_before.png"))
+        # Type a new ratio into the slider's readout and press Enter, as a user can.
+        readout = slider.last.locator(".widget-readout")
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("10")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            f"() => {{ const s = ({_EXPLORER})(); return s && s.summary !== "
+            f"{before['summary']!r} && s.src !== {before['src']!r}; }}", timeout=120_000)
+        after = page.evaluate(_EXPLORER)
+        assert "counts [20, 20, 2, 2]" in after["summary"], after["summary"]
+        assert "counts [20, 20, 4, 4]" in before["summary"], before["summary"]
+        page.wait_for_timeout(500)
+        assert not errors, errors
+    finally:
+        try:
+            page.screenshot(path=str(screenshots / "jupyterlab_explorer_after.png"))
         finally:
             page.close()
