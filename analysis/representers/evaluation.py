@@ -96,6 +96,15 @@ def deletion_changes(
     Returns
     -------
     ndarray, shape (n_test, n_levels)
+
+    Examples
+    --------
+    >>> from analysis.representers import deletion_changes, l1_representers, make_sparse_logistic
+    >>> data = make_sparse_logistic(30, 8, n_test=3, n_informative=3, rng=0)
+    >>> res = l1_representers(data.X, data.y, 0.05, data.X_test)
+    >>> changes = deletion_changes(data.X, data.y, 0.05, data.X_test, res.values, theta=res.theta)
+    >>> changes.shape, bool(np.all(changes < 0))  # here deleting proponents lowers every prediction
+    ((3, 5), True)
     """
     loss = check_loss(loss)
     X, y = check_design(X, y, loss)
@@ -121,7 +130,16 @@ def deletion_changes(
 
 
 def deletion_auc(changes, fractions=DELETION_FRACTIONS, direction: str = "proponents") -> np.ndarray:
-    """Normalised area under each deletion curve (larger = better explainer); shape (n_test,)."""
+    """Normalised area under each deletion curve (larger = better explainer); shape (n_test,).
+
+    Examples
+    --------
+    >>> from analysis.representers import deletion_auc
+    >>> deletion_auc([[-1.0, -2.0]], fractions=(0.25, 0.5))  # (0.25 * 1/2 + 0.25 * 3/2) / 0.5
+    array([1.])
+    >>> deletion_auc([[-1.0, -2.0]], fractions=(0.25, 0.5), direction="opponents")
+    array([-1.])
+    """
     changes = as_array(changes, "changes", ndim=2, min_size=1)
     fr = _check_fractions(fractions)
     if changes.shape[1] != fr.size:
@@ -145,7 +163,14 @@ def mean_ci(samples, confidence: float = 0.95) -> tuple[float, float]:
 
 
 def sign_agreement(values, reference) -> float:
-    """Share of entries where ``sign(values) == sign(reference)``, over entries with reference != 0."""
+    """Share of entries where ``sign(values) == sign(reference)``, over entries with reference != 0.
+
+    Examples
+    --------
+    >>> from analysis.representers import sign_agreement
+    >>> sign_agreement([[1.0, -2.0, 3.0]], [[2.0, 1.0, 0.0]])  # the third entry is not counted
+    0.5
+    """
     values = as_array(values, "values")
     reference = as_array(reference, "reference")
     if values.shape != reference.shape:
@@ -233,6 +258,17 @@ def mc_deletion_changes(
     -------
     ndarray, shape (n_query, n_levels)
         ``Theta_uv(after) - Theta_uv``.
+
+    Examples
+    --------
+    >>> from analysis.representers import make_lowrank_ratings, mc_deletion_changes
+    >>> from analysis.representers import nuclear_representers
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> args = (ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.02)  # ..., shape, lam
+    >>> res = nuclear_representers(*args, [0, 3], [1, 5])
+    >>> changes = mc_deletion_changes(*args, res.solution, [0, 3], [1, 5], res.values)
+    >>> changes.shape, bool(np.all(changes < 0))  # here deleting proponents lowers both entries
+    ((2, 5), True)
     """
     obs = observed_entries(rows, cols, values, shape)
     lam = check_positive(lam, "lam")

@@ -137,6 +137,17 @@ class NuclearSolution:
         Soft-impute (proximal-gradient) iterations.
     n_newton : int
         Newton steps of the accepted polish (0 when soft-impute alone met ``tol``).
+
+    Examples
+    --------
+    >>> from analysis.representers import NuclearSolution, make_lowrank_ratings, solve_nuclear
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> args = (ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.02)  # ..., shape, lam
+    >>> sol = solve_nuclear(*args)
+    >>> isinstance(sol, NuclearSolution), sol.theta.shape, sol.rank, sol.U.shape, sol.V.shape
+    (True, (8, 10), 4, (8, 4), (10, 4))
+    >>> bool(np.allclose(sol.entries([0, 7], [1, 9]), sol.theta[[0, 7], [1, 9]]))
+    True
     """
 
     U: np.ndarray
@@ -337,6 +348,17 @@ def nuclear_kkt_residual(U, s, V, rows, cols, values, lam, sample_weight=None, n
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from analysis.representers import make_lowrank_ratings, nuclear_kkt_residual, solve_nuclear
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> args = (ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.02)  # ..., shape, lam
+    >>> sol = solve_nuclear(*args)
+    >>> bool(nuclear_kkt_residual(sol.U, sol.s, sol.V, *args[:3], 0.02) < 1e-8)
+    True
+    >>> bool(nuclear_kkt_residual(sol.U, 2 * sol.s, sol.V, *args[:3], 0.02) > 0.1)  # not optimal
+    True
     """
     U = as_array(U, "U", ndim=2, min_size=1)
     s = as_array(s, "s", ndim=1, shape=(U.shape[1],))
@@ -440,6 +462,17 @@ def solve_nuclear(
     Returns
     -------
     NuclearSolution
+
+    Examples
+    --------
+    >>> from analysis.representers import make_lowrank_ratings, solve_nuclear
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> args = (ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.02)  # ..., shape, lam
+    >>> sol = solve_nuclear(*args)
+    >>> sol.theta.shape, bool(sol.kkt_residual < 1e-8)
+    ((8, 10), True)
+    >>> bool(np.all(sol.s > 0) and np.all(np.diff(sol.s) <= 0))  # soft-thresholded, decreasing
+    True
     """
     rows, cols, values, shape = check_ratings(rows, cols, values, shape)
     lam = check_positive(lam, "lam")
@@ -697,7 +730,17 @@ def _cheap_kkt(U, V, obs, rows, cols, values, w, lam, n, shape, structure=None):
 def solve_nuclear_cvxpy(
     rows, cols, values, shape, lam, *, sample_weight=None, solver="CLARABEL", **solver_options
 ):
-    """Reference cvxpy (SDP) solve of the same problem (small shapes); returns ``(Theta, objective)``."""
+    """Reference cvxpy (SDP) solve of the same problem (small shapes); returns ``(Theta, objective)``.
+
+    Examples
+    --------
+    >>> from analysis.representers import make_lowrank_ratings, solve_nuclear, solve_nuclear_cvxpy
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> args = (ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.02)  # ..., shape, lam
+    >>> theta, objective = solve_nuclear_cvxpy(*args)
+    >>> theta.shape, bool(np.isclose(objective, solve_nuclear(*args).objective, rtol=1e-6))
+    ((8, 10), True)
+    """
     import cvxpy as cp
 
     from analysis._core.solve import solve_problem
@@ -741,6 +784,20 @@ class NuclearRepresenterResult:
     identity_residual, kkt_residual : float
     query_rows, query_cols : ndarray of int, shape (n_query,), optional
         The queried entries (used by :meth:`parts`).
+
+    Examples
+    --------
+    >>> from analysis.representers import NuclearRepresenterResult, make_lowrank_ratings
+    >>> from analysis.representers import nuclear_representers
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> args = (ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.02)  # ..., shape, lam
+    >>> res = nuclear_representers(*args, [0, 3], [1, 5])  # explain Theta[0, 1] and Theta[3, 5]
+    >>> item_part, user_part = res.parts()
+    >>> isinstance(res, NuclearRepresenterResult), bool(np.allclose(item_part + user_part, res.values))
+    (True, True)
+    >>> entries, values = res.explain(0, 1)  # the neighbourhood of (0, 1) only
+    >>> bool(np.allclose(values, res.values[0, entries]))
+    True
     """
 
     solution: NuclearSolution
@@ -864,6 +921,17 @@ def nuclear_representers(
     References
     ----------
     .. [1] Tsai et al., ICML 2023, Thm 2 (nuclear-norm representer).
+
+    Examples
+    --------
+    >>> from analysis.representers import make_lowrank_ratings, nuclear_representers
+    >>> ratings, _ = make_lowrank_ratings((8, 10), n_ratings=40, rank=2, min_per_user=3, rng=0)
+    >>> args = (ratings.rows, ratings.cols, ratings.values, ratings.shape, 0.02)  # ..., shape, lam
+    >>> res = nuclear_representers(*args, [0, 3], [1, 5])  # explain Theta[0, 1] and Theta[3, 5]
+    >>> res.values.shape, bool(np.allclose(res.values.sum(axis=1), res.predictions, rtol=0, atol=1e-8))
+    ((2, 40), True)
+    >>> bool(np.all(res.values[~(res.same_user | res.same_item)] == 0))  # only row u and column v
+    True
     """
     rows, cols, values, shape = check_ratings(rows, cols, values, shape)
     lam = check_positive(lam, "lam")
