@@ -22,10 +22,19 @@ References
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from analysis.representers.losses import curvature_bound, loss_derivative
 
 EPS = float(np.finfo(float).eps)
+
+
+def abs_design(X):
+    """``|X|`` entrywise; a scipy.sparse ``X`` stays sparse (its index arrays are shared)."""
+    if sp.issparse(X):
+        X = X.tocsr()
+        return sp.csr_matrix((np.abs(X.data), X.indices, X.indptr), shape=X.shape)
+    return np.abs(X)
 
 
 def gamma(n: int | float) -> float:
@@ -34,14 +43,15 @@ def gamma(n: int | float) -> float:
     return ne / (1.0 - ne)
 
 
-def derivative_error(X, y, theta, loss) -> np.ndarray:
+def derivative_error(X, y, theta, loss, abs_X=None) -> np.ndarray:
     r"""Bound on ``|fl(l'(fl(X theta))) - l'(X theta)|`` per sample.
 
     ``gamma_d |X||theta|`` on the prediction, times the Lipschitz constant of ``l'``, plus a few
     ulps of ``l'`` itself (``expit`` / the subtraction ``f - y``).
     """
     f = X @ theta
-    df = gamma(X.shape[1] + 1) * (np.abs(X) @ np.abs(theta))
+    abs_X = abs_design(X) if abs_X is None else abs_X
+    df = gamma(X.shape[1] + 1) * (abs_X @ np.abs(theta))
     own = np.abs(loss_derivative(f, y, loss))
     if loss == "squared":
         own = own + np.abs(f) + np.abs(y)
@@ -49,7 +59,7 @@ def derivative_error(X, y, theta, loss) -> np.ndarray:
     return curvature_bound(loss) * df + own
 
 
-def gradient_floor(X, y, theta, loss, sample_weight=None) -> float:
+def gradient_floor(X, y, theta, loss, sample_weight=None, abs_X=None) -> float:
     r"""Bound on the round-off of the computed loss gradient ``g = X^T (w l') / n`` (max norm).
 
     .. math:: \max_k\ \frac1n\Big[\gamma_{n+2} (|X|^\top |w \ell'|)_k
@@ -57,13 +67,14 @@ def gradient_floor(X, y, theta, loss, sample_weight=None) -> float:
 
     with ``delta l'`` from :func:`derivative_error`. A KKT residual below this floor is as
     small as float64 can certify; the solvers reach it (they stop on round-off, not on an
-    absolute tolerance).
+    absolute tolerance). ``X`` may be scipy.sparse; ``abs_X`` (``|X|``, :func:`abs_design`)
+    saves recomputing it when the floor is evaluated many times.
     """
     n = X.shape[0]
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    absX = abs_design(X) if abs_X is None else abs_X
     d1 = np.abs(w * loss_derivative(X @ theta, y, loss))
-    dd = w * derivative_error(X, y, theta, loss)
-    absX = np.abs(X)
+    dd = w * derivative_error(X, y, theta, loss, absX)
     return float(((gamma(n + 2) * (absX.T @ d1) + absX.T @ dd) / n).max())
 
 
@@ -178,6 +189,8 @@ def restricted_curvature(X, y, theta, loss, sample_weight=None) -> float:
     if S.size == 0:
         return np.inf
     XS = X[:, S]
+    if sp.issparse(XS):
+        XS = XS.toarray()  # n x |S|: the support is small where this bound is used
     H = (XS * (w * loss_second_derivative(X @ theta, y, loss))[:, None]).T @ XS / n
     return float(np.linalg.eigvalsh(H)[0])
 
