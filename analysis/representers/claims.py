@@ -299,6 +299,48 @@ def check_nuclear_identity(seed: int, broken: bool = False) -> ClaimResult:
 
 
 @claim(
+    id="rep.nuclear.item_user_halves",
+    topic=TOPIC,
+    source=_TSAI_NUC + " (its two sums: A V S V^T = Theta = U S U^T A at the optimum)",
+    statement="The item-based part alone (same-user ratings, (1/2) alpha_uj <V~_j,V~_v>) and the "
+    "user-based part alone (same-item ratings, (1/2) alpha_iv <U~_i,U~_u>) each sum to Theta_uv / 2, "
+    "to float64 round-off at the KKT point the solver certifies.",
+    tolerance_reason="each half's exact residual is (1/2)((U - AV) S V^T)_uv or (1/2)(U S (V - A^T "
+    "U)^T)_uv, at most one of the two terms of the identity's bound, and its round-off is part of "
+    "the identity's; so the allowance is nuclear_identity_tolerance at the certified KKT level "
+    "(analysis.representers.roundoff); slack -max(measured/allowed), tolerance 1",
+)
+def check_nuclear_item_user_halves(seed: int, broken: bool = False) -> ClaimResult:
+    rows, cols, values, shape, lam, qr, qc = _ratings_instance(seed)
+    sol = solve_nuclear(rows, cols, values, shape, lam, tol=_NUC_TOL)
+    alpha = -(sol.entries(rows, cols) - values) / (lam * rows.size)
+    root = np.sqrt(sol.s)
+    Ut, Vt = sol.U * root, sol.V * root
+    if broken:
+        # embeddings normalised as (U S, V) instead of (U S^1/2, V S^1/2): the halves are unequal
+        Ut, Vt = sol.U * sol.s, sol.V
+    same_u = rows[None, :] == qr[:, None]
+    same_i = cols[None, :] == qc[:, None]
+    item = (0.5 * alpha * same_u * (Vt[qc] @ Vt[cols].T)).sum(axis=1)
+    user = (0.5 * alpha * same_i * (Ut[qr] @ Ut[rows].T)).sum(axis=1)
+    half = 0.5 * sol.entries(qr, qc)
+    kkt, floor = _nuclear_parts(sol, rows, cols, values, lam)
+    level = max(_NUC_TOL, 2 * floor)
+    allowed = nuclear_identity_tolerance(sol.U, sol.s, sol.V, rows, cols, values, lam, qr, qc, level)
+    r_item, r_user = np.abs(item - half), np.abs(user - half)
+    parts = {
+        "KKT": kkt / level,
+        "item half": float((r_item / allowed).max()),
+        "user half": float((r_user / allowed).max()),
+    }
+    return _ratio_result(
+        parts,
+        f"shape {shape}, rank {sol.rank}, KKT parts {kkt:.1e}; |item - Theta/2| {r_item.max():.1e}, "
+        f"|user - Theta/2| {r_user.max():.1e} (allowed >= {allowed.min():.1e})",
+    )
+
+
+@claim(
     id="rep.nuclear.locality",
     topic=TOPIC,
     source=_TSAI_NUC + ", Sec. 4 (explanations use the same user or item only)",

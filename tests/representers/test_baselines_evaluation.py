@@ -260,3 +260,27 @@ def test_mc_deletion_changes_in_two_workers_equals_serial():
         one = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, **kw)
     two = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, jobs=2, **kw)
     assert np.array_equal(two, one)
+
+
+def test_item_and_user_parts_split_the_values_and_restrict_deletion():
+    from analysis.representers import hold_out_ratings, make_lowrank_ratings, mc_deletion_changes
+    from analysis.representers.nuclear import nuclear_representers, solve_nuclear
+
+    ratings, _ = make_lowrank_ratings((30, 40), n_ratings=400, rank=3, min_per_user=8, rng=3)
+    train, test = hold_out_ratings(ratings, 4, rng=3)
+    args = (train.rows, train.cols, train.values, train.shape, 0.004)
+    sol = solve_nuclear(*args, tol=1e-10)
+    res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
+    item, user = res.parts()
+    # the parts add up to the values (same products, one addition: one ulp each)
+    np.testing.assert_allclose(item + user, res.values, rtol=0, atol=4 * np.finfo(float).eps
+                               * np.abs(res.values).max())
+    assert np.all(item[~res.same_user] == 0) and np.all(user[~res.same_item] == 0)
+    # a pool restricted to the same user deletes only that user's ratings: deleting by the item
+    # part from the 'same user' pool equals deleting by any values that order that pool alike
+    kw = {"fractions": (0.1, 0.3), "candidates": "same user"}
+    a = mc_deletion_changes(*args, sol, test.rows, test.cols, item, **kw)
+    b = mc_deletion_changes(*args, sol, test.rows, test.cols, item + 1e3 * res.same_item, **kw)
+    assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match="candidates"):
+        mc_deletion_changes(*args, sol, test.rows, test.cols, item, candidates="same row")
