@@ -647,17 +647,24 @@ class RepresenterResult:
         if self.kernel_features is None or self.kernel_index is None:
             raise ValueError("X_test: this result stores no kernel features to explain new points")
         X_test = check_test_design(X_test, self.theta.shape[0])
-        return (X_test[:, self.kernel_index] @ self.kernel_features.T) * self.alpha[None, :]
+        return (_dense_columns(X_test, self.kernel_index) @ self.kernel_features.T) * self.alpha[None, :]
 
 
 def l1_representer_values(X, alpha, theta, X_test) -> np.ndarray:
     """Representer values ``alpha_i <x_i, x_t>_{|theta|}`` for each test row (no validation).
 
-    Only the support of ``theta`` enters, so one test point costs ``O(n |supp|)``.
+    Only the support of ``theta`` enters, so one test point costs ``O(n |supp|)``; sparse
+    inputs have their support columns densified (``n x |supp|``).
     """
     support = np.flatnonzero(theta)
-    weighted = X_test[:, support] * np.abs(theta[support])
-    return (weighted @ X[:, support].T) * alpha[None, :]
+    weighted = _dense_columns(X_test, support) * np.abs(theta[support])
+    return (weighted @ _dense_columns(X, support).T) * alpha[None, :]
+
+
+def _dense_columns(X, columns) -> np.ndarray:
+    """``X[:, columns]`` as a dense array (a scipy.sparse ``*`` would be a matrix product)."""
+    out = X[:, columns]
+    return out.toarray() if sp.issparse(out) else out
 
 
 def l1_representers(
@@ -739,6 +746,6 @@ def l1_representers(
         kkt_residual=kkt,
         lam=lam,
         loss=loss,
-        kernel_features=X[:, support] * np.abs(theta[support]),
+        kernel_features=_dense_columns(X, support) * np.abs(theta[support]),
         kernel_index=support,
     )

@@ -70,3 +70,22 @@ def test_sparse_bad_input_is_refused_and_left_unchanged():
         solve_l1(bad, data.y, 1e-3)
     with pytest.raises(ValueError, match="X: expected real entries"):
         solve_l1(data.X.astype(complex), data.y, 1e-3)
+
+
+def test_l1_representers_of_a_sparse_design_equal_the_dense_ones():
+    from analysis.representers import l1_representers
+
+    data = _data(4)
+    lam = 1.0 / data.X.shape[0]  # C = 1
+    theta = solve_l1(data.X, data.y, lam).theta
+    sparse = l1_representers(data.X, data.y, lam, data.X_test, theta=theta)
+    dense = l1_representers(data.X.toarray(), data.y, lam, data.X_test.toarray(), theta=theta)
+    # the same products on the same support, summed in other orders: a few ulps of the terms
+    scale = np.abs(dense.values).max()
+    np.testing.assert_allclose(sparse.values, dense.values, rtol=0, atol=64 * np.finfo(float).eps * scale)
+    np.testing.assert_allclose(sparse.explain(data.X_test), dense.values, rtol=0,
+                               atol=64 * np.finfo(float).eps * scale)
+    # the identity itself is tested on dense designs; here the sums agree to n times that
+    n = data.X.shape[0]
+    np.testing.assert_allclose(sparse.reconstruction, dense.reconstruction, rtol=0,
+                               atol=64 * np.finfo(float).eps * scale * n)
