@@ -29,7 +29,11 @@ slices. Because each GD step left-multiplies the factor, :math:`\hat U_t^{(\ell)
 :math:`\hat U_0 \hat U_0^{\mathsf H}` instead of :math:`\hat U_t` (cost independent of the width
 ``R``; the same iterates in exact arithmetic), ``method="factor"`` updates :math:`\hat U_t`
 itself. The measurement operator is one dense ``(m, n^2 k)`` matrix per seed and seeds (and
-initialisation scales) form a batch axis.
+initialisation scales) form a batch axis. The GD loop itself works in the real coordinates of
+the Hermitian Fourier slices of the t-symmetric :math:`X_t` (``symmetric_dimension(n, k)`` of
+them), where one step's measurement and adjoint are a single ``d x d`` product precomputed per
+instance and no FFT is needed (:func:`_gd_loop_fast`; the loop before that is kept as
+``_run_tubal_gd(..., loop="reference")``, the reference it is tested against).
 
 References
 ----------
@@ -42,6 +46,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -499,8 +504,24 @@ def run_tubal_gd(
     >>> bool(np.all(traj.test_error[..., -1] < 1e-3))  # X* recovered from a small initialisation
     True
     """
+    return _run_tubal_gd(problem, width=width, alpha=alpha, step=step, n_iter=n_iter,
+                         record_every=record_every, init_seed=init_seed, method=method,
+                         effective_width=effective_width, track_power=track_power, loop="fast")
+
+
+def _run_tubal_gd(problem, *, width, alpha, step, n_iter, record_every=1, init_seed=0,
+                  method="auto", effective_width=None, track_power=True, loop="fast"):
+    """:func:`run_tubal_gd` with a choice of GD loop; the setup and the records are shared.
+
+    ``loop="fast"`` (what :func:`run_tubal_gd` runs) steps in Hermitian Fourier coordinates
+    (:func:`_gd_loop_fast`); ``loop="reference"`` is the original loop (measurement products
+    ``A x`` and ``A^T r`` and FFTs every step), kept as the reference the fast loop is tested
+    against (tests/implicit_reg/test_sensing.py) and timed against
+    (benchmarks/bench_implicit_reg.py). Both take the same iterates in exact arithmetic.
+    """
     import torch
 
+    loop = check_choice(loop, "loop", ("fast", "reference"))
     if not isinstance(problem, TubalSensingProblem):
         raise ValueError(f"problem: expected a TubalSensingProblem, got {type(problem).__name__}")
     widths = [check_int(w, "width", minimum=1) for w in np.atleast_1d(np.asarray(width)).tolist()]
@@ -521,9 +542,10 @@ def run_tubal_gd(
     if method == "auto":
         method = "factor" if len(widths) == 1 and widths[0] <= problem.n else "gram"
     if method == "factor" and len(widths) > 1:
-        parts = [run_tubal_gd(problem, width=w, alpha=alphas, step=step, n_iter=n_iter,
-                              record_every=record_every, init_seed=init_seed, method="factor",
-                              effective_width=effective_width, track_power=track_power)
+        parts = [_run_tubal_gd(problem, width=w, alpha=alphas, step=step, n_iter=n_iter,
+                               record_every=record_every, init_seed=init_seed, method="factor",
+                               effective_width=effective_width, track_power=track_power,
+                               loop=loop)
                  for w in widths]
         fields = ("test_error", "train_error", "slice_singular_values", "angle_spectral",
                   "angle_truth", "angle_power")
@@ -592,43 +614,70 @@ def run_tubal_gd(
     out = {name: torch.full((B, S, n_rec), float("nan"), dtype=dt, device=dev)
            for name in ("test", "train", "ang_L", "ang_truth", "ang_power")}
     sv = torch.empty((B, S, n_rec, kh, n), dtype=dt, device=dev)
-    rec_idx = 0
-    for t in range(n_iter + 1):
-        X_hat = P_hat @ C0_hat @ herm(P_hat) if method == "gram" else U_hat @ herm(U_hat)
-        X = real(X_hat)  # (B, S, n, n, k)
-        # (S, m, D) @ (S, D, B): one batched product per instance, no broadcast copy of A
-        resid = _bmm(A, X.reshape(B, S, -1).permute(1, 2, 0)).permute(2, 0, 1) - y  # (B, S, m)
-        if t == records[rec_idx]:
-            if not bool(torch.isfinite(resid).all()):
-                raise ValueError(f"step: gradient descent diverged with step={step:g} by iteration {t} "
-                                 "(non-finite iterates); use a smaller step or initialisation scale")
-            out["test"][:, :, rec_idx] = torch.linalg.vector_norm(
-                (X - X_star).reshape(B, S, -1), dim=-1) / X_star_norm
-            out["train"][:, :, rec_idx] = torch.linalg.vector_norm(resid, dim=-1) / y_norm
-            _, top = _hermitian_top(X_hat, r)
-            s_vals = torch.linalg.svdvals(P_hat @ L0_hat if method == "gram" else U_hat)
-            sv[:, :, rec_idx] = 0.0  # a width R < n has only R singular values per slice
-            sv[:, :, rec_idx, :, : s_vals.shape[-1]] = s_vals[..., :n]
-            out["ang_L"][:, :, rec_idx] = _angle(top, L_hat)
-            out["ang_truth"][:, :, rec_idx] = _angle(top, Ustar_hat)
-            if track_power:
-                power = torch.exp(t * log_growth) * torch.sign(base) ** t
-                Q_hat = (g_vec * power.unsqueeze(-2).to(g_vec.dtype)) @ herm(g_vec)
-                ev_power, top_power = _hermitian_top(Q_hat @ C0_hat @ herm(Q_hat), r)
-                # the r*-th eigenvalue decays geometrically relative to the first; eigh's subspace
-                # error is ~ eps * lambda_1 / gap, so past a ratio of 1e-8 the angle is round-off
-                resolvable = (ev_power[..., r - 1] / ev_power[..., 0]).amin(dim=-1) > 1e-8
-                nan = torch.full(resolvable.shape, float("nan"), dtype=dt, device=dev)
-                out["ang_power"][:, :, rec_idx] = torch.where(resolvable, _angle(top_power, L_hat), nan)
-            rec_idx += 1
-        if t == n_iter:
-            break
-        M = _bmm(A_T, resid.permute(1, 2, 0)).permute(2, 0, 1).reshape(B, S, n, n, k)
-        G_hat = fourier(M + M[..., rev].transpose(-3, -2))
-        if method == "gram":
-            P_hat = P_hat - step * (G_hat @ P_hat)
-        else:
-            U_hat = U_hat - step * (G_hat @ U_hat)
+
+    def record(i, ts, X_hat, test_dist, resid, U_factor):
+        r"""Measure the iterations ``ts`` into the records ``i`` (a slice of ``len(ts)``).
+
+        Every tensor has shape (C, B, S, ...) with C = ``len(ts)``: one call measures a chunk of
+        records, so that the many small eigen- and singular-value problems share their
+        per-call overhead. ``test_dist`` is :math:`\|X_t - X^\star\|_F`, ``resid`` the
+        residuals :math:`\mathcal A(X_t) - y`, ``U_factor`` a factor with the singular values
+        of :math:`\hat U_t` (:math:`\hat P_t L_0` on the gram route).
+        """
+        finite = torch.isfinite(resid).flatten(1).all(dim=-1)
+        if not bool(finite.all()):
+            t = ts[int(torch.nonzero(~finite)[0, 0])]
+            raise ValueError(f"step: gradient descent diverged with step={step:g} by iteration {t} "
+                             "(non-finite iterates); use a smaller step or initialisation scale")
+
+        def put(name, value):  # (C, B, S) -> out[name][:, :, i]
+            out[name][:, :, i] = torch.movedim(value, 0, -1)
+
+        put("test", test_dist / X_star_norm)
+        put("train", torch.linalg.vector_norm(resid, dim=-1) / y_norm)
+        _, top = _hermitian_top(X_hat, r)
+        s_vals = torch.movedim(torch.linalg.svdvals(U_factor), 0, 2)  # (B, S, C, kh, min(n, c))
+        sv[:, :, i] = 0.0  # a width R < n has only R singular values per slice
+        sv[:, :, i, :, : s_vals.shape[-1]] = s_vals[..., :n]
+        put("ang_L", _angle(top, L_hat))
+        put("ang_truth", _angle(top, Ustar_hat))
+        if track_power:
+            t = torch.as_tensor(ts, dtype=dt, device=dev).reshape(-1, 1, 1, 1)
+            power = torch.exp(t * log_growth) * torch.sign(base) ** t  # (C, S, kh, n)
+            Q_hat = ((g_vec * power.unsqueeze(-2).to(g_vec.dtype)) @ herm(g_vec)).unsqueeze(1)
+            ev_power, top_power = _hermitian_top(Q_hat @ C0_hat @ herm(Q_hat), r)
+            # the r*-th eigenvalue decays geometrically relative to the first; eigh's subspace
+            # error is ~ eps * lambda_1 / gap, so past a ratio of 1e-8 the angle is round-off
+            resolvable = (ev_power[..., r - 1] / ev_power[..., 0]).amin(dim=-1) > 1e-8
+            nan = torch.full(resolvable.shape, float("nan"), dtype=dt, device=dev)
+            put("ang_power", torch.where(resolvable, _angle(top_power, L_hat), nan))
+
+    if loop == "fast":
+        # U_t = P_t U_0 = (P_t L0) Q^H, so X_t = F_t F_t^H with F_t = P_t L0 (n columns) and
+        # F_{t+1} = F_t - mu G_t F_t: the gram route is the factor route started from L0
+        _gd_loop_fast(A, y, X_star, L0_hat if method == "gram" else U_hat, step=step,
+                      records=records, on_record=record)
+    else:  # the original loop: A x and A^T r every step, FFTs of M + M^T
+        rec_idx = 0
+        for t in range(n_iter + 1):
+            X_hat = P_hat @ C0_hat @ herm(P_hat) if method == "gram" else U_hat @ herm(U_hat)
+            X = real(X_hat)  # (B, S, n, n, k)
+            # (S, m, D) @ (S, D, B): one batched product per instance, no broadcast copy of A
+            resid = _bmm(A, X.reshape(B, S, -1).permute(1, 2, 0)).permute(2, 0, 1) - y  # (B, S, m)
+            if t == records[rec_idx]:
+                test_dist = torch.linalg.vector_norm((X - X_star).reshape(B, S, -1), dim=-1)
+                U_factor = P_hat @ L0_hat if method == "gram" else U_hat
+                record(slice(rec_idx, rec_idx + 1), [t], X_hat[None], test_dist[None],
+                       resid[None], U_factor[None])
+                rec_idx += 1
+            if t == n_iter:
+                break
+            M = _bmm(A_T, resid.permute(1, 2, 0)).permute(2, 0, 1).reshape(B, S, n, n, k)
+            G_hat = fourier(M + M[..., rev].transpose(-3, -2))
+            if method == "gram":
+                P_hat = P_hat - step * (G_hat @ P_hat)
+            else:
+                U_hat = U_hat - step * (G_hat @ U_hat)
 
     result = {name: val.cpu().numpy().reshape(nW, nA, S, n_rec) for name, val in out.items()}
     checked = [v for name, v in result.items() if name != "ang_power"]
@@ -686,6 +735,213 @@ def _bmm(A, B):
     if A.device.type == "cpu":
         return torch.from_numpy(np.matmul(A.numpy(), B.contiguous().numpy()))
     return A @ B
+
+
+@functools.lru_cache(maxsize=16)
+def _hermitian_coordinates(n: int, k: int):
+    r"""Real coordinates of a t-symmetric :math:`n \times n \times k` tensor (its Hermitian slices).
+
+    A t-symmetric tensor has Hermitian Fourier slices :math:`\hat X^{(\ell)}`,
+    :math:`\ell = 0, \dots, k//2`; its coordinates ``z`` are the real parts of the upper
+    triangles (diagonal included) and the imaginary parts of the strict upper triangles of the
+    complex slices (the real slices, :math:`\ell = 0` and :math:`\ell = k/2` for even k, have
+    none), slice by slice: ``d = symmetric_dimension(n, k)`` numbers.
+
+    Returns
+    -------
+    pack : (d,) int
+        Position of each coordinate in the flattened real view ``(kh, n, n, 2)`` of the slices.
+    unpack : (kh * n * n * 2,) int
+        For every entry of that real view, its position in the extended vector
+        ``[z, -z[imag], 0]`` (entry (j, i) is the conjugate of (i, j); the imaginary parts of
+        the diagonals and of the real slices are 0), so the slices are one gather from it.
+    weight : (d,) float
+        :math:`w_p = \mathrm{mult}_\ell\, o_p / (2k)` with :math:`\mathrm{mult}_\ell = 1` for a
+        real slice and 2 for a complex one (it stands for itself and its conjugate) and
+        :math:`o_p = 1` on a diagonal, 2 off it. By Parseval, for any real ``a`` and the
+        t-symmetric ``x`` with coordinates ``z``, :math:`\langle a, x\rangle = \sum_p w_p
+        (\Phi a)_p z_p`, where :math:`\Phi a` are the coordinates of ``rfft(a + a^T)``: the
+        adjoint of "coordinates to tensor" is :math:`\operatorname{diag}(w)\,\Phi`.
+    imag : (n_imag,) int
+        The coordinates that are imaginary parts (those ``unpack`` also reads negated).
+    """
+    kh = k // 2 + 1
+    real_slice = [ell == 0 or 2 * ell == k for ell in range(kh)]
+    upper = np.triu(np.ones((n, n), dtype=bool))
+    strict = np.triu(np.ones((n, n), dtype=bool), 1)
+    coord = np.full((kh, n, n, 2), -1, dtype=np.int64)  # coordinate of each upper entry, else -1
+    weight, imag, d = [], [], 0
+    off_diag = np.where(np.eye(n, dtype=bool), 1.0, 2.0)
+    for ell in range(kh):
+        mult = 1.0 if real_slice[ell] else 2.0
+        for part, mask in ((0, upper), (1, strict)):
+            if part == 1 and real_slice[ell]:
+                continue
+            count = int(mask.sum())
+            coord[ell, :, :, part][mask] = np.arange(d, d + count)
+            weight.append(mult * off_diag[mask] / (2 * k))
+            if part == 1:
+                imag.append(np.arange(d, d + count))
+            d += count
+    imag = np.concatenate(imag) if imag else np.zeros(0, dtype=np.int64)
+    flat = np.arange(coord.size).reshape(coord.shape)
+    pack = np.empty(d, dtype=np.int64)
+    pack[coord[coord >= 0]] = flat[coord >= 0]
+    negated = np.full(d, -1, dtype=np.int64)
+    negated[imag] = d + np.arange(imag.size)
+    mirror = coord.transpose(0, 2, 1, 3)  # entry (i, j) -> the coordinate of entry (j, i)
+    unpack = np.where(upper[None, :, :, None], coord, mirror)
+    lower = ~upper
+    unpack[:, lower, 1] = np.where(mirror[:, lower, 1] >= 0, negated[mirror[:, lower, 1]], -1)
+    unpack[unpack < 0] = d + imag.size  # the appended zero
+    return pack, unpack.ravel(), np.concatenate(weight), imag
+
+
+#: run :func:`_gd_loop_fast` on numpy views on the CPU (False: in torch, as on other devices;
+#: the tests switch it to compare the two)
+_NUMPY_ON_CPU = True
+
+
+def _gd_loop_fast(A, y, X_star, F_hat, *, step: float, records: list, on_record) -> None:
+    r"""The GD loop of :func:`run_tubal_gd` in Hermitian Fourier coordinates (its default route).
+
+    The iterate is carried as Fourier slices :math:`\hat F_t` with :math:`\hat X_t = \hat F_t
+    \hat F_t^{\mathsf H}` and :math:`\hat F_{t+1} = \hat F_t - \mu \hat G_t \hat F_t`:
+    :math:`F_0 = U_0` on the factor route, :math:`F_0 = L_0` (``n`` columns) on the gram route,
+    where :math:`U_0 = L_0 Q^{\mathsf H}` and so :math:`F_t = P_t L_0`.
+
+    :math:`X_t = U_t * U_t^\top` is t-symmetric, so ``d = symmetric_dimension(n, k)`` real
+    coordinates ``z`` determine it (:func:`_hermitian_coordinates`; 210 for n = 10, k = 4,
+    against :math:`D = n^2 k = 400` entries), and so do they the gradient's factor
+    :math:`G = M + M^\top`, :math:`M = \mathcal A^*(\mathcal A(X) - y)`. With
+    :math:`x = E z` (coordinates to tensor), :math:`\Phi` (tensor ``a`` to the coordinates of
+    ``rfft(a + a^T)``) and :math:`E^\top = \operatorname{diag}(w)\,\Phi` (Parseval), the
+    gradient's coordinates are
+
+    .. math:: g = \Phi A^\top (A E z - y) = V^\top V \operatorname{diag}(w)\, z - V^\top y,
+        \qquad V = A \Phi^\top \in \mathbb R^{m \times d},
+
+    where row ``j`` of ``V`` holds the coordinates of ``rfft(A_j + A_j^T)``. ``K = V^T V
+    diag(w)`` (d x d per instance) is formed once, so a step costs :math:`d^2` per
+    configuration instead of :math:`2 m D` for ``A x`` and ``A^T r``, and no FFT: ``z`` is a
+    gather from :math:`\hat X`, :math:`g = K z - V^\top y`, :math:`\hat G` a gather from ``g``.
+    When ``d`` exceeds about ``2 m`` the two factors (:math:`2 m d` per configuration) are
+    cheaper than ``K`` and are used instead. At a record the errors come from the same
+    coordinates: :math:`\|X - X^\star\|_F^2 = 2 \sum_p w_p (z_p - z^\star_p)^2` and
+    :math:`\mathcal A(X) - y = V \operatorname{diag}(w) z - y`. The iterates are those of the
+    reference loop in exact arithmetic; in floating point they differ by round-off
+    (tests/implicit_reg/test_sensing.py).
+
+    On the CPU the loop runs on numpy views of the tensors (shared memory, no copies): torch's
+    CPU matmul at these small batched sizes was 3-4x slower than numpy's BLAS calls (measured:
+    ``z K`` for 10 instances x 4 configurations, d = 210: 650 us in torch, 180 us in numpy),
+    the reason :func:`_bmm` exists; on another device it runs in torch.
+
+    Parameters
+    ----------
+    A, y, X_star : torch.Tensor, (S, m, D), (S, m) and (S, n, n, k)
+        Measurement operators, measurements and ground truths.
+    F_hat : torch.Tensor, (B, S, k//2 + 1, n, c)
+        The initial factor's Fourier slices (``B`` configurations per instance).
+    step : float
+        GD step :math:`\mu`.
+    records : sorted list of int
+        Iterations to measure; the loop ends at the last one.
+    on_record : callable
+        ``on_record(i, ts, X_hat, test_dist, resid, F_hat)`` receives a chunk of records: the
+        slice ``i`` of record indices, their iterations ``ts`` and (C, B, S, ...) torch tensors
+        (``test_dist`` = :math:`\|X_t - X^\star\|_F`, ``resid`` = :math:`\mathcal A(X_t) - y`).
+        Chunks hold up to 16 MiB of iterates, and the last one is passed before returning.
+    """
+    import torch
+
+    B, S, kh, n, _ = F_hat.shape
+    m = A.shape[-2]
+    k = A.shape[-1] // (n * n)
+    dt, dev = A.dtype, A.device
+    pack, unpack, weight, imag = (torch.as_tensor(v, device=dev)
+                                  for v in _hermitian_coordinates(n, k))
+    weight = weight.to(dt)
+    d = pack.numel()
+    rev = [(-j) % k for j in range(k)]
+
+    def coordinates_of(T):  # real (..., n, n, k) -> coordinates (..., d) of rfft(T)
+        T_hat = torch.movedim(torch.fft.rfft(T, dim=-1), -1, -3)
+        return torch.view_as_real(T_hat).reshape(T.shape[:-3] + (-1,)).index_select(-1, pack)
+
+    A4 = A.reshape(S, m, n, n, k)
+    V = coordinates_of(A4 + A4[..., rev].transpose(-3, -2))  # (S, m, d)
+    z_star = coordinates_of(X_star).unsqueeze(1)  # (S, 1, d)
+    Vw_T = (V * weight).transpose(-2, -1).contiguous()  # diag(w) V^T, (S, d, m)
+
+    def extend(T):  # (..., d) -> (..., d + n_imag + 1): the vector that `unpack` gathers from
+        zero = torch.zeros(T.shape[:-1] + (1,), dtype=dt, device=dev)
+        return torch.cat([T, -T[..., imag], zero], dim=-1)
+
+    minus_h = -extend(y.unsqueeze(-2) @ V)  # -(V^T y)^T, (S, 1, d_ext)
+    dense = d + imag.numel() + 1 <= 2 * m
+    # g^T = z^T K^T with K^T = diag(w) V^T V, or the two factors ((z^T diag(w) V^T) V)
+    factors = [extend(Vw_T @ V)] if dense else [Vw_T, extend(V)]
+    y3, two_w = y.unsqueeze(1), 2.0 * weight
+    F = F_hat.transpose(0, 1).contiguous()  # (S, B, kh, n, c): instances lead, for the products
+
+    if dev.type == "cpu" and _NUMPY_ON_CPU:
+        F, minus_h, z_star, Vw_T, y3, two_w = (
+            T.resolve_conj().numpy() for T in (F, minus_h, z_star, Vw_T, y3, two_w))
+        factors = [T.numpy() for T in factors]
+        pack, unpack = pack.numpy(), unpack.numpy()
+
+        def herm(T):
+            return np.swapaxes(T.conj(), -1, -2)
+
+        def coordinates(X_hat):
+            return X_hat.view(two_w.dtype).reshape(S, B, -1).take(pack, axis=-1)
+
+        def slices(g):
+            return g.take(unpack, axis=-1).view(F.dtype).reshape(S, B, kh, n, n)
+
+        def to_torch(Ts):  # list of (S, B, ...) numpy -> (C, B, S, ...) torch
+            return torch.from_numpy(np.stack(Ts)).transpose(1, 2)
+
+        sqrt = np.sqrt
+    else:
+        def herm(T):
+            return T.mH
+
+        def coordinates(X_hat):
+            return torch.view_as_real(X_hat).reshape(S, B, -1).index_select(-1, pack)
+
+        def slices(g):
+            return torch.view_as_complex(g.index_select(-1, unpack).reshape(S, B, kh, n, n, 2))
+
+        def to_torch(Ts):
+            return torch.stack(Ts).transpose(1, 2)
+
+        sqrt = torch.sqrt
+
+    c = F.shape[-1]
+    per_record = B * S * (kh * n * (n + c) * 2 + m + 1) * A.element_size()
+    chunk = max(1, min(len(records), 2**24 // per_record))
+    pending, i = [], 0
+    with np.errstate(over="ignore", invalid="ignore"):  # a divergence is reported at a record
+        for t in range(records[-1] + 1):
+            X_hat = F @ herm(F)
+            g = coordinates(X_hat)
+            if t == records[i]:
+                test_dist = sqrt(((g - z_star) ** 2) @ two_w)  # Parseval, (S, B)
+                resid = g @ Vw_T - y3  # (S, B, m)
+                pending.append((t, X_hat, test_dist, resid, F))
+                i += 1
+                if len(pending) == chunk or i == len(records):
+                    ts, *parts = zip(*pending, strict=True)
+                    on_record(slice(i - len(ts), i), list(ts), *map(to_torch, parts))
+                    pending = []
+                if i == len(records):
+                    break
+            for factor in factors:
+                g = g @ factor
+            g += minus_h
+            F = F - step * (slices(g) @ F)
 
 
 def _angle(Qu, Qv):

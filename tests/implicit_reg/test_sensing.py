@@ -130,3 +130,122 @@ def test_divergence_is_reported_with_the_step_named(small_problem):
 def test_bad_input_is_rejected(small_problem, call, match):
     with pytest.raises(ValueError, match=match):
         call(small_problem)
+
+
+# --- the fast GD loop (Hermitian Fourier coordinates) against the reference loop -----------------
+
+EPS = np.finfo(np.float64).eps
+
+
+@pytest.mark.parametrize("n, k", [(3, 1), (3, 2), (4, 3), (5, 4), (2, 5), (10, 4)])
+def test_hermitian_coordinates_parametrise_t_symmetric_tensors(n, k):
+    from analysis.implicit_reg.sensing import _hermitian_coordinates, symmetric_dimension
+
+    pack, unpack, weight, imag = _hermitian_coordinates(n, k)
+    d = pack.size
+    assert d == symmetric_dimension(n, k)
+    rng = np.random.default_rng(n * 10 + k)
+    U = rng.standard_normal((n, 3, k))
+    X = t_product(U, t_transpose(U))  # t-symmetric
+    a = rng.standard_normal((n, n, k))  # any real tensor
+
+    def coords(T):
+        T_hat = np.moveaxis(np.fft.rfft(T, axis=-1), -1, 0)
+        return np.stack([T_hat.real, T_hat.imag], -1).ravel()[pack]
+
+    def slices(z):
+        ext = np.concatenate([z, -z[imag], [0.0]])[unpack].reshape(k // 2 + 1, n, n, 2)
+        return ext[..., 0] + 1j * ext[..., 1]
+
+    z, phi_a = coords(X), coords(a + t_transpose(a))
+    # the coordinates determine the Hermitian slices (round-off of one FFT)
+    X_hat = np.moveaxis(np.fft.rfft(X, axis=-1), -1, 0)
+    assert_allclose(slices(z), X_hat, rtol=0, atol=10 * EPS * np.abs(X_hat).max())
+    # Parseval: <a, X> = sum_p w_p (Phi a)_p z_p and ||X||^2 = 2 sum_p w_p z_p^2
+    assert_allclose(np.sum(weight * phi_a * z), np.sum(a * X), rtol=100 * EPS * n * n * k)
+    assert_allclose(2 * np.sum(weight * z**2), np.sum(X**2), rtol=100 * EPS * n * n * k)
+
+
+def _fast_and_reference(problem, **kw):
+    from analysis.implicit_reg.sensing import _run_tubal_gd
+
+    return _run_tubal_gd(problem, loop="fast", **kw), _run_tubal_gd(problem, loop="reference", **kw)
+
+
+def _assert_same_curves(fast, ref, rank):
+    """Error model: each GD step of either loop is backward stable, so the iterates differ by round-off
+    that accumulates at most linearly, T * eps relative after T steps (T <= 700 here, so 6 T eps <=
+    1e-12). Errors and singular values are well conditioned (Weyl): they agree to 1e-12 of their
+    scale. A principal angle of the top-r* eigenspace moves by ||dX|| / (lambda_r* - lambda_r*+1)
+    (Davis-Kahan), i.e. by eps * kappa per unit of relative error, kappa = lambda_1 / gap per slice
+    (lambda = sigma^2 of the reference's slice singular values): it agrees to 1e-12 + T eps kappa."""
+    T = int(ref.iterations[-1])
+    for name in ("test_error", "train_error", "slice_singular_values"):
+        a, b = getattr(fast, name), getattr(ref, name)
+        assert_allclose(a, b, rtol=0, atol=1e-12 * np.abs(b).max(), err_msg=name)
+    lam = ref.slice_singular_values**2
+    gap = lam[..., rank - 1] - lam[..., rank]
+    kappa = np.max(lam[..., 0] / np.maximum(gap, np.finfo(float).tiny), axis=-1)
+    for name in ("angle_spectral", "angle_truth"):
+        a, b = getattr(fast, name), getattr(ref, name)
+        assert np.all(np.abs(a - b) <= 1e-12 + T * EPS * kappa), name
+    # the power iterate is the same closed form on both routes
+    assert_allclose(fast.angle_power, ref.angle_power, rtol=0, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("fig", ["fig2", "fig3", "fig4"])
+def test_fast_loop_gives_the_reference_curves_of_the_tubal_figures(fig):
+    # the quick-scale runs of Figs 2-4 (figures._tubal_run), both loops
+    from analysis.implicit_reg import figures
+
+    s = figures._settings(fig, "quick")
+    p = make_tubal_sensing_problem(s["n"], s["k"], s["rank"], c=s["c"], n_seeds=figures.N_SEEDS,
+                                   seed=0, symmetric=s["symmetric"])
+    fast, ref = _fast_and_reference(
+        p, width=s.get("widths", s.get("width")), alpha=s.get("alphas", s.get("alpha")),
+        step=figures._step(s, p.m), n_iter=s["n_iter"], record_every=max(1, s["n_iter"] // 400),
+        init_seed=1, track_power=(fig == "fig2"))
+    _assert_same_curves(fast, ref, s["rank"])
+
+
+@pytest.mark.parametrize(
+    "n, k, rank, m, symmetric, width, method",
+    [
+        (4, 3, 2, 40, False, [3, 5], "gram"),  # d = 26 <= 2 m: the d x d matrix K
+        (4, 3, 2, 40, False, [3, 5], "factor"),
+        (4, 3, 2, 10, True, [3, 6], "gram"),  # d = 26 > 2 m: the two factors V diag(w), V^T
+        (5, 4, 1, 30, True, 7, "factor"),  # even k: two real slices
+        (5, 1, 2, 40, False, 3, "auto"),  # k = 1: matrix sensing
+    ],
+)
+def test_fast_loop_matches_the_reference_loop(n, k, rank, m, symmetric, width, method):
+    p = make_tubal_sensing_problem(n, k, rank, m=m, n_seeds=2, seed=5, symmetric=symmetric)
+    step = 0.15 / ((8 if symmetric else 2) * p.m)
+    fast, ref = _fast_and_reference(p, width=width, alpha=[1e-2, 1e-5], step=step, n_iter=300,
+                                    record_every=7, method=method)
+    assert fast.params["method"] == ref.params["method"]
+    _assert_same_curves(fast, ref, rank)
+
+
+def test_fast_loop_in_torch_gives_the_numpy_loops_numbers(monkeypatch):
+    # on a GPU the fast loop runs in torch; on the CPU through numpy: the same steps
+    from analysis.implicit_reg import sensing
+
+    p = make_tubal_sensing_problem(4, 3, 2, c=1.5, n_seeds=2, seed=0)
+    kw = dict(width=[3, 6], alpha=[1e-3], step=1e-3, n_iter=200, record_every=20)
+    in_numpy = run_tubal_gd(p, **kw)
+    monkeypatch.setattr(sensing, "_NUMPY_ON_CPU", False)
+    in_torch = run_tubal_gd(p, **kw)
+    _assert_same_curves(in_torch, in_numpy, 2)
+
+
+def test_fast_loop_reports_the_first_divergent_record_of_a_chunk(small_problem):
+    from analysis.implicit_reg.sensing import _run_tubal_gd
+
+    kw = dict(width=4, alpha=1.0, step=10.0, n_iter=200, record_every=1)
+    messages = []
+    for loop in ("fast", "reference"):
+        with pytest.raises(ValueError, match="step: gradient descent diverged") as info:
+            _run_tubal_gd(small_problem, loop=loop, **kw)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]  # the same iteration named
