@@ -94,31 +94,36 @@ def _ratio(old: dict | None, new: dict | None) -> str:
     return f"{text:>6}"
 
 
-def real_section(names, cpu, checkpoint_dir, record) -> None:
+def real_section(names, cpu, checkpoint_dir, record, masters=("live",), out_path=None) -> None:
     """Certified intervals for Q on the real unseen splits at full attribute count.
 
     Each solve is limited to ``cpu`` CPU seconds (checked after each round, so a slow first
     master can overrun it); with ``checkpoint_dir`` a rerun resumes from the saved column pool
     and certificate. Prints rounds, columns, master / pricing CPU seconds and the interval over
-    time (the CPU second at which each decade of the width was reached).
+    time. With several ``masters`` (``live``: the warm-started highspy layer master;
+    ``linprog``: the epigraph master rebuilt by scipy each round, the reference) each benchmark
+    is solved by each, one after the other in this process, and a ratio table compares their
+    CPU seconds where both finished exactly, else the widths reached.
     """
     from analysis.zsl.benchmarks import benchmark_provenance, load_benchmark
 
-    head = (f"{'data':>5} {'k x n':>8} {'method':>15} {'rounds':>6} {'columns':>7} "
+    head = (f"{'data':>5} {'k x n':>8} {'master':>7} {'method':>15} {'rounds':>6} {'columns':>7} "
             f"{'master s':>8} {'pricing s':>9} {'CPU s':>7} {'lower':>9} {'upper':>9} "
             f"{'width':>8} exact")
     print(f"real benchmarks (unseen splits), column generation limited to {cpu:.0f} CPU s")
     print(head)
     print("-" * len(head))
-    out = {}
-    for name in names:
+    out, runs = {}, {}
+    for name, master in [(nm, ms) for nm in names for ms in masters]:
         M, _, _ = load_benchmark(name)
-        ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"zsl_{name}.npz"
+        ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"zsl_{name}_{master}.npz"
         start = time.process_time()
         r = worst_case_lower_bound(M, cpu_time_limit=cpu, milp_time_limit=30.0, checkpoint=ck,
-                                   progress=sys.stderr.isatty())
+                                   progress=sys.stderr.isatty(), master=master)
         last = r.history[-1]
-        print(f"{name:>5} {M.shape[0]:>3} x {M.shape[1]:<3} {r.method:>15} {r.iterations:>6} "
+        runs[name, master] = (time.process_time() - start, r)
+        print(f"{name:>5} {M.shape[0]:>3} x {M.shape[1]:<3} {master:>7} {r.method:>15} "
+              f"{r.iterations:>6} "
               f"{r.n_columns:>7} {last.get('master_cpu_seconds', 0):>8.1f} "
               f"{last.get('pricing_cpu_seconds', 0):>9.1f} {time.process_time() - start:>7.1f} "
               f"{r.lower:>9.6f} {r.upper:>9.6f} {r.gap:>8.1e} {r.exact}", flush=True)
@@ -126,12 +131,30 @@ def real_section(names, cpu, checkpoint_dir, record) -> None:
         shown = over_time[:: max(1, len(over_time) // 6)] + over_time[-1:]
         print("       interval over CPU time: " + "; ".join(
             f"{t:.0f} s [{lo:.4f}, {hi:.4f}]" for t, lo, hi in shown))
+        if master != masters[0]:
+            continue  # the record holds the first master's solve
         out[name] = {**benchmark_provenance(name), "shape": list(M.shape), "method": r.method,
+                     "master": master,
                      "rounds": r.iterations, "columns": r.n_columns, "lower": r.lower,
                      "upper": r.upper, "exact": r.exact, "cpu_seconds": last["cpu_seconds"],
                      "master_cpu_seconds": last.get("master_cpu_seconds"),
                      "pricing_cpu_seconds": last.get("pricing_cpu_seconds"),
                      "interval_over_cpu_time": over_time}
+    if len(masters) > 1:
+        base = masters[0]
+        print(f"\nCPU seconds, {base} vs the others (ratio = other / {base}; width if not exact)")
+        for name in names:
+            cells = []
+            for master in masters:
+                cpu_s, r = runs[name, master]
+                cells.append(f"{master} {cpu_s:.1f} s " + ("exact" if r.exact else f"width {r.gap:.3g}"))
+            b_cpu, b_r = runs[name, base]
+            ratios = [f"{runs[name, m][0] / b_cpu:.1f}x" for m in masters[1:]
+                      if b_r.exact and runs[name, m][1].exact]
+            print(f"{name:>5}: " + "; ".join(cells) + (f"; ratio {', '.join(ratios)}" if ratios else ""))
+    if out_path is not None:
+        Path(out_path).write_text(json.dumps({"benchmarks": out}, indent=1))
+        print(f"written to {out_path}")
     if record:
         path = ROOT / "analysis" / "zsl" / "real_record.json"
         old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
@@ -163,11 +186,16 @@ def main() -> None:
                         help="CPU seconds of column generation per real benchmark")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="resume/save each real solve's column pool here")
+    parser.add_argument("--masters", default="live",
+                        help="comma-separated restricted masters for --real (live,linprog)")
+    parser.add_argument("--real-out", default=None,
+                        help="also write the real section's JSON rows to this path")
     parser.add_argument("--record-real", action="store_true",
                         help="write analysis/zsl/real_record.json (drawn by zsl_real_bounds)")
     args = parser.parse_args()
     if args.real:
-        real_section(args.real.split(","), args.real_cpu, args.checkpoint_dir, args.record_real)
+        real_section(args.real.split(","), args.real_cpu, args.checkpoint_dir, args.record_real,
+                     tuple(args.masters.split(",")), args.real_out)
         return
     ns = [int(x) for x in args.ns.split(",")]
     methods = args.methods.split(",")

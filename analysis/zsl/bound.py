@@ -27,9 +27,13 @@ mixed-integer program (HiGHS through :func:`scipy.optimize.milp`), or by enumera
 class subsets ``T`` (``rho = max_T sum_{j in T} a_j + sum_i max(0, sum_{j in T} b_ji)``, exact
 and independent of ``n``). Each round certifies ``Q`` in ``[D / rho, U]`` (``U`` the restricted
 master's value, ``D`` its dual objective). Column generation lifts the master's duals off the
-vectors a class cannot emit (:func:`lift_duals`), prices also at a Wentges-smoothed dual point,
-solves the masters by interior point + crossover and parks long-idle columns: 10 classes x 85
-attributes (AwA-sized) take about half a CPU minute exactly (``benchmarks/bench_zsl.py``).
+vectors a class cannot emit (:func:`lift_duals`), prices also at a Wentges-smoothed dual point
+and parks long-idle columns. Its restricted master is by default the layer form of
+:class:`_LiveMaster` (columns ``(v, T)``, ``k (n + 1)`` rows) kept in one HiGHS model through
+``highspy`` and re-solved from the previous basis after each round's new columns (10 classes x
+85 attributes, AwA-sized, exactly in about 15 CPU seconds); ``master="linprog"`` is the epigraph
+form rebuilt and solved by :func:`scipy.optimize.linprog` each round, the independent reference
+(``benchmarks/bench_zsl.py --real --masters live,linprog``).
 """
 
 from __future__ import annotations
@@ -67,6 +71,14 @@ _MASTER_METHOD = "highs-ipm"
 _IDLE_ROUNDS = 5
 _DROP_SLACK = 0.2
 _DROP_ROUNDS = 100
+#: column generation's master: "live" (the layer form in one highspy model, warm-started
+#: between rounds) or "linprog" (the epigraph form re-solved from scratch by
+#: scipy.optimize.linprog each round: the independent reference)
+MASTERS = ("live", "linprog")
+#: the live master uses the warm primal simplex up to this many rows, interior point beyond
+_LIVE_SIMPLEX_MAX_ROWS = 2000
+#: MILP pricing's local search starts from the vectors of class pairs among this many classes
+_PAIR_CLASSES = 16
 
 
 # --------------------------------------------------------------------------- result objects
@@ -333,6 +345,241 @@ def dual_objective(a: np.ndarray, b: np.ndarray, M: np.ndarray) -> float:
     return float(np.mean(a + np.einsum("ji,ji->j", b, M)))
 
 
+class _LiveMaster:
+    r"""The restricted master in layer form: one HiGHS model (``highspy``) kept between rounds.
+
+    A column is a pair ``(v, T)`` of an attribute vector and a set of classes that can all emit
+    ``v``; its variable ``x_{v,T} >= 0`` puts mass ``x`` on ``(j, v)`` for every ``j in T``, at
+    cost ``x``:
+
+    .. math::
+
+        \min \sum x_{v,T} \quad \text{s.t.} \quad \sum_{(v,T) \ni j} x_{v,T} = 1, \quad
+        \sum_{(v,T) \ni j} x_{v,T}\, v_i = M_{ji} \;\; (0 < M_{ji} < 1).
+
+    ``R[j, v] = sum_{T \ni j} x_{v,T}`` is ``k`` times a law consistent with ``M`` whose best map
+    has accuracy ``sum_v max_j R[j, v] / k <= sum x / k``, so the value is an upper bound on
+    ``Q``; with every ``(v, T)`` it is ``Q``'s LP (the layers ``{j : R[j, v] >= t}`` of an optimal
+    ``R`` are nested sets whose masses add up to ``max_j R[j, v]``). Its dual has the same
+    ``(a, b)`` as the epigraph form of :func:`_solve_master`, with the constraints
+    ``sum_{j in T} (a_j + b_j . v) <= 1``, i.e. ``sum_j max(0, a_j + b_j . v) <= 1``: the same
+    pricing problem, entering set ``T = {j : a_j + b_j . v > 0}``. The rows have a fixed count
+    ``k (n + 1)`` (the epigraph form adds ``k`` rows per vector), and rows with ``M_ji`` in
+    ``{0, 1}`` are left out: a column holds only classes that can emit its vector, for which
+    these rows read ``0 = 0`` or repeat the class row; their duals are reported as 0.
+
+    Columns are added between rounds to the same model, so HiGHS re-solves from the previous
+    optimal basis (which stays primal feasible: new columns enter at 0) with the primal simplex;
+    masters with more than ``_LIVE_SIMPLEX_MAX_ROWS`` rows are solved by interior point +
+    crossover instead (measured on SUN's 72 x 102, second round, 7416 rows: interior point 1.6
+    CPU s, warm dual simplex 15.6 s, warm primal simplex unfinished after 18.7 s and 5619
+    degenerate pivots; on AwA2's 10 x 85 the warm primal simplex is 3x faster than the
+    interior point over a whole solve).
+    """
+
+    def __init__(self, M: np.ndarray):
+        import highspy
+
+        try:  # the bare binding: no start-up banner on stdout, no Python callback layer
+            from highspy._core import _Highs as highs_model
+        except ImportError:  # pragma: no cover - a highspy without the private module
+            highs_model = highspy.Highs
+        self._highspy = highspy
+        k, n = M.shape
+        self.M, self.k, self.n = M, k, n
+        frac = (M > 0.0) & (M < 1.0)
+        self.rowid = np.full((k, n + 1), -1, dtype=np.int64)
+        rhs, r = [], 0
+        for j in range(k):
+            self.rowid[j, 0] = r
+            rhs.append(1.0)
+            r += 1
+            cols = np.flatnonzero(frac[j])
+            self.rowid[j, cols + 1] = r + np.arange(cols.size)
+            rhs.extend(M[j, cols].tolist())
+            r += cols.size
+        self.n_rows = r
+        self._zero = (M == 0.0).astype(np.float64)
+        self._one = (M == 1.0).astype(np.float64)
+        h = highs_model()
+        h.setOptionValue("output_flag", False)
+        for key, value in _HIGHS_OPTIONS.items():
+            h.setOptionValue(key, value)
+        h.setOptionValue("simplex_strategy", 4)  # primal simplex: a warm basis stays feasible
+        h.setOptionValue("solver", "simplex" if r <= _LIVE_SIMPLEX_MAX_ROWS else "ipm")
+        rhs = np.asarray(rhs)
+        h.addRows(r, rhs, rhs, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.h = h
+        self.pool = np.zeros((0, n), dtype=np.uint8)  # every vector seen (column pool)
+        self._pool_index: dict = {}
+        self.col_vec = np.zeros(0, dtype=np.int64)  # per LP column: its vector's pool index
+        self.col_T = np.zeros((0, k), dtype=bool)
+        self.protected = 0  # the initial columns (a feasible master) are never dropped
+        self._idle = np.zeros(0, dtype=np.int64)
+        self._keys: set = set()
+
+    def compatible(self, V: np.ndarray) -> np.ndarray:
+        """``C[s, j]``: class ``j`` can emit ``V[s]`` (``v_i = 0`` where ``M_ji = 0``, 1 where 1)."""
+        Vf = V.astype(np.float64)
+        return (Vf @ self._zero.T == 0) & ((1.0 - Vf) @ self._one.T == 0)
+
+    def remember(self, V: np.ndarray) -> np.ndarray:
+        """Add the rows of ``V`` to the pool; returns their pool indices."""
+        idx = np.empty(V.shape[0], dtype=np.int64)
+        fresh = []
+        for s, key in enumerate(_row_keys(V).tolist()):
+            if key not in self._pool_index:
+                self._pool_index[key] = self.pool.shape[0] + len(fresh)
+                fresh.append(s)
+            idx[s] = self._pool_index[key]
+        if fresh:
+            self.pool = np.concatenate([self.pool, V[fresh].astype(np.uint8)], axis=0)
+        return idx
+
+    def add(self, V: np.ndarray, T: np.ndarray) -> int:
+        """Add the columns ``(V[s], T[s])`` (classes that cannot emit ``V[s]`` are removed)."""
+        if V.shape[0] == 0:
+            return 0
+        T = np.asarray(T, dtype=bool) & self.compatible(V)
+        vec = self.remember(V)
+        n1 = self.n + 1
+        starts, index, keep = [], [], []
+        nnz = 0
+        for s in range(V.shape[0]):
+            if not T[s].any():
+                continue
+            key = (int(vec[s]), np.packbits(T[s]).tobytes())
+            if key in self._keys:
+                continue
+            self._keys.add(key)
+            on = np.concatenate([[0], 1 + np.flatnonzero(V[s])])
+            rows = self.rowid.ravel()[(np.flatnonzero(T[s])[:, None] * n1 + on[None, :]).ravel()]
+            rows = rows[rows >= 0]
+            starts.append(nnz)
+            index.append(rows)
+            nnz += rows.size
+            keep.append(s)
+        if not keep:
+            return 0
+        c = len(keep)
+        index = np.concatenate(index).astype(np.int32)
+        self.h.addCols(c, np.ones(c), np.zeros(c), np.full(c, self._highspy.kHighsInf),
+                       index.size, np.asarray(starts, dtype=np.int32), index, np.ones(index.size))
+        self.col_vec = np.concatenate([self.col_vec, vec[keep]])
+        self.col_T = np.concatenate([self.col_T, T[keep]], axis=0)
+        self._idle = np.concatenate([self._idle, np.zeros(c, dtype=np.int64)])
+        return c
+
+    def add_initial(self, M: np.ndarray) -> None:
+        """Each class's comonotone atoms alone (a feasible master), and their nested layers.
+
+        For every atom ``v`` of the union support the classes that can emit it, sorted by
+        their comonotone mass on ``v`` (ties by index), give the layers ``T_2 subset T_3 ...``
+        (their prefixes): the master can then share ``v`` between classes from the first round.
+        """
+        pieces = [comonotone_coupling(row) for row in M]
+        for j, (Vj, _) in enumerate(pieces):
+            T = np.zeros((Vj.shape[0], self.k), dtype=bool)
+            T[:, j] = True
+            self.add(Vj, T)
+        self.protected = self.col_vec.size
+        W = np.zeros((self.k, self.pool.shape[0]))
+        for j, (Vj, wj) in enumerate(pieces):
+            W[j, self.remember(Vj)] = wj
+        C = self.compatible(self.pool).T
+        score = W + 1e-3 * C  # comonotone mass first, then the other classes that can emit v
+        order = np.argsort(-score, axis=0, kind="stable")
+        Vs, Ts = [], []
+        for s in range(self.pool.shape[0]):
+            c = int(C[:, s].sum())
+            for r in range(2, c + 1):
+                T = np.zeros(self.k, dtype=bool)
+                T[order[:r, s]] = True
+                Vs.append(self.pool[s])
+                Ts.append(T)
+        if Vs:
+            self.add(np.array(Vs), np.array(Ts))
+
+    def add_layers(self, R: np.ndarray, V: np.ndarray) -> int:
+        """Add the layer-cake decomposition of a law ``R`` (``k x S``) on the vectors ``V``.
+
+        For each vector, the classes sorted by ``R[:, s]`` give nested sets ``T_1 subset T_2
+        ...`` (the top ``r`` classes) with masses ``R_(r) - R_(r+1)``: the master can then
+        represent ``R`` itself, at cost ``sum_s max_j R[j, s]``.
+        """
+        Vs, Ts = [], []
+        for s in np.flatnonzero(R.max(axis=0) > 0):
+            order = np.argsort(-R[:, s], kind="stable")
+            mass = R[order, s]
+            for r in range(1, int((mass > 0).sum()) + 1):
+                if mass[r - 1] > (mass[r] if r < mass.size else 0.0):
+                    T = np.zeros(self.k, dtype=bool)
+                    T[order[:r]] = True
+                    Vs.append(V[s])
+                    Ts.append(T)
+        return self.add(np.array(Vs), np.array(Ts)) if Vs else 0
+
+    def solve(self, what: str) -> tuple[_MasterSolution, np.ndarray]:
+        """Re-solve from the current basis; returns the solution and its vectors (``R``'s columns)."""
+        h = self.h
+        h.run()
+        status = h.getModelStatus()
+        if status != self._highspy.HighsModelStatus.kOptimal:
+            # a failed warm start: once more from scratch with the interior point + crossover
+            h.setOptionValue("solver", "ipm")
+            h.clearSolver()
+            h.run()
+            h.setOptionValue("solver", "simplex" if self.n_rows <= _LIVE_SIMPLEX_MAX_ROWS else "ipm")
+            status = h.getModelStatus()
+        if status != self._highspy.HighsModelStatus.kOptimal:
+            raise SolverError(
+                f"{what}: HiGHS (highspy) ended with model status "
+                f"{h.modelStatusToString(status)!r}, not optimal"
+            )
+        sol = h.getSolution()
+        y = np.asarray(sol.row_dual)
+        x = np.clip(np.asarray(sol.col_value), 0.0, None)
+        self.reduced = np.asarray(sol.col_dual)
+        a = y[self.rowid[:, 0]]
+        b = np.where(self.rowid[:, 1:] >= 0, y[np.maximum(self.rowid[:, 1:], 0)], 0.0)
+        used = np.unique(self.col_vec)
+        where = np.searchsorted(used, self.col_vec)
+        R = np.zeros((self.k, used.size))
+        cols, classes = np.nonzero(self.col_T)
+        np.add.at(R, (classes, where[cols]), x[cols])
+        self.x = x
+        value = float(h.getInfo().objective_function_value)
+        return _MasterSolution(value, R, a, b), self.pool[used]
+
+    def grow(self, entering: np.ndarray, a: np.ndarray, b: np.ndarray, per_round: int,
+             drop: bool) -> int:
+        """Add ``(v, {j : a_j + b_j . v > 0})`` for the entering vectors and the pool's best.
+
+        Pool vectors (seen before, e.g. parked, warm-start or checkpoint columns) whose pricing
+        value exceeds ``1`` at ``(a, b)`` re-enter with their current set (at most
+        ``per_round``). With ``drop``, columns that carried no mass with reduced cost at least
+        ``_DROP_SLACK`` for ``_IDLE_ROUNDS`` rounds leave the model first (nonbasic columns:
+        the basis stays valid). Returns the number of new columns.
+        """
+        if drop:
+            self._idle = np.where((self.x > 0) | (self.reduced < _DROP_SLACK), 0, self._idle + 1)
+            out = np.flatnonzero((self._idle >= _IDLE_ROUNDS)
+                                 & (np.arange(self._idle.size) >= self.protected))
+            if out.size:
+                self.h.deleteCols(out.size, out.astype(np.int32))
+                keep = np.ones(self._idle.size, dtype=bool)
+                keep[out] = False
+                for s in out.tolist():
+                    self._keys.discard((int(self.col_vec[s]), np.packbits(self.col_T[s]).tobytes()))
+                self.col_vec, self.col_T = self.col_vec[keep], self.col_T[keep]
+                self._idle, self.x, self.reduced = self._idle[keep], self.x[keep], self.reduced[keep]
+        values = pricing_values(a, b, self.pool.astype(np.float64))
+        best = np.argsort(-values, kind="stable")[:per_round]
+        best = best[values[best] > 1.0 + _PRICING_TOL]
+        V = np.concatenate([entering.astype(np.uint8), self.pool[best]], axis=0)
+        return self.add(V, a[None, :] + V.astype(np.float64) @ b.T > 0.0)
+
+
 # --------------------------------------------------------------------------- pricing
 def pricing_values(a: np.ndarray, b: np.ndarray, V: np.ndarray) -> np.ndarray:
     """``sum_j max(0, a_j + b_j . v)`` for each row ``v`` of ``V``."""
@@ -533,6 +780,7 @@ def worst_case_lower_bound(
     cpu_time_limit: float | None = None,
     checkpoint: str | os.PathLike | None = None,
     progress: bool = False,
+    master: str = "live",
 ) -> LowerBoundResult:
     r"""The tight worst-case lower bound ``1 - Q(M)`` on the error of attribute-based ZSL.
 
@@ -589,6 +837,13 @@ def worst_case_lower_bound(
         another matrix is refused.
     progress : bool
         Show a tqdm progress bar with the current certified interval.
+    master : {"live", "linprog"}
+        Column generation's restricted master. ``"live"``: the layer form (columns ``(v, T)``,
+        ``k (n + 1)`` rows, see :class:`_LiveMaster`) in one HiGHS model (``highspy``) to which
+        each round adds columns, re-solved from the previous basis. ``"linprog"``: the epigraph
+        form over the vectors (``R[j, v] <= delta_v``) built and solved from scratch by
+        :func:`scipy.optimize.linprog` every round, the independent reference. Both certify the
+        same ``Q``; ``benchmarks/bench_zsl.py --real`` compares their CPU time.
 
     Returns
     -------
@@ -597,7 +852,8 @@ def worst_case_lower_bound(
 
     Notes
     -----
-    Column generation solves each restricted master with HiGHS' interior point + crossover,
+    Column generation solves each restricted master (the warm-started live layer master, or
+    with ``master="linprog"`` HiGHS' interior point + crossover on the epigraph form),
     replaces its duals by the equivalent point of :func:`lift_duals` (no score on vectors a
     class cannot emit because ``M_ji`` is exactly 0 or 1: these made vertex duals stall),
     prices at the master's duals and at a Wentges-smoothed point, and parks columns that stayed
@@ -633,6 +889,7 @@ def worst_case_lower_bound(
     """
     M = validate_class_attribute_matrix(M, "M", duplicate_columns=duplicate_columns)
     check_choice(method, "method", METHODS)
+    check_choice(master, "master", MASTERS)
     tol = check_real(tol, "tol", minimum=0.0)
     max_iterations = check_int(max_iterations, "max_iterations", minimum=1)
     smoothing = check_real(smoothing, "smoothing", minimum=0.0, maximum=0.99)
@@ -677,10 +934,25 @@ def worst_case_lower_bound(
             raise ValueError(f"warm_start: expected 0/1 vectors of length {n}, got shape {W.shape}")
         V = _merge_columns(V, W.astype(np.uint8))
     subsets = _class_subsets(k) if method == "colgen-subsets" else None
+    live = None
+    seed_cpu = 0.0  # CPU seconds of the initial epigraph master of a large live master
+    if master == "live":
+        # the comonotone atoms and their layers, then every other initial vector in the pool
+        # (it re-enters through the pool's pricing when it prices out)
+        live = _LiveMaster(M)
+        live.add_initial(M)
+        live.remember(V)
+        if k * (n + 1) > _LIVE_SIMPLEX_MAX_ROWS:
+            # large masters start from the epigraph master's optimum over the initial vectors
+            # (one linprog solve, in its layers): every vector shared by all classes at once
+            tick = time.process_time()
+            first = _solve_master(M, V, "initial epigraph master", _MASTER_METHOD)
+            live.add_layers(first.R, V)
+            seed_cpu = time.process_time() - tick
     idle = np.zeros(V.shape[0], dtype=np.int64)  # rounds each column has been dispensable
     protected = V.shape[0]  # the initial (feasible) support is never dropped
     iteration = 0
-    master_cpu = pricing_cpu = 0.0  # CPU seconds in master solves and in pricing (cumulative)
+    master_cpu, pricing_cpu = seed_cpu, 0.0  # CPU s in master solves and pricing (cumulative)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -689,7 +961,10 @@ def worst_case_lower_bound(
     while True:
         iteration += 1
         tick = time.process_time()
-        sol = _solve_master(M, V, f"restricted master (round {iteration})", _MASTER_METHOD)
+        if live is None:
+            sol = _solve_master(M, V, f"restricted master (round {iteration})", _MASTER_METHOD)
+        else:
+            sol, V = live.solve(f"restricted master (round {iteration})")
         master_cpu += time.process_time() - tick
         tick = time.process_time()
         a, b = lift_duals(sol.a, sol.b, M)
@@ -714,7 +989,7 @@ def worst_case_lower_bound(
         record["pricing_cpu_seconds"] = pricing_cpu
         history.append(record)
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, M, V, best)
+            _save_checkpoint(checkpoint, M, V if live is None else live.pool, best)
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"Q in [{record['lower']:.6f}, {record['upper']:.6f}], "
@@ -727,6 +1002,10 @@ def worst_case_lower_bound(
         if done or iteration >= max_iterations or out_of_time:
             break
         entering = new[pricing_values(a, b, new.astype(np.float64)) > 1.0 + _PRICING_TOL]
+        if live is not None:
+            if live.grow(entering, a, b, per_round, drop=iteration <= _DROP_ROUNDS) == 0:
+                break  # no new column prices out: optimal up to the pricing tolerance
+            continue
         # park columns that carried no mass and priced well below 1 for several rounds (they
         # return through pricing if needed); only early on, so that termination is finite
         slack = 1.0 - pricing_values(a, b, V.astype(np.float64))
@@ -839,7 +1118,8 @@ def _price(method, a, b, V, R, subsets, per_round, milp_time_limit, *, exact_nee
     # when the heuristic finds no entering vector and a certificate is needed
     k = a.shape[0]
     heaviest = V[np.argsort(-R.max(axis=0), kind="stable")[: 2 * k]]
-    starts = _unique_rows(np.concatenate([heaviest, (b > 0).astype(np.uint8), _pair_vectors(b)]))
+    starts = _unique_rows(np.concatenate([heaviest, (b > 0).astype(np.uint8),
+                                          _pair_vectors(b, a)]))
     rho, new = price_local_search(a, b, starts, per_round)
     if rho > 1.0 + _PRICING_TOL or not exact_needed:
         return rho, new, _separable_rho_bound(a, b)
@@ -860,10 +1140,19 @@ def _separable_rho_bound(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.maximum(a + np.maximum(b, 0.0).sum(axis=1), 0.0).sum())
 
 
-def _pair_vectors(b: np.ndarray) -> np.ndarray:
-    """``1[b_j + b_l > 0]`` for every class pair ``j < l``: start vectors shared by two classes."""
-    first, second = np.triu_indices(b.shape[0], 1)
-    return (b[first] + b[second] > 0).astype(np.uint8)
+def _pair_vectors(b: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    """``1[b_j + b_l > 0]`` for class pairs ``j < l``: start vectors shared by two classes.
+
+    Every pair for ``k <= _PAIR_CLASSES``; beyond, the pairs among the ``_PAIR_CLASSES`` classes
+    with the largest separable maxima ``a_j + sum_i max(0, b_ji)`` (at k = 72 all 2556 pairs
+    made the local search cost seconds per round; it is a heuristic, the MILP stays exact).
+    """
+    top = np.arange(b.shape[0])
+    if a is not None and b.shape[0] > _PAIR_CLASSES:
+        reach = a + np.maximum(b, 0.0).sum(axis=1)
+        top = np.sort(np.argsort(-reach, kind="stable")[:_PAIR_CLASSES])
+    first, second = np.triu_indices(top.size, 1)
+    return (b[top[first]] + b[top[second]] > 0).astype(np.uint8)
 
 
 def _merge_columns(V: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -1052,7 +1341,7 @@ def greedy_attribute_selection(
     path may hold fewer than ``n_select`` steps, each still a full greedy step. With
     ``warm_start`` each solve starts
     column generation from the previous optimum's support extended by both values of the new
-    attribute (a column warm start: scipy's HiGHS interface exposes no simplex basis).
+    attribute (a column warm start: these vectors enter the column pool of the next solve).
 
     Returns
     -------

@@ -372,3 +372,69 @@ def test_sibling_instance_decomposes_and_the_wrong_complement_drops_Q_by_one_ove
     wrong = M.copy()
     wrong[1:, d] = 1 - wrong[1:, d]
     assert abs(Q - zb.worst_case_lower_bound(wrong).Q - 1 / k) <= LP_TOL
+
+
+# ----------------------------------------------------- the live (highspy) master vs linprog
+@pytest.mark.parametrize("k,n,method", [(3, 5, "colgen-bruteforce"), (5, 8, "colgen-subsets"),
+                                        (4, 9, "colgen-milp"), (6, 12, "colgen-subsets")])
+def test_live_and_linprog_masters_give_the_same_Q(seed, k, n, method):
+    # two formulations (layer columns (v, T) in one warm-started highspy model; the epigraph
+    # form rebuilt by scipy's linprog each round) and two HiGHS interfaces: both exact, same Q
+    for M in (_random_matrix(seed + 60, k, n), _matrix_with_exact_zeros_and_ones(seed + 61, k, n)):
+        live = zb.worst_case_lower_bound(M, method, master="live")
+        ref = zb.worst_case_lower_bound(M, method, master="linprog")
+        assert live.exact and ref.exact
+        assert abs(live.Q - ref.Q) <= LP_TOL, (live.Q, ref.Q)
+        assert live.lower - 1e-9 <= ref.Q <= live.upper + 1e-9
+        P = live.adversary
+        assert P.probabilities.min() >= 0
+        assert_allclose(P.class_attribute_matrix(), M, atol=1e-8)
+        assert P.best_map_accuracy() <= live.Q + 1e-8
+        a, b = live.randomized_map.a, live.randomized_map.b
+        assert zb.price_bruteforce(a, b)[0] <= 1 + 1e-8
+        assert zb.dual_objective(a, b, M) >= live.lower - 1e-9
+
+
+def test_live_master_map_is_tight(seed):
+    M = _matrix_with_exact_zeros_and_ones(seed + 70, 4, 7)
+    r = zb.worst_case_lower_bound(M, "colgen-subsets", master="live")
+    assert abs(zb.worst_case_accuracy(r.randomized_map, M) - r.Q) <= LP_TOL
+
+
+def test_live_and_linprog_masters_agree_on_apy():
+    from analysis.zsl import load_benchmark
+
+    M, _, _ = load_benchmark("apy")  # 12 x 64, the real unseen split
+    live = zb.worst_case_lower_bound(M, master="live")
+    ref = zb.worst_case_lower_bound(M, master="linprog")
+    assert live.exact and ref.exact
+    assert abs(live.Q - ref.Q) <= LP_TOL
+
+
+def test_live_master_stopped_early_reports_an_honest_interval(seed):
+    M = _matrix_with_exact_zeros_and_ones(seed + 80, 5, 9)
+    exact = zb.worst_case_lower_bound(M, "full").Q
+    for rounds in (1, 2, 3):
+        r = zb.worst_case_lower_bound(M, "colgen-milp", max_iterations=rounds, master="live")
+        assert r.lower - 1e-9 <= exact <= r.upper + 1e-9
+        assert zb.worst_case_accuracy(r.randomized_map, M) >= r.lower - LP_TOL
+
+
+def test_live_master_bad_arguments_and_non_optimal_status():
+    M = _random_matrix(0, 3, 4)
+    with pytest.raises(ValueError, match="master"):
+        zb.worst_case_lower_bound(M, "colgen-subsets", master="scipy")
+    empty = zb._LiveMaster(M)  # no column: the master is infeasible
+    with pytest.raises(SolverError, match="not optimal"):
+        empty.solve("empty master")
+
+
+def test_live_master_large_route_gives_the_same_Q(seed, monkeypatch):
+    # masters above _LIVE_SIMPLEX_MAX_ROWS rows (SUN, CUB) are seeded with the epigraph
+    # master's layers and solved by interior point + crossover: force that route on small M
+    monkeypatch.setattr(zb, "_LIVE_SIMPLEX_MAX_ROWS", 0)
+    for M in (_random_matrix(seed + 90, 4, 9), _matrix_with_exact_zeros_and_ones(seed + 91, 5, 8)):
+        live = zb.worst_case_lower_bound(M, "colgen-milp", master="live")
+        ref = zb.worst_case_lower_bound(M, "colgen-subsets", master="linprog")
+        assert live.exact and ref.exact
+        assert abs(live.Q - ref.Q) <= LP_TOL, (live.Q, ref.Q)
