@@ -247,6 +247,24 @@ t_rep = time.perf_counter() - start
 print(f"50 test points: representer {1e3 * t_rep:.1f} ms, influence {1e3 * t_inf:.1f} ms (|supp| = {theta.astype(bool).sum()})")
 
 # %% [markdown]
+# **The l1 solver at news20's size.** `solve_l1` takes a scipy.sparse design and keeps it sparse
+# (products, the support's columns and the round-off floor $|X|$; conjugate-gradient Newton
+# steps on supports above 1500 columns). liblinear, the solver of the published code, minimises
+# $\|\theta\|_1 + C\sum_i \ell(\theta^\top x_i, y_i)$; divided by $Cn$ that is our
+# $\frac1n\sum_i\ell + \lambda\|\theta\|_1$ with $\lambda = 1/(Cn)$, so C = 10 (their news20
+# setting) is $\lambda = 1/(10n)$. On a synthetic bag-of-words design of news20's shape and density
+# (15 796 training rows, 1 355 192 columns, 7.0 M stored values; the real file is not obtainable
+# here), `benchmarks/bench_representers.py --only sparse-l1 --budget 800` measured: ours 182 CPU s
+# and 243 MB above the 80 MB design, KKT residual $10^{-19}$; liblinear at tol $10^{-8}$ 8.7 s and
+# 309 MB, KKT $2.7\times10^{-11}$ under our objective, the same 4410-column support and objective
+# to $4\times10^{-14}$ relative. **liblinear is 21x faster** at comparable accuracy (39x at its
+# default tol $10^{-4}$, which stops $6\times10^{-6}$ above the optimum with $\theta$ 0.66 away in
+# max norm); ours uses 0.79x its memory. The representer identity needs a tightly certified
+# optimum, which is what our solver adds; the fast route is both: liblinear's $\theta$ as the warm
+# start `theta0=` is certified by the active-set polish alone (measured at 5000 x 338 798:
+# liblinear 2.2 s + polish 0.7 s, KKT $10^{-19}$, 0 proximal iterations, vs 26 s cold).
+
+# %% [markdown]
 # ## 4. Collaborative filtering
 #
 # For a held-out rating $(u, v)$ the nuclear-norm representer splits the prediction into

@@ -466,7 +466,11 @@ def solve_l1(
 
     the same minimiser (``n`` the number of training rows). The published code runs C = 1 on
     rcv1 and gisette and C = 10 on news20 (``run_del_curve_l1_classification.sh`` of
-    chepingt/High-dimensional-Representer): ``lam = 1 / n`` and ``1 / (10 n)``.
+    chepingt/High-dimensional-Representer): ``lam = 1 / n`` and ``1 / (10 n)``. On large sparse
+    problems liblinear is much faster than the proximal stage here (21x at news20's size, see
+    ``benchmarks/bench_representers.py``); its ``theta`` passed as ``theta0`` is certified by the
+    active-set polish alone (5000 x 338 798, C = 10: 0.7 CPU s after liblinear's 2.2 s, KKT 1e-19,
+    against 26 s from zero).
 
     Parameters
     ----------
