@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.zsl.bound import _LIVE_SIMPLEX_MAX_ROWS as _LIVE_ROWS
 from analysis.zsl.bound import worst_case_lower_bound
 from analysis.zsl.data import awa_like_matrix
 
@@ -94,7 +95,7 @@ def _ratio(old: dict | None, new: dict | None) -> str:
     return f"{text:>6}"
 
 
-def real_section(names, cpu, checkpoint_dir, record, masters=("live",), out_path=None) -> None:
+def real_section(names, cpu, checkpoint_dir, record, masters=("auto",), out_path=None) -> None:
     """Certified intervals for Q on the real unseen splits at full attribute count.
 
     Each solve is limited to ``cpu`` CPU seconds (checked after each round, so a slow first
@@ -133,6 +134,8 @@ def real_section(names, cpu, checkpoint_dir, record, masters=("live",), out_path
             f"{t:.0f} s [{lo:.4f}, {hi:.4f}]" for t, lo, hi in shown))
         if master != masters[0]:
             continue  # the record holds the first master's solve
+        if master == "auto":  # the master "auto" picks (analysis.zsl.bound)
+            master = "live" if M.shape[0] * (M.shape[1] + 1) <= _LIVE_ROWS else "linprog"
         out[name] = {**benchmark_provenance(name), "shape": list(M.shape), "method": r.method,
                      "master": master,
                      "rounds": r.iterations, "columns": r.n_columns, "lower": r.lower,
@@ -186,8 +189,8 @@ def main() -> None:
                         help="CPU seconds of column generation per real benchmark")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="resume/save each real solve's column pool here")
-    parser.add_argument("--masters", default="live",
-                        help="comma-separated restricted masters for --real (live,linprog)")
+    parser.add_argument("--masters", default="auto",
+                        help="comma-separated restricted masters for --real (auto,live,linprog)")
     parser.add_argument("--real-out", default=None,
                         help="also write the real section's JSON rows to this path")
     parser.add_argument("--record-real", action="store_true",

@@ -28,11 +28,12 @@ class subsets ``T`` (``rho = max_T sum_{j in T} a_j + sum_i max(0, sum_{j in T} 
 and independent of ``n``). Each round certifies ``Q`` in ``[D / rho, U]`` (``U`` the restricted
 master's value, ``D`` its dual objective). Column generation lifts the master's duals off the
 vectors a class cannot emit (:func:`lift_duals`), prices also at a Wentges-smoothed dual point
-and parks long-idle columns. Its restricted master is by default the layer form of
+and parks long-idle columns. Up to 2000 master rows its restricted master is the layer form of
 :class:`_LiveMaster` (columns ``(v, T)``, ``k (n + 1)`` rows) kept in one HiGHS model through
 ``highspy`` and re-solved from the previous basis after each round's new columns (10 classes x
-85 attributes, AwA-sized, exactly in about 15 CPU seconds); ``master="linprog"`` is the epigraph
-form rebuilt and solved by :func:`scipy.optimize.linprog` each round, the independent reference
+85 attributes, AwA-sized, exactly in about 12 CPU seconds, 4x the epigraph master); beyond
+(SUN, CUB) and with ``master="linprog"`` it is the epigraph form rebuilt and solved by
+:func:`scipy.optimize.linprog` each round, the independent reference
 (``benchmarks/bench_zsl.py --real --masters live,linprog``).
 """
 
@@ -72,9 +73,10 @@ _IDLE_ROUNDS = 5
 _DROP_SLACK = 0.2
 _DROP_ROUNDS = 100
 #: column generation's master: "live" (the layer form in one highspy model, warm-started
-#: between rounds) or "linprog" (the epigraph form re-solved from scratch by
-#: scipy.optimize.linprog each round: the independent reference)
-MASTERS = ("live", "linprog")
+#: between rounds), "linprog" (the epigraph form re-solved from scratch by
+#: scipy.optimize.linprog each round: the independent reference), or "auto" (live up to
+#: _LIVE_SIMPLEX_MAX_ROWS rows, linprog beyond: measured in benchmarks/bench_zsl.py --real)
+MASTERS = ("auto", "live", "linprog")
 #: the live master uses the warm primal simplex up to this many rows, interior point beyond
 _LIVE_SIMPLEX_MAX_ROWS = 2000
 #: MILP pricing's local search starts from the vectors of class pairs among this many classes
@@ -780,7 +782,7 @@ def worst_case_lower_bound(
     cpu_time_limit: float | None = None,
     checkpoint: str | os.PathLike | None = None,
     progress: bool = False,
-    master: str = "live",
+    master: str = "auto",
 ) -> LowerBoundResult:
     r"""The tight worst-case lower bound ``1 - Q(M)`` on the error of attribute-based ZSL.
 
@@ -837,13 +839,16 @@ def worst_case_lower_bound(
         another matrix is refused.
     progress : bool
         Show a tqdm progress bar with the current certified interval.
-    master : {"live", "linprog"}
+    master : {"auto", "live", "linprog"}
         Column generation's restricted master. ``"live"``: the layer form (columns ``(v, T)``,
         ``k (n + 1)`` rows, see :class:`_LiveMaster`) in one HiGHS model (``highspy``) to which
         each round adds columns, re-solved from the previous basis. ``"linprog"``: the epigraph
         form over the vectors (``R[j, v] <= delta_v``) built and solved from scratch by
         :func:`scipy.optimize.linprog` every round, the independent reference. Both certify the
-        same ``Q``; ``benchmarks/bench_zsl.py --real`` compares their CPU time.
+        same ``Q``. ``"auto"``: live when ``k (n + 1) <= 2000`` (AwA2 10 x 85 exact in 12.0
+        CPU s vs 50.3 s with linprog, aPY 0.1 vs 0.4 s), linprog beyond (SUN 72 x 102: the
+        live master reached ``Q <= 0.5178`` after 668 CPU s, linprog ``Q <= 0.5039`` after
+        190 s); ``benchmarks/bench_zsl.py --real NAMES --masters live,linprog``.
 
     Returns
     -------
@@ -890,6 +895,8 @@ def worst_case_lower_bound(
     M = validate_class_attribute_matrix(M, "M", duplicate_columns=duplicate_columns)
     check_choice(method, "method", METHODS)
     check_choice(master, "master", MASTERS)
+    if master == "auto":
+        master = "live" if M.shape[0] * (M.shape[1] + 1) <= _LIVE_SIMPLEX_MAX_ROWS else "linprog"
     tol = check_real(tol, "tol", minimum=0.0)
     max_iterations = check_int(max_iterations, "max_iterations", minimum=1)
     smoothing = check_real(smoothing, "smoothing", minimum=0.0, maximum=0.99)
