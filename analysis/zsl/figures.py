@@ -200,7 +200,9 @@ def make_solver_cost(scale: str, seed: int, device: str):
                 work[m][key].append(val)
     spread = [float(np.ptp([work[m]["Q"][i] for m in methods])) for i in range(len(ns))]
     record = _load_benchmark_record()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4))
+    real = _load_record(REAL_RECORD)
+    _interval_over_time_panel(axes[3], real)
     for i, m in enumerate(methods):
         axes[1].plot(work[m]["n"], work[m]["columns"], "-o", color=PALETTE[i], label=m)
         axes[2].plot(work[m]["n"], work[m]["rounds"], "-o", color=PALETTE[i], label=m)
@@ -257,8 +259,44 @@ def make_solver_cost(scale: str, seed: int, device: str):
         "work": work,
         "Q_spread": spread,
         "benchmark_record": record,
+        "real_record": real,
     }
     return fig, data
+
+
+#: widths below this are drawn at it (an exact solve closes the gap to round-off)
+_WIDTH_FLOOR = 1e-10
+
+
+def _interval_over_time_panel(ax, real: dict | None) -> None:
+    """Certified width ``upper - lower`` over CPU seconds of the recorded real-data solves.
+
+    Solid: the recorded solve (``master`` as recorded); dashed: the solve it replaced, kept in
+    the record under ``previous`` (the epigraph master re-solved by ``linprog`` each round);
+    dotted: a later solve that did not improve the record (``latest``).
+    """
+    ax.set_title("real data: certified interval width over CPU time\n"
+                 "(analysis/zsl/real_record.json)", fontsize=9)
+    ax.set_xlabel("CPU seconds")
+    ax.set_ylabel(f"upper - lower (exact: drawn at {_WIDTH_FLOOR:.0e})")
+    if not real:
+        ax.text(0.5, 0.5, "no record:\nbenchmarks/bench_zsl.py --real ... --record-real",
+                ha="center", va="center", transform=ax.transAxes)
+        return
+    for i, (name, rec) in enumerate(sorted(real.get("benchmarks", {}).items())):
+        latest = rec.get("latest") or {}
+        for run, style, label in ((rec, "-", rec.get("master", "linprog")),
+                                  (rec.get("previous"), "--", "previous"),
+                                  (latest, ":", f"{latest.get('master')}, not better")):
+            if not run or not run.get("interval_over_cpu_time"):
+                continue
+            t, lo, hi = (np.asarray(c, dtype=float)
+                         for c in zip(*run["interval_over_cpu_time"], strict=True))
+            ax.plot(np.maximum(t, 1e-2), np.maximum(hi - lo, _WIDTH_FLOOR), style, marker=".",
+                    ms=4, color=PALETTE[i], label=f"{name} {rec['shape'][0]}x{rec['shape'][1]}, {label}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.legend(fontsize=6.5)
 
 
 # --------------------------------------------------------------------------- real benchmarks
