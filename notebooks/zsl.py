@@ -187,21 +187,24 @@ display(fig)
 #
 # * **aPY** (12 x 64): exact, $Q = 0.76986$, worst-case error bound $1 - Q = 0.230$;
 #   8 rounds, 228 columns, 0.5 CPU s (class-subset pricing, $2^{12}$ subsets).
-# * **AwA2** (10 x 85): exact, $Q = 0.73806$, bound $0.262$; 36 rounds, 2266 columns,
-#   57 CPU s, of which 56.7 s in the 36 master LPs and 0.1 s in pricing. The synthetic AwA-like
-#   10 x 85 took 25 s: the real matrix needs more rounds (interval over CPU time: 9 s
-#   [0.237, 0.828], 26 s [0.450, 0.756], 42 s [0.450, 0.745], 57 s exact).
-# * **SUN** (72 x 102): not exact. After 190 CPU s (11 rounds, 3519 columns; MILP pricing
-#   never reached: the local search kept finding entering vectors) the master gives
-#   $Q \le 0.5039$, i.e. a worst-case error of at least 0.496 for *every* attribute-based
-#   classifier on SUN's unseen classes. Column generation's own lower end stayed at $1/72$;
-#   the exact $Q = 0.0947$ on 6 greedily chosen attributes certifies $Q \ge 0.0947$, so
-#   $Q \in [0.0947, 0.5039]$ (width 0.41).
-# * **CUB** (50 x 312): not exact. The first master alone (7292 columns: the union of the 50
-#   comonotone couplings) took 120 CPU s; it gives $Q \le 0.8373$ (error $\ge 0.163$).
+# * **AwA2** (10 x 85): exact, $Q = 0.73806$, bound $0.262$. With the live HiGHS master
+#   (`master="auto"`, one highspy model warm-started as columns are added) 47 rounds, 12.0 CPU s;
+#   the scipy `linprog` master, kept as the reference route, needs 50 CPU s (36 rounds, nearly all
+#   of it in the master LPs). Both give the same $Q$ (tested to 1e-7).
+# * **SUN** (72 x 102): not exact: $Q \in [0.1301, 0.5039]$ (width 0.37). The upper end is the
+#   linprog master after 190 CPU s (11 rounds, 3519 columns), i.e. a worst-case error of at least
+#   0.496 for *every* attribute-based classifier on SUN's unseen classes; the live master did no
+#   better (Q <= 0.5178 after 668 s). Column generation's own lower end stays at $1/72$ (the
+#   master's duals grow to ~1e3 and priced columns stop lowering it); the lower end is the exact
+#   $Q$ on a greedy path of 11 attributes (more attributes never lower $Q$; 309 CPU s).
+# * **CUB** (50 x 312): not exact: $Q \in [0.2846, 0.8373]$ (width 0.55). The first master alone
+#   (7292 columns: the union of the 50 comonotone couplings) took 120 CPU s and gives
+#   $Q \le 0.8373$ (error $\ge 0.163$); the lower end is the exact $Q$ on 8 greedily chosen
+#   attributes (184 CPU s).
 #
-# Neither SUN nor CUB met the target (width $\le 10^{-4}$ in 30 minutes) here: the
-# master LP, not pricing, is the bottleneck at these sizes (as it already is on AwA2), and these measurements are what
+# Neither SUN nor CUB meets the target (width $\le 10^{-4}$ in 30 minutes): at these
+# sizes the restricted master's dual instability, not pricing, stops column generation, and
+# these measurements are what
 # this loaded machine allowed (`benchmarks/bench_zsl.py --real awa2,apy,sun,cub` prints the
 # table with master and pricing time; `--checkpoint-dir` resumes).
 
