@@ -138,8 +138,9 @@ def benchmark_interval(
 
     >>> from analysis.zsl import benchmark_interval
     >>> r = benchmark_interval("awa2", max_iterations=1)
-    >>> bool(0.1 <= r.lower <= r.upper), round(r.upper, 3)
-    (True, 0.895)
+    >>> q_awa2 = 0.738060  # the exact value, certified by a full run (real_record.json)
+    >>> bool(r.lower <= q_awa2 + 1e-6 and q_awa2 - 1e-6 <= r.upper), bool(r.upper > r.lower)
+    (True, True)
     """
     M, _, _ = load_benchmark(name, split)
     greedy_steps = check_int(greedy_steps, "greedy_steps", minimum=0, maximum=M.shape[1])
