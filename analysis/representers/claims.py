@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from scipy import stats
 from scipy.special import expit
@@ -35,6 +37,7 @@ from analysis.representers.nuclear import (
     _cheap_kkt,
     nuclear_objective,
     nuclear_representer_values,
+    nuclear_representers,
     solve_nuclear,
     solve_nuclear_cvxpy,
 )
@@ -313,16 +316,15 @@ def check_nuclear_identity(seed: int, broken: bool = False) -> ClaimResult:
 def check_nuclear_item_user_halves(seed: int, broken: bool = False) -> ClaimResult:
     rows, cols, values, shape, lam, qr, qc = _ratings_instance(seed)
     sol = solve_nuclear(rows, cols, values, shape, lam, tol=_NUC_TOL)
-    alpha = -(sol.entries(rows, cols) - values) / (lam * rows.size)
-    root = np.sqrt(sol.s)
-    Ut, Vt = sol.U * root, sol.V * root
+    split = sol
     if broken:
-        # embeddings normalised as (U S, V) instead of (U S^1/2, V S^1/2): the halves are unequal
-        Ut, Vt = sol.U * sol.s, sol.V
-    same_u = rows[None, :] == qr[:, None]
-    same_i = cols[None, :] == qc[:, None]
-    item = (0.5 * alpha * same_u * (Vt[qc] @ Vt[cols].T)).sum(axis=1)
-    user = (0.5 * alpha * same_i * (Ut[qr] @ Ut[rows].T)).sum(axis=1)
+        # the same Theta factored as (U S^1/2) S (V S^-1/2)^T: the split's embeddings come out as
+        # (U S, V) instead of (U S^1/2, V S^1/2), and the halves are unequal
+        root = np.sqrt(sol.s)
+        split = dataclasses.replace(sol, U=sol.U * root, V=sol.V / root)
+    item_part, user_part = nuclear_representers(rows, cols, values, shape, lam, qr, qc,
+                                                solution=split).parts()
+    item, user = item_part.sum(axis=1), user_part.sum(axis=1)
     half = 0.5 * sol.entries(qr, qc)
     kkt, floor = _nuclear_parts(sol, rows, cols, values, lam)
     level = max(_NUC_TOL, 2 * floor)
