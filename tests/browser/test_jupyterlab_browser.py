@@ -145,16 +145,21 @@ def lab(tmp_path_factory):
         log.close()
 
 
+def _open_notebook(page, base: str, token: str) -> None:
+    """Open NOTEBOOK in JupyterLab (double-click equivalent) and wait for its notebook cells."""
+    page.goto(f"{base}lab/tree/{NOTEBOOK}?token={token}", wait_until="load")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+
+
 def test_py_notebook_opens_as_notebook_runs_and_shows_each_figure_once(lab, browser, screenshots):
     base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     try:
-        page.goto(f"{base}lab/tree/{NOTEBOOK}?token={token}", wait_until="load")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
         # Opened as a notebook: a notebook panel with cells, and no file editor for the file.
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+        _open_notebook(page, base, token)
         page.wait_for_function(
             "() => document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length > 5",
             timeout=60_000)
@@ -221,9 +226,7 @@ def test_explorer_slider_recomputes_in_jupyterlab(lab, browser, screenshots):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     try:
-        page.goto(f"{base}lab/tree/{NOTEBOOK}?token={token}", wait_until="load")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+        _open_notebook(page, base, token)
         page.wait_for_function(
             "() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel"
             "?.status === 'idle'", timeout=180_000)
