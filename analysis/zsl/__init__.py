@@ -27,7 +27,12 @@ from analysis.zsl.data import (
     validate_class_attribute_matrix,
 )
 from analysis.zsl.explore import explore
-from analysis.zsl.real import BenchmarkInterval, benchmark_interval, class_subset_comparison
+from analysis.zsl.real import (
+    BenchmarkInterval,
+    benchmark_interval,
+    certified_interval,
+    class_subset_comparison,
+)
 
 __all__ = [
     "BENCHMARKS",
@@ -40,6 +45,7 @@ __all__ = [
     "awa_like_matrix",
     "benchmark_interval",
     "benchmark_provenance",
+    "certified_interval",
     "class_subset_comparison",
     "dap_predict",
     "evaluate_baselines",

@@ -379,7 +379,7 @@ class _LiveMaster:
     interior point over a whole solve).
     """
 
-    def __init__(self, M: np.ndarray):
+    def __init__(self, M: np.ndarray, scope: np.ndarray | None = None):
         import highspy
 
         try:  # the bare binding: no start-up banner on stdout, no Python callback layer
@@ -389,7 +389,10 @@ class _LiveMaster:
         self._highspy = highspy
         k, n = M.shape
         self.M, self.k, self.n = M, k, n
-        frac = (M > 0.0) & (M < 1.0)
+        # scope[j, i]: whether class j is held to M_ji (all pairs unless a relaxation of
+        # analysis.zsl.certify leaves some free: those pairs get no row and no compatibility test)
+        scope = np.ones(M.shape, dtype=bool) if scope is None else np.asarray(scope, dtype=bool)
+        frac = (M > 0.0) & (M < 1.0) & scope
         self.rowid = np.full((k, n + 1), -1, dtype=np.int64)
         rhs, r = [], 0
         for j in range(k):
@@ -401,8 +404,8 @@ class _LiveMaster:
             rhs.extend(M[j, cols].tolist())
             r += cols.size
         self.n_rows = r
-        self._zero = (M == 0.0).astype(np.float64)
-        self._one = (M == 1.0).astype(np.float64)
+        self._zero = ((M == 0.0) & scope).astype(np.float64)
+        self._one = ((M == 1.0) & scope).astype(np.float64)
         h = highs_model()
         h.setOptionValue("output_flag", False)
         for key, value in _HIGHS_OPTIONS.items():

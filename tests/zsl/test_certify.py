@@ -1,0 +1,162 @@
+"""Tests of the re-checkable certificates (analysis.zsl.certify) against the full LP.
+
+Reference: ``Q`` from the full LP over all ``2^n`` vectors (n <= 8), HiGHS with 1e-10
+feasibility tolerances, so values agree to ``LP_TOL``. Every certificate must bracket it on
+every seed; the certificates' own rounding margins are below 1e-12.
+"""
+
+import numpy as np
+import pytest
+
+from analysis.zsl import awa_like_matrix, worst_case_lower_bound
+from analysis.zsl.bound import pricing_values
+from analysis.zsl.certify import (
+    class_groups,
+    dual_lower_bound,
+    grouped_upper_bound,
+    primal_upper_bound,
+    star_lower_bound,
+)
+from analysis.zsl.data import all_attribute_vectors, comonotone_coupling
+
+LP_TOL = 1e-7
+SEEDS = range(12)
+
+
+def _matrix(seed, k=6, n=7):
+    """AwA-like on even seeds; uniform with 30% exact zeros (and a few ones) on odd seeds."""
+    rng = np.random.default_rng(seed)
+    if seed % 2 == 0:
+        return awa_like_matrix(k, n, seed=seed)
+    M = rng.random((k, n))
+    M[rng.random((k, n)) < 0.3] = 0.0
+    M[rng.random((k, n)) < 0.05] = 1.0
+    return M
+
+
+def _exact(M):
+    return worst_case_lower_bound(M, method="full").Q
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_grouped_upper_bound_brackets_Q_and_the_group_sum(seed):
+    M = _matrix(seed)
+    k = M.shape[0]
+    cert, recs = grouped_upper_bound(M, group_size=3)
+    group_sum = sum(len(r["classes"]) * r["Q"] for r in recs) / k
+    assert _exact(M) <= cert.upper + LP_TOL
+    assert cert.upper <= group_sum + 1e-9
+    assert cert.repair < 1e-9  # exact group solves: only round-off to repair
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_primal_upper_bound_of_the_full_lp_adversary_is_Q(seed):
+    M = _matrix(seed)
+    res = worst_case_lower_bound(M, method="full")
+    cert = primal_upper_bound(M, res.adversary.vectors, res.adversary.probabilities)
+    assert abs(cert.upper - res.Q) <= LP_TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_primal_repair_keeps_a_perturbed_law_above_Q(seed):
+    # comonotone laws perturbed by 1e-3: the repair must keep the bound valid (above Q)
+    M = _matrix(seed)
+    k = M.shape[0]
+    rng = np.random.default_rng(100 + seed)
+    Vs, Ps = [], []
+    for j in range(k):
+        Vj, wj = comonotone_coupling(M[j])
+        P = np.zeros((k, Vj.shape[0]))
+        P[j] = wj * (1 + 1e-3 * rng.standard_normal(wj.size)).clip(0.5, None) / k
+        Vs.append(Vj)
+        Ps.append(P)
+    cert = primal_upper_bound(M, np.concatenate(Vs), np.concatenate(Ps, axis=1))
+    assert 0 < cert.repair < 1
+    assert _exact(M) <= cert.upper + 1e-12
+
+
+def test_primal_mass_on_an_impossible_vector_is_dropped_not_trusted():
+    M = np.array([[0.0, 0.5], [0.5, 0.5]])
+    V = all_attribute_vectors(2)  # codes 0..3: (0,0), (1,0), (0,1), (1,1)
+    P = np.array([[0.25, 0.25, 0.0, 0.0], [0.125, 0.125, 0.125, 0.125]])  # class 0 emits v_0=1
+    cert = primal_upper_bound(M, V, P)
+    assert cert.upper >= _exact(M) - 1e-12
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_dual_lower_bound_of_the_optimal_dual_is_Q_and_random_duals_stay_below(seed):
+    M = _matrix(seed)
+    k, n = M.shape
+    res = worst_case_lower_bound(M, method="full")
+    h = res.randomized_map
+    assert abs(dual_lower_bound(M, h.a, h.b).lower - res.Q) <= LP_TOL
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        a, b = rng.standard_normal(k), rng.standard_normal((k, n))
+        cert = dual_lower_bound(M, a, b)
+        rho = pricing_values(a, b, all_attribute_vectors(n).astype(float)).max()
+        assert cert.rho >= rho and cert.rho - rho <= 1e-9 * (1 + rho)  # exact up to margin
+        assert cert.lower <= res.Q + LP_TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_star_rho_bounds_exact_rho_with_shared_private_attributes(seed):
+    # two groups both using attribute 3 privately: the star decouples it, rho_star >= rho
+    M = _matrix(seed)
+    k, n = M.shape
+    rng = np.random.default_rng(50 + seed)
+    a, b = rng.standard_normal(k), rng.standard_normal((k, n))
+    groups = [np.arange(3), np.arange(3, k)]
+    b[:3, 5:] = 0.0
+    b[3:, 4] = 0.0
+    cert = dual_lower_bound(M, a, b, groups, hub=[0, 1, 2])
+    rho = pricing_values(a, b, all_attribute_vectors(n).astype(float)).max()
+    assert cert.rho >= rho - 1e-12
+    assert cert.lower <= _exact(M) + LP_TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_star_lower_bound_is_below_Q_and_exact_on_subsets(seed):
+    M = _matrix(seed)
+    k, n = M.shape
+    Q = _exact(M)
+    groups = class_groups(M, 3)
+    star = star_lower_bound(M, groups, [0, 1], [[2, 3], [4, 5, 6]])
+    assert star.lower <= Q + LP_TOL
+    recheck = dual_lower_bound(M, star.a, star.b, star.groups, star.hub)
+    assert recheck.lower == pytest.approx(star.lower, abs=1e-12)
+    # one group, no private attributes: Q on the hub (the greedy-subset bound)
+    sub = star_lower_bound(M, [range(k)], [1, 4, 6], [[]])
+    assert abs(sub.lower - _exact(M[:, [1, 4, 6]])) <= LP_TOL
+    # every attribute in the hub: Q itself
+    full = star_lower_bound(M, groups, range(n), [[], []])
+    assert abs(full.lower - Q) <= LP_TOL
+    # private attributes only add constraints: never below the hub alone
+    hub_only = star_lower_bound(M, groups, [0, 1], [[], []])
+    assert star.lower >= hub_only.lower - LP_TOL
+
+
+def test_class_groups_partition_and_balance():
+    M = awa_like_matrix(11, 5, seed=0)
+    groups = class_groups(M, 4)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(11))
+    assert sorted(len(g) for g in groups) == [3, 4, 4]
+    assert [g.tolist() for g in class_groups(M, 4)] == [g.tolist() for g in groups]
+
+
+def test_bad_input_is_refused_with_the_argument_named():
+    M = awa_like_matrix(4, 5, seed=0)
+    with pytest.raises(ValueError, match="groups"):
+        grouped_upper_bound(M, [[0, 1], [1, 2, 3]])
+    with pytest.raises(ValueError, match="vectors"):
+        primal_upper_bound(M, np.full((2, 5), 2), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="probabilities"):
+        primal_upper_bound(M, np.zeros((2, 5)), -np.ones((4, 2)))
+    with pytest.raises(ValueError, match="b"):
+        dual_lower_bound(M, np.zeros(4), np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="hub"):
+        dual_lower_bound(M, np.zeros(4), np.zeros((4, 5)), hub=[7])
+    with pytest.raises(ValueError, match="private"):
+        star_lower_bound(M, [range(4)], [0, 1], [[1, 2]])
+    with pytest.raises(ValueError, match="private"):
+        star_lower_bound(M, [[0, 1], [2, 3]], [0], [[1]])
