@@ -9,6 +9,12 @@ matplotlib.use("Agg")
 os.environ.setdefault("ANALYSIS_SCALE", "quick")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run the tests marked ``slow`` first (stable order otherwise): with ``-n 2`` a long test
+    that starts last leaves the other worker idle at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(params=[0, 1], ids=lambda s: f"seed{s}")
 def seed(request) -> int:
     """Seeds on which seeded checks must hold (claims hold for any seed, not a lucky one)."""
