@@ -1,4 +1,4 @@
-"""Representer points: l2 (Yeh et al. 2018), l1 and nuclear norm (Tsai et al. 2023).
+"""Representer points: l2 (Yeh et al. 2018), l1, nuclear norm and matrix factorisation (Tsai et al. 2023).
 
 Each prediction of a regularised model is decomposed exactly (at the optimum) into contributions
 of the training points; the contributions explain the prediction and are evaluated by
@@ -21,6 +21,7 @@ from analysis.representers.data import (
     load_sklearn_binary,
     make_lowrank_ratings,
     make_sparse_logistic,
+    make_sparse_text_logistic,
 )
 from analysis.representers.evaluation import (
     DELETION_FRACTIONS,
@@ -38,6 +39,17 @@ from analysis.representers.l1 import (
     solve_l1_cvxpy,
 )
 from analysis.representers.l2 import l2_representers, solve_l2, solve_l2_cvxpy
+from analysis.representers.mf import (
+    MF_DELETION_COUNTS,
+    MFRepresenterResult,
+    MFSolution,
+    counts_auc,
+    mf_deletion_changes,
+    mf_gradient,
+    mf_representers,
+    normalised_embeddings,
+    solve_mf,
+)
 from analysis.representers.nuclear import (
     NuclearRepresenterResult,
     NuclearSolution,
@@ -49,11 +61,15 @@ from analysis.representers.nuclear import (
 
 __all__ = [
     "DELETION_FRACTIONS",
+    "MF_DELETION_COUNTS",
     "ClassificationData",
+    "MFRepresenterResult",
+    "MFSolution",
     "NuclearRepresenterResult",
     "NuclearSolution",
     "Ratings",
     "RepresenterResult",
+    "counts_auc",
     "deletion_auc",
     "deletion_changes",
     "explore",
@@ -68,8 +84,12 @@ __all__ = [
     "loo_values",
     "make_lowrank_ratings",
     "make_sparse_logistic",
+    "make_sparse_text_logistic",
     "mc_deletion_changes",
-
+    "mf_deletion_changes",
+    "mf_gradient",
+    "mf_representers",
+    "normalised_embeddings",
     "nuclear_kkt_residual",
     "nuclear_representers",
     "random_values",
@@ -78,6 +98,7 @@ __all__ = [
     "solve_l1_cvxpy",
     "solve_l2",
     "solve_l2_cvxpy",
+    "solve_mf",
     "solve_nuclear",
     "solve_nuclear_cvxpy",
     "tracin_values",

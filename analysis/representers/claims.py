@@ -630,3 +630,67 @@ def check_cf_deletion_beats_random(seed: int, broken: bool = False) -> ClaimResu
     )
     z, t, text = _one_sided(deletion_auc(rep, fractions) - deletion_auc(rnd, fractions), _ALPHA)
     return ClaimResult(z, t, f"AUC(representer) - AUC(random): {text}")
+
+
+#: Relative stationarity the MF identity claim asks of the ALS solver (max-norm KKT parts
+#: ||P - AQ||, ||Q - A^T P|| over the largest factor entry); 2x the round-off floor when larger.
+_MF_TOL = 1e-12
+
+
+@claim(
+    id="rep.mf.identity",
+    topic=TOPIC,
+    source=_TSAI_NUC + " applied to the MF model of their code (src/models.py MF, "
+    "src/explainers_for_cf.py HighDimRepresenter), with a Frobenius regulariser",
+    statement="At a stationary point of Frobenius-regularised matrix factorisation (any rank k, "
+    "saturated or not), with embeddings normalised as U S^1/2, V S^1/2 from the SVD of P Q^T, the "
+    "item part (same user, (1/2) alpha_uj <V~_j,V~_v>) and the user part (same item, (1/2) "
+    "alpha_iv <U~_i,U~_u>) each sum to Theta_uv / 2, to the stationarity residual's effect plus "
+    "float64 round-off.",
+    tolerance_reason="error model: for any factors the item half misses Theta_uv/2 by exactly "
+    "<(P - AQ)_u, Q_v>/2 (user half: <P_u, (Q - A^T P)_v>/2) at the balanced factors, at most "
+    "(1/2)(||Q_v||_1 + ||P_u||_1) x the KKT parts r = max(||P-AQ||, ||Q-A^T P||)_max; so the "
+    "allowance is nuclear_identity_tolerance(P, 1, Q, ..., r) (analysis.representers.roundoff, "
+    "round-off of both sides included) and sub-check (a) asks r <= 1e-12 x max|P|,|Q| (the "
+    "solver's contract) or 2x its round-off floor; slack -max(measured/allowed), tolerance 1",
+)
+def check_mf_identity(seed: int, broken: bool = False) -> ClaimResult:
+    from analysis.representers.mf import mf_representer_parts, mf_representers, solve_mf
+
+    rows, cols, values, shape, lam, qr, qc = _ratings_instance(seed)
+    k = int(make_rng(seed + 1).integers(1, 5))  # ranks 1..4: saturated and unsaturated models
+    # the solver stops on ||grad||_F / (lam ||factor||_F); ||.||_max / max|.| is at most
+    # sqrt(entries) times that, so this stop meets the max-norm contract below
+    stop = _MF_TOL / np.sqrt(max(shape) * k)
+    sol = solve_mf(rows, cols, values, shape, lam, rank=k, tol=stop, max_iter=50_000, seed=seed)
+    q_rows = np.concatenate([qr, rows[:4]])  # observed queries too: both indicators fire there
+    q_cols = np.concatenate([qc, cols[:4]])
+    res = mf_representers(rows, cols, values, shape, lam, q_rows, q_cols, solution=sol)
+    item, user = res.item_part, res.user_part
+    if broken:
+        # the raw factors of the same Theta in another gauge (2P, Q/2), without the SVD
+        # normalisation of the published explainer: the halves become Theta/8 and 2 Theta
+        item, user = mf_representer_parts(2.0 * sol.P, 0.5 * sol.Q, rows, cols, res.alpha,
+                                          q_rows, q_cols)
+    half = 0.5 * res.predictions
+    r_item, r_user = np.abs(item.sum(axis=1) - half), np.abs(user.sum(axis=1) - half)
+    P, Q, ones = sol.P, sol.Q, np.ones(sol.P.shape[1])
+    kkt = _cheap_kkt(P, Q, sol.entries(rows, cols), rows, cols, values, np.ones(rows.size), lam,
+                     rows.size, shape)
+    floor = nuclear_kkt_floor(P, ones, Q, rows, cols, values, lam)
+    scale = max(float(np.abs(P).max()), float(np.abs(Q).max()))
+    level = max(_MF_TOL * scale, 2 * floor)
+    allowed = nuclear_identity_tolerance(P, ones, Q, rows, cols, values, lam, q_rows, q_cols, level)
+    parts = {
+        "KKT": kkt / level,
+        "item half": float((r_item / allowed).max()),
+        "user half": float((r_user / allowed).max()),
+    }
+    rank = int(np.sum(np.sum(P * P, axis=0) > 1e-8 * np.sum(P * P)))
+    return _ratio_result(
+        parts,
+        f"shape {shape}, k={k}, numerical rank {rank}, ||A||_2 {res.spectral_norm:.6f} "
+        f"({'nuclear optimum' if res.spectral_norm <= 1 + 1e-6 else 'rank saturated: not the nuclear optimum'}), "
+        f"{sol.n_iter} ALS sweeps, KKT parts {kkt:.1e} (level {level:.1e}); |item - Theta/2| "
+        f"{r_item.max():.1e}, |user - Theta/2| {r_user.max():.1e} (allowed >= {allowed.min():.1e})",
+    )

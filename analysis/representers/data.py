@@ -155,7 +155,7 @@ def make_sparse_text_logistic(
 
     Examples
     --------
-    >>> from analysis.representers.data import make_sparse_text_logistic
+    >>> from analysis.representers import make_sparse_text_logistic
     >>> data = make_sparse_text_logistic(50, 2000, nnz_per_row=20, n_test=5, n_informative=5)
     >>> data.X.format, data.X.shape, bool(abs(data.X.multiply(data.X).sum(axis=1) - 1).max() < 1e-12)
     ('csr', (50, 2000), True)
@@ -169,7 +169,12 @@ def make_sparse_text_logistic(
     n_informative = check_int(n_informative, "n_informative", minimum=1, maximum=d)
     signal = check_real(signal, "signal", minimum=0.0)
     n_all = n_train + n_test
+    # each size argument is checked on its own share first, so the error names the one too large
+    check_budget("nnz_per_row", n_bytes=24.0 * 2 * nnz_per_row, what="the sparse design")
+    for name, rows_ in (("n_train", n_train), ("n_test", n_test)):
+        check_budget(name, n_bytes=24.0 * rows_ * nnz_per_row, what="the sparse design")
     check_budget("nnz_per_row", n_bytes=24.0 * n_all * nnz_per_row, what="the sparse design")
+    check_budget("d", n_bytes=8.0 * 4 * d, what="the vocabulary weights")
     gen = make_rng(rng, name="rng")
     weights = 1.0 / (np.arange(d) + 100.0)
     p = weights / weights.sum()

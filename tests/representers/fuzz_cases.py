@@ -93,9 +93,46 @@ def _hold_out(rng):
     return {"ratings": ratings, "n_test": 10, "min_left": 5, "rng": 0}
 
 
+def _mf(rng):
+    return {**_ratings(rng), "rank": 2, "tol": 1e-8, "max_iter": 300, "seed": 0}
+
+
+def _mf_fitted(rng):
+    from analysis.representers import solve_mf
+
+    r = _ratings(rng)
+    sol = solve_mf(r["rows"], r["cols"], r["values"], r["shape"], r["lam"], rank=2, tol=1e-8)
+    return r, sol
+
+
+def _mf_representers(rng):
+    return {**_mf(rng), "query_rows": np.array([0, 1], dtype=np.int64),
+            "query_cols": np.array([1, 2], dtype=np.int64)}
+
+
+def _mf_gradient(rng):
+    r, sol = _mf_fitted(rng)
+    return {"P": sol.P, "Q": sol.Q, "rows": r["rows"], "cols": r["cols"], "values": r["values"],
+            "lam": r["lam"]}
+
+
+def _mf_deletion(rng):
+    from analysis.representers import mf_representers
+
+    r, sol = _mf_fitted(rng)
+    qr, qc = np.array([0, 1], dtype=np.int64), np.array([1, 2], dtype=np.int64)
+    res = mf_representers(r["rows"], r["cols"], r["values"], r["shape"], r["lam"], qr, qc,
+                          solution=sol)
+    return {**r, "solution": sol, "query_rows": qr, "query_cols": qc,
+            "explainer_values": res.values, "counts": (1, 2), "direction": "proponents",
+            "candidates": "both", "tol": 1e-6, "max_iter": 200}
+
+
 CASES = {
     "deletion_auc": lambda rng: {"changes": rng.standard_normal((3, 2)), "fractions": (0.1, 0.2),
                                  "direction": "proponents"},
+    "counts_auc": lambda rng: {"changes": rng.standard_normal((3, 2)), "counts": (5, 10),
+                               "direction": "proponents"},
     "deletion_changes": _deletion_changes,
     "hold_out_ratings": _hold_out,
     "influence_values": lambda rng: {**_fitted(rng), "penalty": "l1", "damping": 1e-6},
@@ -110,7 +147,15 @@ CASES = {
                                          "min_per_user": 8, "noise": 0.5, "rng": 0},
     "make_sparse_logistic": lambda rng: {"n_train": 20, "d": 10, "n_test": 5, "n_informative": 3,
                                          "signal": 3.0, "rng": 0},
+    "make_sparse_text_logistic": lambda rng: {"n_train": 50, "d": 2000, "nnz_per_row": 20,
+                                              "n_test": 5, "n_informative": 5, "signal": 4.0,
+                                              "rng": 0},
     "mc_deletion_changes": _mc_deletion,
+    "mf_deletion_changes": _mf_deletion,
+    "mf_gradient": _mf_gradient,
+    "mf_representers": _mf_representers,
+    "normalised_embeddings": lambda rng: {"P": rng.standard_normal((6, 2)),
+                                          "Q": rng.standard_normal((5, 2))},
     "nuclear_kkt_residual": _nuclear_kkt,
     "nuclear_representers": _nuclear_representers,
     "random_values": lambda rng: {"n_test": 3, "n_train": 10, "rng": 0},
@@ -121,6 +166,7 @@ CASES = {
     "solve_l1_cvxpy": lambda rng: {k: v for k, v in _l1(rng).items() if k != "X_test"},
     "solve_l2": lambda rng: {k: v for k, v in _l1(rng, max_iter=100).items() if k != "X_test"},
     "solve_l2_cvxpy": lambda rng: {k: v for k, v in _l1(rng).items() if k != "X_test"},
+    "solve_mf": _mf,
     "solve_nuclear": lambda rng: {**_ratings(rng), "tol": 1e-8, "max_iter": 500, "check_every": 10},
     "solve_nuclear_cvxpy": _ratings,
     "tracin_values": _tracin,
@@ -129,6 +175,8 @@ CASES = {
 }
 EXEMPT = {
     "ClassificationData": "result container returned by the data makers",
+    "MFRepresenterResult": "result container returned by mf_representers",
+    "MFSolution": "result container returned by solve_mf",
     "NuclearRepresenterResult": "result container returned by nuclear_representers",
     "NuclearSolution": "result container returned by solve_nuclear",
     "Ratings": "result container returned by make_lowrank_ratings / load_ratings_csv",
@@ -143,6 +191,9 @@ ALLOW = {
     "solve_l2": {"max_iter": {"huge"}},
     # check_every beyond max_iter means "check only at the end": valid, nothing allocated
     "solve_nuclear": {"max_iter": {"huge"}, "check_every": {"huge"}},
+    "solve_mf": {"max_iter": {"huge"}},
+    "mf_representers": {"max_iter": {"huge"}},
+    "mf_deletion_changes": {"max_iter": {"huge"}},
 }
 
 # the interactive explorer: every argument is checked before the data are drawn
