@@ -31,14 +31,25 @@ def test_ledger_is_not_empty_and_ids_are_unique():
     assert {c.topic for c in CLAIMS} <= set(TOPICS)
 
 
-@pytest.mark.parametrize("c", CLAIMS, ids=[c.id for c in CLAIMS])
+def _family(c) -> str:
+    """``topic.family`` of a claim id (``ir.deep_mf.x`` -> ``ir.deep_mf``): claims of a family share
+    cached instances (e.g. the deep-MF completions), so ``--dist loadgroup`` keeps a family's normal
+    and broken runs on one worker and each instance is computed once per worker, not per test."""
+    return ".".join(c.id.split(".")[:2])
+
+
+# One parametrisation for both tests: the same ids, each case in its family's xdist group.
+_CASES = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(_family(c))) for c in CLAIMS]
+
+
+@pytest.mark.parametrize("c", _CASES)
 def test_claim_holds_on_every_ledger_seed(c):
     records = [run_claim(c, seed) for seed in LEDGER_SEEDS]
     wrong = [r for r in records if r["status"] != "pass"]
     assert not wrong, f"claim {c.id} does not hold: {wrong}"
 
 
-@pytest.mark.parametrize("c", CLAIMS, ids=[c.id for c in CLAIMS])
+@pytest.mark.parametrize("c", _CASES)
 def test_broken_variant_fails_on_every_ledger_seed(c):
     records = [run_claim(c, seed, broken=True) for seed in LEDGER_SEEDS]
     wrong = [r for r in records if r["status"] != "fail"]
