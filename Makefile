@@ -31,7 +31,7 @@ figures: $(STAMP)
 	  --jobs $(FIG_JOBS) $(if $(filter quick,$(SCALE)),--out build/figures-quick,)
 
 test: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadgroup tests proofs_checks
+	$(TEST_ENV) $(BIN)/python -m pytest -q -n $(JOBS) --dist worksteal tests proofs_checks
 
 verify: $(STAMP)
 	$(BIN)/python -m analysis verify
