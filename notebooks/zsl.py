@@ -191,22 +191,35 @@ display(fig)
 #   (`master="auto"`, one highspy model warm-started as columns are added) 47 rounds, 12.0 CPU s;
 #   the scipy `linprog` master, kept as the reference route, needs 50 CPU s (36 rounds, nearly all
 #   of it in the master LPs). Both give the same $Q$ (tested to 1e-7).
-# * **SUN** (72 x 102): not exact: $Q \in [0.1301, 0.5039]$ (width 0.37). The upper end is the
-#   linprog master after 190 CPU s (11 rounds, 3519 columns), i.e. a worst-case error of at least
-#   0.496 for *every* attribute-based classifier on SUN's unseen classes; the live master did no
-#   better (Q <= 0.5178 after 668 s). Column generation's own lower end stays at $1/72$ (the
-#   master's duals grow to ~1e3 and priced columns stop lowering it); the lower end is the exact
-#   $Q$ on a greedy path of 11 attributes (more attributes never lower $Q$; 309 CPU s).
-# * **CUB** (50 x 312): not exact: $Q \in [0.2846, 0.8373]$ (width 0.55). The first master alone
-#   (7292 columns: the union of the 50 comonotone couplings) took 120 CPU s and gives
-#   $Q \le 0.8373$ (error $\ge 0.163$); the lower end is the exact $Q$ on 8 greedily chosen
-#   attributes (184 CPU s).
+# * **SUN** (72 x 102): not exact: $Q \in [0.1491, 0.4052]$ (width 0.256; was
+#   [0.1301, 0.5039]), both ends stored certificates (`analysis/zsl/certificates/`,
+#   `analysis.zsl.certify`), 440 CPU s in all. Upper end (260 s): the 72 classes in 6 groups
+#   of 12 similar classes, each group's $Q(M_g)$ exact by class-subset pricing (0.375-0.503);
+#   the union of the group adversaries is a law consistent with $M$ whose value is at most
+#   $\sum_g |g| Q(M_g) / k = 0.4168$ and, merged, 0.4052: every attribute-based classifier on
+#   SUN's unseen classes has worst-case error at least 0.595. Lower end (180 s): the *star
+#   relaxation*: every class held to the 11 greedy (hub) attributes and its group's own copy of
+#   6 more attributes with the widest range inside the group, solved exactly by column
+#   generation; its dual point is a dual point for $Q$ whose pricing maximum $\rho$ is bounded
+#   by a dynamic programme over the hub ($2^{17}$ vectors per group). Column generation on all
+#   102 attributes is not used: its master's duals grow to ~1e3 and priced columns stop
+#   lowering it (upper end 0.5039 after 190 s, lower end stuck at $1/72$).
+# * **CUB** (50 x 312): not exact: $Q \in [0.3043, 0.8373]$ (width 0.533; was
+#   [0.2846, 0.8373]). The lower end is the star relaxation (hub: 8 greedy attributes; groups
+#   of 10 classes with 10 private attributes each; 152 CPU s, stored certificate). The upper
+#   end is still the first linprog master (7292 columns, 120 CPU s), not a stored law: grouped
+#   adversaries do not help here (one group of 10 classes x 312 attributes was not exact after
+#   124 CPU s, its master at 0.855).
 #
-# Neither SUN nor CUB meets the target (width $\le 10^{-4}$ in 30 minutes): at these
-# sizes the restricted master's dual instability, not pricing, stops column generation, and
-# these measurements are what
-# this loaded machine allowed (`benchmarks/bench_zsl.py --real awa2,apy,sun,cub` prints the
-# table with master and pricing time; `--checkpoint-dir` resumes).
+# Neither SUN nor CUB meets the target (width $\le 10^{-4}$ in 30 minutes). What limits
+# it, measured: on both ends the restricted-master LPs take over 90% of the CPU time (pricing
+# is a dynamic programme or a $2^{12}$ subset enumeration, seconds); the star relaxation gains
+# slowly with its size (SUN: 3 private attributes per group 0.1407 in 67 s, 6 give 0.1491 in
+# 171 s, groups of 24 with 6 give 0.1468 in 151 s); the grouped upper end is limited by the
+# group size exact class-subset pricing allows (at most 14 classes).
+# `benchmarks/bench_zsl.py --real sun cub` prints each stage (group solves, star rounds) with
+# rounds, columns, master and pricing CPU time and the interval; `--route colgen` runs the
+# column-generation route instead (`--checkpoint-dir` resumes).
 
 # %%
 from analysis.zsl.real import benchmark_interval  # noqa: E402
@@ -215,6 +228,26 @@ apy = benchmark_interval("apy", cpu_time_limit=None, greedy_steps=2)
 print(f"aPY {apy.shape}: Q in [{apy.lower:.6f}, {apy.upper:.6f}] (exact: {apy.exact}), "
       f"{apy.colgen.iterations} rounds, {apy.colgen.n_columns} columns; "
       f"greedy {len(apy.greedy.order)} attributes certify Q >= {apy.subset_lower:.4f}")
+
+# %% [markdown]
+# The SUN and CUB ends are stored certificates (`analysis/zsl/certificates/`), re-checked here
+# from the matrix and the file alone (a joint law repaired to exact consistency for the upper
+# end; a dual point and its star bound on $\rho$ for the lower end; about a second):
+
+# %%
+import json  # noqa: E402
+
+from analysis.zsl import load_benchmark  # noqa: E402
+from analysis.zsl.certify import check_certificate_file  # noqa: E402
+from analysis.zsl.figures import REAL_RECORD  # noqa: E402
+
+_record = json.loads(REAL_RECORD.read_text())["benchmarks"]
+for _name in ("sun", "cub"):
+    _M = load_benchmark(_name)[0]
+    for _end, _file in (_record[_name].get("certificates") or {}).items():
+        _cert = check_certificate_file(REAL_RECORD.parents[2] / _file, _M)
+        print(f"{_name} {_end} end re-checked from {_file}: "
+              f"Q {'<=' if _end == 'upper' else '>='} {getattr(_cert, _end):.6f}")
 
 # %%
 fig, data = render_figure("zsl_real_bounds", scale=SCALE, seed=SEED)
@@ -239,7 +272,7 @@ for name, panel in data["panels"].items():
 # $1 - Q = 0.329$, aPY 0.412, SUN 0.617, CUB 0.354). On the full matrices the greedy path is
 # far from the all-attribute bound after a few attributes: aPY 0.834, 0.731, 0.632, 0.552
 # after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96, ..., 0.905 after 1-6, while with all
-# 102 it lies in [0.496, 0.905] (certified by the recorded master and by those 6 attributes;
+# 102 it lies in [0.595, 0.851] (certified by the stored grouped law and star dual point;
 # the gap is still open). A bound on few attributes is the bound for classifiers that see
 # only those attributes: the paper's restriction to at most 15 attributes (and on CUB / SUN to 3-5
 # classes, `analysis.zsl.real.class_subset_comparison`) reports a larger error bound than the

@@ -79,6 +79,10 @@ _DROP_ROUNDS = 100
 MASTERS = ("auto", "live", "linprog")
 #: the live master uses the warm primal simplex up to this many rows, interior point beyond
 _LIVE_SIMPLEX_MAX_ROWS = 2000
+#: a warm live-master simplex run stops after max(these) iterations and the round is
+#: re-solved from scratch by the interior point (a stalled warm start)
+_WARM_SIMPLEX_MIN_ITERATIONS = 10_000
+_WARM_SIMPLEX_ROW_FACTOR = 20
 #: MILP pricing's local search starts from the vectors of class pairs among this many classes
 _PAIR_CLASSES = 16
 
@@ -412,6 +416,11 @@ class _LiveMaster:
             h.setOptionValue(key, value)
         h.setOptionValue("simplex_strategy", 4)  # primal simplex: a warm basis stays feasible
         h.setOptionValue("solver", "simplex" if r <= _LIVE_SIMPLEX_MAX_ROWS else "ipm")
+        # a warm primal simplex that stalls (seen on a 12-class SUN group: one round ran for
+        # minutes of CPU at round 24, after 23 rounds of well under a second) is cut off and the
+        # round re-solved by the interior point (see solve)
+        self._iteration_limit = max(_WARM_SIMPLEX_MIN_ITERATIONS, _WARM_SIMPLEX_ROW_FACTOR * r)
+        h.setOptionValue("simplex_iteration_limit", self._iteration_limit)
         rhs = np.asarray(rhs)
         h.addRows(r, rhs, rhs, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0))
         self.h = h
@@ -530,11 +539,14 @@ class _LiveMaster:
         h.run()
         status = h.getModelStatus()
         if status != self._highspy.HighsModelStatus.kOptimal:
-            # a failed warm start: once more from scratch with the interior point + crossover
+            # a failed or stalled warm start (iteration limit): once more from scratch with the
+            # interior point + crossover, without the limit
             h.setOptionValue("solver", "ipm")
+            h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
             h.clearSolver()
             h.run()
             h.setOptionValue("solver", "simplex" if self.n_rows <= _LIVE_SIMPLEX_MAX_ROWS else "ipm")
+            h.setOptionValue("simplex_iteration_limit", self._iteration_limit)
             status = h.getModelStatus()
         if status != self._highspy.HighsModelStatus.kOptimal:
             raise SolverError(

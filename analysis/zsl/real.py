@@ -303,6 +303,9 @@ def certified_interval(
         priv = private_attributes(M, groups, hub, private)
 
         def on_round(rec):
+            # the round's best certified point is a dual point for Q too (mapped back to the
+            # original attributes its star bound on rho is at least the true rho)
+            state["lower"] = max(state["lower"], rec["lower"])
             note("lower", rounds=rec["iteration"], columns=rec["n_columns"],
                  star_lower=rec["lower"], star_master=rec["upper"],
                  master_cpu_seconds=rec["master_cpu_seconds"],
