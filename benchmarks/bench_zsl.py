@@ -190,8 +190,8 @@ CERT_DIR = ROOT / "analysis" / "zsl" / "certificates"
 def certify_section(names, record, lower_cpu=None, upper_cpu=120.0) -> None:
     """SUN / CUB: certified interval from stored certificates (upper: groups; lower: star).
 
-    Prints each stage (group solves, star rounds) with rounds, columns, master and pricing CPU
-    seconds and the interval over CPU time; ``record`` writes the certificates to
+    Prints each stage (group solves: their own rounds, columns, master and pricing CPU seconds;
+    every 10th star round: cumulative ones) with the certified interval over CPU time; ``record`` writes the certificates to
     ``analysis/zsl/certificates/NAME_{upper,lower}.npz`` and the run to ``real_record.json``.
     """
     from analysis.zsl.benchmarks import benchmark_provenance, load_benchmark
@@ -215,13 +215,13 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0) -> None:
         stage_cpu = {"upper": 0.0, "lower": 0.0}
 
         def show(rec):
-            if rec["stage"] == "lower" and rec.get("columns") is not None and rec["rounds"] % 10:
+            if rec["stage"] == "lower" and "star_master" in rec and rec["rounds"] % 10:
                 return  # every 10th star round
             cols = rec.get("columns")
             print(f"{rec['stage']:>6} {rec.get('rounds', 0):>5} "
                   f"{'-' if cols is None else cols:>7} "
-                  f"{rec.get('master_cpu_seconds', float('nan')):>8.1f} "
-                  f"{rec.get('pricing_cpu_seconds', float('nan')):>9.1f} "
+                  f"{rec.get('master_cpu_seconds') or float('nan'):>8.1f} "
+                  f"{rec.get('pricing_cpu_seconds') or float('nan'):>9.1f} "
                   f"{rec['cpu_seconds']:>7.1f} {rec['lower']:>9.6f} {rec['upper']:>9.6f}"
                   + (f"  group Q {rec['group_Q']:.4f}" if "group_Q" in rec else "")
                   + (f"  star master {rec['star_master']:.4f}" if "star_master" in rec else ""),

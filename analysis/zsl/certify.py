@@ -229,7 +229,8 @@ def grouped_upper_bound(
     -------
     certificate : PrimalCertificate
     records : list of dict
-        Per group: ``classes``, ``Q``, ``lower``, ``exact``, ``rounds``, ``cpu_seconds``.
+        Per group: ``classes``, ``Q``, ``lower``, ``exact``, ``rounds``, ``n_columns``,
+        ``master_cpu_seconds``, ``pricing_cpu_seconds``, ``cpu_seconds``.
 
     Examples
     --------
@@ -260,8 +261,12 @@ def grouped_upper_bound(
         P[g] = adv.probabilities * (g.size / k)
         Vs.append(adv.vectors)
         Ps.append(P)
+        last = res.history[-1]
         rec = {"classes": g.tolist(), "Q": res.Q, "lower": res.lower, "exact": res.exact,
-               "rounds": res.iterations, "cpu_seconds": time.process_time() - tick}
+               "rounds": res.iterations, "n_columns": res.n_columns,
+               "master_cpu_seconds": last.get("master_cpu_seconds"),
+               "pricing_cpu_seconds": last.get("pricing_cpu_seconds"),
+               "cpu_seconds": time.process_time() - tick}
         records.append(rec)
         if callback is not None:
             callback(rec)

@@ -285,7 +285,9 @@ def certified_interval(
             done["classes"] += len(rec["classes"])
             # finished groups' adversaries + each remaining class alone (Q = 1): a valid law
             state["upper"] = min(state["upper"], (done["mass"] + k - done["classes"]) / k)
-            note("upper", rounds=rec["rounds"], group=rec["classes"], group_Q=rec["Q"])
+            note("upper", rounds=rec["rounds"], group=rec["classes"], group_Q=rec["Q"],
+                 columns=rec["n_columns"], master_cpu_seconds=rec["master_cpu_seconds"],
+                 pricing_cpu_seconds=rec["pricing_cpu_seconds"])
 
         up_cert, _ = grouped_upper_bound(M, group_size=group_size,
                                          cpu_time_limit=upper_cpu_time_limit, callback=on_group)
