@@ -191,8 +191,9 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0) -> None:
     """SUN / CUB: certified interval from stored certificates (upper: groups; lower: star).
 
     Prints each stage (group solves: their own rounds, columns, master and pricing CPU seconds;
-    every 10th star round: cumulative ones) with the certified interval over CPU time; ``record`` writes the certificates to
-    ``analysis/zsl/certificates/NAME_{upper,lower}.npz`` and the run to ``real_record.json``.
+    every 10th star round: cumulative ones) with the certified interval over CPU time;
+    ``record`` writes the certificates to ``analysis/zsl/certificates/NAME_{upper,lower}.npz``
+    and the run to ``real_record.json``.
     """
     from analysis.zsl.benchmarks import benchmark_provenance, load_benchmark
     from analysis.zsl.certify import check_certificate_file, save_certificate
