@@ -23,11 +23,29 @@
        after            8.05       7.99         31.47         0.403
        before/after: 2.18x median CPU; max |change before - after| = 0.0e+00
 
-   The full solve (tol 1e-8, cold, continuation path) went from 7.7 to 3.0-4.7 CPU s. The 3x
-   target of issue 18 is not reached: per soft-impute iteration (~10 ms) what is left is the
-   gather of Theta at the 100k observed entries (~45 %) and the block power SVT (~45 %), and a
-   refit needs 26-52 iterations to KKT 1e-6 (warm-starting each level from the previous one
-   saved only ~10 % of them). ``jobs=2`` (run_many) divides the wall time only on idle cores.
+   The full solve (tol 1e-8, cold, continuation path) went from 7.7 to 3.0-4.7 CPU s.
+
+   Lever 4 of issue 18, second step: ``nuclear._entries`` (Theta at the 100k observed entries,
+   once per soft-impute iteration) gathers and multiplies in blocks of ``ENTRY_BLOCK = 8192``
+   entries, so the two ``(block, r)`` gathers stay in cache (micro-benchmark, 8 alternating
+   repeats: median 6.8 -> 2.1 ms per call; the same r-term einsum per entry, so identical
+   numbers). The table gains a third side, ``unblocked`` (the same code with the gather in one
+   piece, i.e. the previous commit), alternating with the other two (load average ~6 on the 2
+   cores)::
+
+       side      median CPU s  min CPU s median wall s CPU s / refit
+       before           17.42      16.61         26.71         0.871
+       unblocked         8.16       8.01         10.38         0.408
+       after             7.09       6.72          7.45         0.354
+       before/after: 2.46x median CPU; max |change before - after| = 0.0e+00
+       unblocked/after (the blocked gather alone): 1.15x median CPU; max |change| = 0.0e+00
+
+   (A first run of the two-sided table at a heavier load gave 2.07x; a separate in-process A/B of
+   one query's 5 refits, 3 alternating repeats, 2.38 -> 1.90 CPU s, 1.25x.) The 3x target of
+   issue 18 is still not reached: what is left per iteration is the block power SVT (the
+   ``p x k`` SVD and QR, and the two sparse products with the 100k-entry matrix), and a refit
+   needs 26-52 iterations to KKT 1e-6 (warm-starting each level from the previous one saved
+   only ~10 % of them). ``jobs=2`` (run_many) divides the wall time only on idle cores.
 
 6. ``--only sparse-l1`` (issue 15): :func:`solve_l1` on scipy.sparse designs at news20's shape
    and density (``make_sparse_text_logistic``: the real file cannot be downloaded here) against
@@ -328,7 +346,19 @@ def bench_cf_refits(repeats: int, n_queries: int, jobs: int):
                         out[a, q, j] = refit.entries(q_rows[q:q + 1], q_cols[q:q + 1])[0] - base[q]
             return out
 
-        sides = {"after": after} if before_solve is None else {"before": before, "after": after}
+        def unblocked(fractions=DELETION_FRACTIONS):
+            # lever 4 of issue 18 undone: Theta at the observed entries gathered in one piece
+            from analysis.representers import nuclear
+
+            saved, nuclear.ENTRY_BLOCK = nuclear.ENTRY_BLOCK, 1 << 62
+            try:
+                return after(fractions)
+            finally:
+                nuclear.ENTRY_BLOCK = saved
+
+        sides = {"unblocked": unblocked, "after": after}
+        if before_solve is not None:
+            sides = {"before": before, **sides}
         if before_solve is None:
             print(f"(git show {BEFORE_COMMIT} failed: no 'before' side outside a git checkout)")
         for fn in sides.values():
@@ -352,6 +382,10 @@ def bench_cf_refits(repeats: int, n_queries: int, jobs: int):
         diff = float(np.max(np.abs(outs["before"] - outs["after"])))
         print(f"before/after: {ratio:.2f}x median CPU; max |change before - after| = {diff:.1e} "
               f"(largest |change| {np.abs(outs['after']).max():.3f}; refit tolerance 1e-6)")
+    ratio = statistics.median(cpu["unblocked"]) / statistics.median(cpu["after"])
+    diff = float(np.max(np.abs(outs["unblocked"] - outs["after"])))
+    print(f"unblocked/after (the blocked gather alone): {ratio:.2f}x median CPU; max |change "
+          f"unblocked - after| = {diff:.1e}")
     if jobs > 1:
         def parallel():
             return np.array([mc_deletion_changes(*args, sol, q_rows, q_cols, vals,

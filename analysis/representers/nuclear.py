@@ -173,10 +173,24 @@ class NuclearSolution:
         return np.einsum("er,er->e", self.U[rows] * self.s, self.V[cols])
 
 
+#: Entries per block of :func:`_entries`: two (block, r) gathers stay in the L2 cache.
+ENTRY_BLOCK = 8192
+
+
 def _entries(U, s, V, rows, cols):
-    # np.take + einsum: 2.4x faster than U[rows] * s, V[cols] at ML-100k size (3.6 vs 8.8 ms),
-    # the same products and sums, so the same numbers
-    return np.einsum("er,er->e", np.take(U * s, rows, axis=0), np.take(V, cols, axis=0))
+    # np.take + einsum: 2.4x faster than U[rows] * s, V[cols] at ML-100k size (3.6 vs 8.8 ms);
+    # in blocks of ENTRY_BLOCK entries the gathered rows stay in cache: another 3.3x (median
+    # 6.8 -> 2.1 ms under load, issue 18 lever 4). Each entry is the same r-term einsum of the
+    # same products, so the numbers are identical, bit for bit.
+    Us = U * s
+    n = rows.size
+    if n <= ENTRY_BLOCK:
+        return np.einsum("er,er->e", np.take(Us, rows, axis=0), np.take(V, cols, axis=0))
+    out = np.empty(n, dtype=np.result_type(Us, V))
+    for a in range(0, n, ENTRY_BLOCK):
+        b = a + ENTRY_BLOCK
+        out[a:b] = np.einsum("er,er->e", np.take(Us, rows[a:b], axis=0), np.take(V, cols[a:b], axis=0))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
