@@ -1,4 +1,4 @@
-"""Representer points: l2 (Yeh et al. 2018), l1, nuclear norm and matrix factorisation (Tsai et al. 2023).
+"""Representer points: l2 (Yeh et al. 2018), l1, nuclear norm, matrix factorisation (Tsai et al. 2023).
 
 Each prediction of a regularised model is decomposed exactly (at the optimum) into contributions
 of the training points; the contributions explain the prediction and are evaluated by

@@ -627,3 +627,171 @@ def make_cf_deletion(scale: str, seed: int, device: str):
         "predictions": res.predictions,
     }
     return fig, data
+
+
+#: Explainers of the MF deletion figure: (name, which values, candidate pool, colour index).
+MF_EXPLAINERS = (
+    ("MF representer (both parts)", "full", "both", 0),
+    ("item part (same user)", "item", "same user", 2),
+    ("user part (same item)", "user", "same item", 3),
+    ("random (same user/item)", "random", "both", 4),
+)
+
+
+def _half_split(ratings: Ratings, rng) -> tuple[Ratings, Ratings]:
+    """A seeded 50/50 split of the ratings (the published ML-100k preprocessing's test share)."""
+    perm = make_rng(rng).permutation(ratings.n)
+    test = np.zeros(ratings.n, dtype=bool)
+    test[perm[: ratings.n // 2]] = True
+    return ratings.subset(~test), ratings.subset(test)
+
+
+@figure(
+    name="rep_mf_deletion",
+    topic=TOPIC,
+    title="Matrix factorisation (the published CF model): identity, and deleting by its item / "
+    "user parts",
+)
+def make_mf_deletion(scale: str, seed: int, device: str):
+    """MF representer on a 50/50 split: the identity per half, and case-deletion curves.
+
+    The model is :func:`analysis.representers.mf.solve_mf` (squared loss, Frobenius regulariser,
+    embedding dimension 16 at paper scale). Left: each half of the decomposition against
+    ``Theta_uv / 2`` for held-out ratings (they coincide at a stationary point). Middle and right:
+    deleting the top ``c`` proponents / opponents of each explainer from its pool (item part: the
+    user's ratings; user part: the item's ratings; full and random: both), refitting
+    warm-started, and recording the change of the predicted rating ``clip(Theta_uv, -1, 1)``.
+    Queries are held-out ratings whose user and item each keep at least ``max(counts)`` training
+    ratings, so no pool is exhausted.
+    """
+    from analysis.representers.mf import (
+        MF_DELETION_COUNTS,
+        counts_auc,
+        mf_deletion_changes,
+        mf_representers,
+        solve_mf,
+    )
+
+    quick = scale == "quick"
+    shape = (40, 60) if quick else (943, 1682)
+    n_r, rank_data, min_pu = (1200, 4, 16) if quick else (100_000, 10, 20)
+    k = 4 if quick else 16
+    lam = 0.004 if quick else 1e-4
+    counts = (1, 2, 3) if quick else MF_DELETION_COUNTS
+    n_q = 6 if quick else 8
+    n_id = 40 if quick else 100
+    (s_data,) = spawn_seeds(seed, 1)
+    ratings, data_source, data_label = _cf_ratings(quick, shape, n_r, rank_data, min_pu, s_data)
+    train, test = _half_split(ratings, s_data)
+    args = (train.rows, train.cols, train.values, train.shape, lam)
+    sol = solve_mf(*args, rank=k, tol=1e-12 if quick else 1e-9, max_iter=20_000, seed=s_data)
+    pred_test = sol.entries(test.rows, test.cols)
+    rmse = float(np.sqrt(np.mean((np.clip(pred_test, -1, 1) - test.values) ** 2)))
+    outside = float(np.mean(np.abs(pred_test) > 1))
+    # queries: held-out ratings whose user and item each keep >= max(counts) training ratings
+    u_cnt = np.bincount(train.rows, minlength=shape[0])
+    i_cnt = np.bincount(train.cols, minlength=shape[1])
+    eligible = np.flatnonzero((u_cnt[test.rows] >= counts[-1]) & (i_cnt[test.cols] >= counts[-1]))
+    gen = make_rng(s_data + 1)
+    pick = np.sort(gen.choice(eligible, size=n_id, replace=False))
+    id_rows, id_cols = test.rows[pick], test.cols[pick]
+    res = mf_representers(*args, id_rows, id_cols, solution=sol)
+    q = np.arange(n_q)  # the first n_q of the identity queries are the deletion queries
+    by_kind = {
+        "full": res.values[q],
+        "item": res.item_part[q],
+        "user": res.user_part[q],
+        "random": gen.standard_normal((n_q, train.n)),
+    }
+    changes = {dr: {} for dr in DIRECTIONS}
+    for dr in DIRECTIONS:
+        for name, kind, pool, _ in MF_EXPLAINERS:
+            changes[dr][name] = mf_deletion_changes(
+                *args, sol, id_rows[q], id_cols[q], by_kind[kind], counts=counts, direction=dr,
+                candidates=pool, tol=1e-10 if quick else 1e-6,
+            )
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    ax = axes[0]
+    half = 0.5 * res.predictions
+    lim = float(np.abs(half).max()) * 1.1
+    ax.plot([-lim, lim], [-lim, lim], color="0.5", lw=0.8)
+    ax.plot(half, res.item_part.sum(axis=1), "o", ms=4, mfc="none", color=PALETTE[2],
+            label="item part (same user)")
+    ax.plot(half, res.user_part.sum(axis=1), "x", ms=4, color=PALETTE[3], label="user part (same item)")
+    r_item = float(np.abs(res.item_residual).max())
+    r_user = float(np.abs(res.user_residual).max())
+    ax.set_xlabel(r"$\Theta_{uv}/2$ (held-out ratings)")
+    ax.set_ylabel("sum of the part's representer values")
+    ax.set_title(
+        f"each half = $\\Theta_{{uv}}/2$: max residual item {r_item:.1e}, user {r_user:.1e}\n"
+        f"stationarity {sol.stationarity:.1e}, $\\|A\\|_2$ = {res.spectral_norm:.3f}"
+        + (" (> 1: rank saturated)" if res.spectral_norm > 1 + 1e-6 else ""),
+        fontsize=9,
+    )
+    ax.legend(fontsize=8)
+    aucs, paired = {}, {}
+    full = MF_EXPLAINERS[0][0]
+    xs = np.concatenate([[0], counts])
+    for ax, dr in zip(axes[1:], DIRECTIONS, strict=True):
+        aucs[dr], paired[dr] = {}, {}
+        for name, _, _, colour in MF_EXPLAINERS:
+            ch = changes[dr][name]
+            mean = np.concatenate([[0.0], ch.mean(axis=0)])
+            hw = np.concatenate([[0.0], [mean_ci(ch[:, j])[1] for j in range(len(counts))]])
+            aucs[dr][name] = mean_ci(counts_auc(ch, counts, dr))
+            if name != full:
+                paired[dr][name] = mean_ci(
+                    counts_auc(changes[dr][full], counts, dr) - counts_auc(ch, counts, dr)
+                )
+            m_, h_ = aucs[dr][name]
+            style = ("s-", 2.2, 5) if name == full else ("o--", 1.4, 3)
+            ax.plot(xs, mean, style[0], color=PALETTE[colour], lw=style[1], zorder=style[2],
+                    label=f"{name} (AUC {m_:.3f} $\\pm$ {h_:.3f})")
+            ax.fill_between(xs, mean - hw, mean + hw, color=PALETTE[colour], alpha=0.12)
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_xlabel("ratings deleted from the explainer's pool")
+        ax.set_xticks(xs)
+        ax.set_ylabel(r"change of predicted rating clip($\Theta_{uv}$)")
+        ax.set_title(f"deleting the top {dr} ({n_q} held-out ratings, 95 % CI)", fontsize=9)
+        ax.legend(fontsize=7.5)
+    fig.suptitle(
+        f"{data_label}: matrix factorisation k={k}, squared loss + "
+        f"(lambda/2)(|P|^2+|Q|^2), lambda={lam:g}; {train.n} training / {test.n} held-out ratings\n"
+        f"held-out RMSE {rmse:.3f} on [-1, 1] (predictions clipped; {100 * outside:.2f} % of them "
+        f"outside the scale before clipping); embeddings U S^1/2, V S^1/2 from the SVD of P Q^T\n"
+        "refits warm-started (L-BFGS + ALS); the item part deletes from the user's ratings, "
+        "the user part from the item's",
+        fontsize=9,
+    )
+    data = {
+        "data": data_source,
+        "params": {
+            "seed": seed,
+            "shape": list(shape),
+            "n_ratings_total": int(ratings.n),
+            "n_train": int(train.n),
+            "n_test": int(test.n),
+            "rank": k,
+            "lam": lam,
+            "counts": list(counts),
+            "n_queries": n_q,
+            "n_identity_queries": n_id,
+            "refit_tol": 1e-10 if quick else 1e-6,
+        },
+        "stationarity": float(sol.stationarity),
+        "spectral_norm_A": float(res.spectral_norm),
+        "singular_values": np.sort(np.sum(sol.P * sol.P, axis=0))[::-1],
+        "held_out_rmse_clipped": rmse,
+        "held_out_share_outside_scale": outside,
+        "identity_max_residual": {"item": r_item, "user": r_user},
+        "identity_max_bound": {"item": float(res.item_bound.max()), "user": float(res.user_bound.max())},
+        "item_part_sums": res.item_part.sum(axis=1),
+        "user_part_sums": res.user_part.sum(axis=1),
+        "predictions": res.predictions,
+        "changes": changes,
+        "auc": {dr: {kk: list(v) for kk, v in by.items()} for dr, by in aucs.items()},
+        # AUC(both parts) - AUC(part or random) per query: mean and 95 % half-width
+        "paired": {dr: {kk: list(v) for kk, v in by.items()} for dr, by in paired.items()},
+    }
+    return fig, data

@@ -48,10 +48,16 @@ its representer identity still holds exactly. Non-balanced factors that are not 
 ``(c P, Q / c)`` for the same ``Theta``) break the identity with the *raw* factors as embeddings;
 the SVD normalisation is what makes the explanation independent of that gauge.
 
-The solver is alternating least squares (each block is a batch of ``k x k`` ridge solves, an
-exact block minimisation) with the factors re-balanced through the SVD of ``P Q^T`` after every
-sweep (this lowers ``F``: ``||P||^2 + ||Q||^2 >= 2 ||P Q^T||_*`` with equality iff balanced), so
-the returned factors are ``U S^{1/2}``, ``V S^{1/2}`` themselves.
+The solver runs L-BFGS on ``(P, Q)`` jointly (cheap steps: one gradient is two sparse products),
+then alternating least squares (each block a batch of ``k x k`` ridge solves, an exact block
+minimisation) once L-BFGS stalls near round-off. The factors are re-balanced through the SVD of
+``P Q^T`` before and after each stage and after every ALS sweep (this lowers ``F``:
+``||P||^2 + ||Q||^2 >= 2 ||P Q^T||_*`` with equality iff balanced), so the returned factors are
+``U S^{1/2}``, ``V S^{1/2}`` themselves. Measured on MovieLens-100k (50/50 split, ``k = 16``,
+``lambda = 1e-4``, one thread, single runs on a loaded machine): ALS alone took ~1300 sweeps
+(~130 CPU s) to reach stationarity 1e-8; L-BFGS then ALS reach 1e-9 in 16-25 CPU s, and a
+warm-started refit after deleting up to 25 ratings reaches 1e-6 in ~2 CPU s (the 320 refits of
+``rep_mf_deletion``: 626 CPU s).
 
 References
 ----------
@@ -189,13 +195,65 @@ def _objective(idx: _Index, P, Q, w, lam) -> float:
                  + 0.5 * lam * (np.sum(P * P) + np.sum(Q * Q)))
 
 
-def _als(idx: _Index, w, lam, P, Q, tol, max_iter):
-    """ALS sweeps from ``(P, Q)`` until the relative stationarity is below ``tol``."""
+class _Reached(Exception):
+    """Raised inside the L-BFGS objective once the stationarity target is met."""
+
+    def __init__(self, x):
+        super().__init__()
+        self.x = x
+
+
+def _lbfgs(idx: _Index, w, lam, P, Q, tol, max_iter):
+    """Joint L-BFGS on ``(P, Q)``; stops at ``tol`` (unbalanced proxy), a stall, or ``max_iter``."""
+    from scipy.optimize import minimize
+
+    m, K, k = P.shape[0], Q.shape[0], P.shape[1]
+    split = m * k
+    calls = [0]
+
+    def value_and_grad(x):
+        calls[0] += 1
+        Px, Qx = x[:split].reshape(m, k), x[split:].reshape(K, k)
+        r, f = _residuals(idx, Px, Qx, w)
+        idx.csr.data[:] = r[idx.by_row] / idx.n
+        gP = idx.csr @ Qx + lam * Px
+        gQ = idx.csr.T @ Px + lam * Qx
+        if _stationarity(Px, Qx, gP, gQ, lam) <= tol:
+            raise _Reached(x.copy())
+        value = 0.5 * float(r @ (f - idx.values)) / idx.n + 0.5 * lam * float(x @ x)
+        return value, np.concatenate([gP.ravel(), gQ.ravel()])
+
+    x0 = np.concatenate([P.ravel(), Q.ravel()])
+    try:
+        # ftol=0, gtol=0: stop on our stationarity target or when the line search can no longer
+        # resolve a decrease (round-off); the ALS sweeps after it finish the solve
+        res = minimize(value_and_grad, x0, jac=True, method="L-BFGS-B",
+                       options={"maxiter": max_iter, "maxcor": 20, "ftol": 0.0, "gtol": 0.0})
+        x = res.x
+    except _Reached as done:
+        x = done.x
+    return x[:split].reshape(m, k).copy(), x[split:].reshape(K, k).copy(), calls[0]
+
+
+def _als(idx: _Index, w, lam, P, Q, tol, max_iter, lbfgs=True):
+    """L-BFGS, then ALS sweeps, from ``(P, Q)`` until the relative stationarity is below ``tol``.
+
+    ALS alone converges linearly and slowly where the rank saturates (MovieLens-100k, k = 16:
+    ~1300 sweeps, 130 CPU s, to 1e-8); L-BFGS on ``(P, Q)`` reached ~1e-7 in ~350 gradient
+    evaluations (5 CPU s, one run) and stalls near round-off, where the exact block solves of
+    ALS finish.
+    """
     n = idx.n
     P, Q, _ = _balance(P, Q)
     gP, gQ = _gradients(idx, P, Q, w, lam)
     stat = _stationarity(P, Q, gP, gQ, lam)
     it = 0
+    if lbfgs and stat > tol:
+        P, Q, nit = _lbfgs(idx, w, lam, P, Q, tol, max_iter)
+        P, Q, _ = _balance(P, Q)
+        gP, gQ = _gradients(idx, P, Q, w, lam)
+        stat = _stationarity(P, Q, gP, gQ, lam)
+        it += nit
     while stat > tol and it < max_iter:
         P = _block_solve(Q, idx.cols, idx.by_row, idx.row_starts, idx.row_ids, idx.shape[0],
                          w, idx.values, lam, n)
@@ -223,7 +281,7 @@ class MFSolution:
         ``max(||P - AQ||_F, ||Q - A^T P||_F) / max(||P||_F, ||Q||_F)`` (``= ||grad F|| /
         (lambda ||factor||)``), the solver's stopping quantity.
     n_iter : int
-        ALS sweeps.
+        L-BFGS gradient evaluations plus ALS sweeps.
     converged : bool
         Whether ``stationarity <= tol`` was reached within ``max_iter`` sweeps.
 
