@@ -388,7 +388,10 @@ for k in (1, nuc_small.rank + 2):
 # explainer's pool; every refit warm-started from the full model (L-BFGS, then ALS) to stationarity
 # $10^{-6}$ (the published script retrains from a fresh random start, which adds the retraining's
 # own noise to each change). Predictions are $\mathrm{clip}(\Theta_{uv}, -1, 1)$, so they stay on
-# the rating scale.
+# the rating scale. (Read in the published `del_curve_cf.py`: the opponent branch tests
+# `args.method == 'opponent'` while the command line offers only `positive` / `negative`, so its
+# "negative" runs delete the same top-scored ratings as its "positive" runs for every explainer
+# except Random; our opponents delete the most negative values.)
 #
 # **Measured on MovieLens-100k** (committed paper-scale figure, seed 0: 50 000 training / 50 000
 # held-out ratings, fit 16 CPU s, 320 refits 626 CPU s on one core): stationarity
