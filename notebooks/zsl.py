@@ -191,25 +191,31 @@ display(fig)
 #   (`master="auto"`, one highspy model warm-started as columns are added) 47 rounds, 12.0 CPU s;
 #   the scipy `linprog` master, kept as the reference route, needs 50 CPU s (36 rounds, nearly all
 #   of it in the master LPs). Both give the same $Q$ (tested to 1e-7).
-# * **SUN** (72 x 102): not exact: $Q \in [0.1491, 0.4052]$ (width 0.256; was
-#   [0.1301, 0.5039]), both ends stored certificates (`analysis/zsl/certificates/`,
-#   `analysis.zsl.certify`), 440 CPU s in all. Upper end (260 s): the 72 classes in 6 groups
-#   of 12 similar classes, each group's $Q(M_g)$ exact by class-subset pricing (0.375-0.503);
-#   the union of the group adversaries is a law consistent with $M$ whose value is at most
-#   $\sum_g |g| Q(M_g) / k = 0.4168$ and, merged, 0.4052: every attribute-based classifier on
-#   SUN's unseen classes has worst-case error at least 0.595. Lower end (180 s): the *star
+# * **SUN** (72 x 102): not exact: $Q \in [0.1491, 0.3379]$ (width 0.189; was
+#   [0.1491, 0.4052], first [0.1301, 0.5039]), both ends stored certificates
+#   (`analysis/zsl/certificates/`, `analysis.zsl.certify`), 505 CPU s in all. Upper end
+#   (325 s): the 72 classes in 6 groups of 12 similar classes, each group's $Q(M_g)$ exact by
+#   class-subset pricing (0.375-0.503, 260 s); the union of the group adversaries is a law
+#   consistent with $M$ of value at most $\sum_g |g| Q(M_g) / k = 0.4168$ and, merged, 0.4052;
+#   re-solving the master with all 72 classes on the union law's 3660 vectors
+#   (`support_upper_bound`, one linprog master, 65 s) lets classes of different groups share
+#   vectors: 0.3379 (repair $t = 2.6 \cdot 10^{-12}$). Every attribute-based classifier on SUN's
+#   unseen classes has worst-case error at least 0.662. Lower end (180 s): the *star
 #   relaxation*: every class held to the 11 greedy (hub) attributes and its group's own copy of
 #   6 more attributes with the widest range inside the group, solved exactly by column
 #   generation; its dual point is a dual point for $Q$ whose pricing maximum $\rho$ is bounded
 #   by a dynamic programme over the hub ($2^{17}$ vectors per group). Column generation on all
 #   102 attributes is not used: its master's duals grow to ~1e3 and priced columns stop
 #   lowering it (upper end 0.5039 after 190 s, lower end stuck at $1/72$).
-# * **CUB** (50 x 312): not exact: $Q \in [0.3043, 0.8373]$ (width 0.533; was
-#   [0.2846, 0.8373]). The lower end is the star relaxation (hub: 8 greedy attributes; groups
-#   of 10 classes with 10 private attributes each; 152 CPU s, stored certificate). The upper
-#   end is still the first linprog master (7292 columns, 120 CPU s), not a stored law: grouped
-#   adversaries do not help here (one group of 10 classes x 312 attributes was not exact after
-#   124 CPU s, its master at 0.855).
+# * **CUB** (50 x 312): not exact: $Q \in [0.3043, 0.8368]$ (width 0.533; was
+#   [0.2846, 0.8373]), both ends stored certificates. The lower end is the star relaxation
+#   (hub: 8 greedy attributes; groups of 10 classes with 10 private attributes each; 152 CPU s).
+#   The upper end is the law of the column-generation master after 2 rounds
+#   (`master_upper_bound`, linprog master: 7292 then 7498 columns, about 95 CPU s per round,
+#   198 s; master value 0.83683635110, repaired by $t = 3 \cdot 10^{-14}$ to 0.83683635113;
+#   round 1 alone gives 0.8372954918, the earlier recorded value, repaired 0.8372954918402).
+#   Grouped adversaries do not help here (one group of 10 classes x 312 attributes was not
+#   exact after 124 CPU s, its master at 0.855).
 #
 # Neither SUN nor CUB meets the target (width $\le 10^{-4}$ in 30 minutes). What limits
 # it, measured: on both ends the restricted-master LPs take over 90% of the CPU time (pricing
@@ -272,7 +278,7 @@ for name, panel in data["panels"].items():
 # $1 - Q = 0.329$, aPY 0.412, SUN 0.617, CUB 0.354). On the full matrices the greedy path is
 # far from the all-attribute bound after a few attributes: aPY 0.834, 0.731, 0.632, 0.552
 # after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96, ..., 0.905 after 1-6, while with all
-# 102 it lies in [0.595, 0.851] (certified by the stored grouped law and star dual point;
+# 102 it lies in [0.662, 0.851] (certified by the stored merged group law and star dual point;
 # the gap is still open). A bound on few attributes is the bound for classifiers that see
 # only those attributes: the paper's restriction to at most 15 attributes (and on CUB / SUN to 3-5
 # classes, `analysis.zsl.real.class_subset_comparison`) reports a larger error bound than the

@@ -55,9 +55,11 @@ __all__ = [
     "class_groups",
     "dual_lower_bound",
     "grouped_upper_bound",
+    "master_upper_bound",
     "primal_upper_bound",
     "save_certificate",
     "star_lower_bound",
+    "support_upper_bound",
 ]
 
 #: most attributes a star block (hub plus one group's private set) may enumerate
@@ -272,6 +274,111 @@ def grouped_upper_bound(
             callback(rec)
     cert = primal_upper_bound(M, np.concatenate(Vs), np.concatenate(Ps, axis=1))
     return cert, records
+
+
+def master_upper_bound(
+    M: object,
+    *,
+    cpu_time_limit: float | None = 120.0,
+    max_iterations: int = 10_000,
+    method: str = "auto",
+    master: str = "auto",
+    milp_time_limit: float | None = 30.0,
+    warm_start: object | None = None,
+    callback=None,
+) -> tuple[PrimalCertificate, object]:
+    r"""``Q(M) <= (1 - t) U + t`` from the law of a (time-limited) column-generation master.
+
+    Runs :func:`analysis.zsl.worst_case_lower_bound` on all of ``M`` within the budget; its
+    restricted master's optimal law (``result.adversary``, value ``U``, an upper bound on
+    ``Q`` up to the master's feasibility tolerance) is repaired exactly by
+    :func:`primal_upper_bound`, so the bound no longer rests on the solver's tolerance and can
+    be stored and re-checked (:func:`save_certificate`, :func:`check_certificate_file`). The
+    budget is checked after each round (a round can run past it).
+
+    Parameters
+    ----------
+    M : array_like, shape (k, n)
+    cpu_time_limit, max_iterations, method, master, milp_time_limit, warm_start, callback
+        See :func:`analysis.zsl.worst_case_lower_bound`.
+
+    Returns
+    -------
+    certificate : PrimalCertificate
+    result : LowerBoundResult
+        The column-generation run (``result.Q`` is the unrepaired master value ``U``).
+
+    Examples
+    --------
+    >>> from analysis.zsl import awa_like_matrix, worst_case_lower_bound
+    >>> from analysis.zsl.certify import master_upper_bound
+    >>> M = awa_like_matrix(6, 12, seed=0)
+    >>> cert, res = master_upper_bound(M, max_iterations=2)  # stopped early: above Q
+    >>> Q = worst_case_lower_bound(M).Q
+    >>> bool(Q <= cert.upper + 1e-9), bool(cert.upper <= res.Q + 1e-6)
+    (True, True)
+    """
+    from analysis.zsl.bound import worst_case_lower_bound
+
+    M = validate_class_attribute_matrix(M, "M")
+    res = worst_case_lower_bound(M, method, cpu_time_limit=cpu_time_limit,
+                                 max_iterations=max_iterations, master=master,
+                                 milp_time_limit=milp_time_limit, warm_start=warm_start,
+                                 callback=callback)
+    adv = res.adversary
+    return primal_upper_bound(M, adv.vectors, adv.probabilities), res
+
+
+def support_upper_bound(M: object, vectors: object) -> PrimalCertificate:
+    r"""The best law on a given support, repaired: ``Q(M) <= min_{P on V} sum_v max_j P(j, v)``.
+
+    Solves the restricted master (epigraph form, HiGHS interior point + crossover through
+    :func:`scipy.optimize.linprog`) over the attribute vectors ``V`` with every class of ``M``
+    and repairs its optimal law with :func:`primal_upper_bound`. Any law on ``V`` (e.g. the
+    union of group adversaries of :func:`grouped_upper_bound`, or a stored certificate's) is
+    feasible there, so the result is at most that law's value (up to the repair, of the order
+    of the solver's feasibility tolerance): the classes of different groups now share the
+    vectors optimally, a primal improvement at the cost of one master solve.
+
+    Parameters
+    ----------
+    M : array_like, shape (k, n)
+    vectors : array_like of 0/1, shape (S, n)
+        A support on which a law consistent with ``M`` exists.
+
+    Returns
+    -------
+    PrimalCertificate
+
+    Raises
+    ------
+    SolverError
+        If no law consistent with ``M`` lives on ``vectors`` (the master is infeasible).
+
+    Examples
+    --------
+    The union law of two groups of 3, re-solved on its own support with all 6 classes:
+
+    >>> from analysis.zsl import awa_like_matrix, worst_case_lower_bound
+    >>> from analysis.zsl.certify import grouped_upper_bound, support_upper_bound
+    >>> M = awa_like_matrix(6, 5, seed=0)
+    >>> union, _ = grouped_upper_bound(M, group_size=3)
+    >>> merged = support_upper_bound(M, union.vectors)
+    >>> Q = worst_case_lower_bound(M).Q
+    >>> bool(Q - 1e-9 <= merged.upper <= union.upper + 1e-9)
+    True
+    """
+    from analysis.zsl.bound import _MASTER_METHOD, _solve_master
+
+    M = validate_class_attribute_matrix(M, "M")
+    k, n = M.shape
+    V = as_array(vectors, "vectors", ndim=2)
+    if V.shape[1] != n or not np.isin(V, (0.0, 1.0)).all():
+        raise ValueError(f"vectors: expected 0/1 rows of length {n}, got shape {V.shape}")
+    V = np.unique(V.astype(np.uint8), axis=0)
+    sol = _solve_master(M, V, "master on the given support", _MASTER_METHOD)
+    used = sol.R.max(axis=0) > 0
+    return primal_upper_bound(M, V[used], sol.R[:, used] / k)
 
 
 # --------------------------------------------------------------------------- lower end

@@ -359,7 +359,11 @@ def _record_sources(rec: dict) -> str:
     if rec.get("exact"):
         return f"exact: column generation, {rec['cpu_seconds']:.1f} CPU s"
     if rec.get("route") == "certify":
-        up = (f"grouped law, {rec['upper_cpu_seconds']:.0f} CPU s (stored)"
+        source = rec.get("upper_source", "")
+        law = ("group laws merged" if "support of the stored law" in source
+               else "colgen master law" if source.startswith("column-generation master")
+               else "grouped law")
+        up = (f"{law}, {rec['upper_cpu_seconds']:.0f} CPU s (stored)"
               if rec.get("upper_cpu_seconds")
               else f"colgen master, {rec['previous']['cpu_seconds']:.0f} CPU s (earlier run)")
         return (f"1-Q low end: {up}\nhigh end: star dual, {rec['lower_cpu_seconds']:.0f} CPU s "

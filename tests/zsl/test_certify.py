@@ -14,8 +14,10 @@ from analysis.zsl.certify import (
     class_groups,
     dual_lower_bound,
     grouped_upper_bound,
+    master_upper_bound,
     primal_upper_bound,
     star_lower_bound,
+    support_upper_bound,
 )
 from analysis.zsl.data import all_attribute_vectors, comonotone_coupling
 
@@ -55,6 +57,49 @@ def test_primal_upper_bound_of_the_full_lp_adversary_is_Q(seed):
     res = worst_case_lower_bound(M, method="full")
     cert = primal_upper_bound(M, res.adversary.vectors, res.adversary.probabilities)
     assert abs(cert.upper - res.Q) <= LP_TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("rounds", [1, 3, 10_000])
+def test_master_upper_bound_repairs_a_stopped_master_and_stays_above_Q(seed, rounds):
+    # column generation stopped after `rounds` master solves (10_000: to the end): its law,
+    # repaired, bounds Q above; the repair only covers the master's feasibility tolerance
+    # (1e-10 per row, a few rows per entry): t <= 1e-9 / the smallest room min(M, 1 - M)
+    M = _matrix(seed)
+    Q = _exact(M)
+    cert, res = master_upper_bound(M, method="colgen-subsets", max_iterations=rounds,
+                                   cpu_time_limit=None)
+    frac = M[(M > 0) & (M < 1)]
+    assert cert.repair <= 1e-9 / np.minimum(frac, 1 - frac).min()
+    assert Q <= cert.upper + LP_TOL
+    assert cert.value <= res.Q + 1e-9  # the law's value is at most the master's objective
+    assert cert.upper <= res.Q + cert.repair + 1e-9
+    if res.exact:
+        assert abs(cert.upper - Q) <= LP_TOL
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_support_upper_bound_merges_group_laws_between_Q_and_their_union(seed):
+    # the union law lives on its own support, so the master there is at most its value (the
+    # two repairs differ by the feasibility tolerance only) and, a law for M, at least Q
+    M = _matrix(seed)
+    union, _ = grouped_upper_bound(M, group_size=3)
+    merged = support_upper_bound(M, union.vectors)
+    assert _exact(M) <= merged.upper + LP_TOL
+    assert merged.upper <= union.upper + 1e-9
+    # the full LP's support gives Q back
+    full = worst_case_lower_bound(M, method="full")
+    assert abs(support_upper_bound(M, full.adversary.vectors).upper - full.Q) <= LP_TOL
+
+
+def test_support_upper_bound_refuses_a_support_without_a_law():
+    from analysis._core.solve import SolverError
+
+    M = np.array([[0.9, 0.2], [0.1, 0.7]])
+    with pytest.raises(SolverError, match="support"):
+        support_upper_bound(M, [[1, 0]])  # one vector cannot give a marginal of 0.9
+    with pytest.raises(ValueError, match="vectors"):
+        support_upper_bound(M, [[1, 0, 1]])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -164,7 +209,8 @@ def test_bad_input_is_refused_with_the_argument_named():
 
 def test_recorded_real_certificates_recheck_from_the_files():
     # the stored SUN / CUB certificates (benchmarks/bench_zsl.py --real sun cub --record-real)
-    # give back the recorded ends when recomputed from the matrix and the file alone
+    # give back the recorded ends when recomputed from the matrix and the file alone; CUB's
+    # upper end is the repaired law of its column-generation master (cub_upper.npz)
     import json
     from pathlib import Path
 
@@ -175,6 +221,9 @@ def test_recorded_real_certificates_recheck_from_the_files():
     record = json.loads((root / "analysis/zsl/real_record.json").read_text())["benchmarks"]
     checked = 0
     for name, rec in record.items():
+        if rec.get("route") == "certify":
+            # both ends of a certified (not exact) interval are stored certificates
+            assert set(rec.get("certificates") or {}) == {"upper", "lower"}, name
         for end, file in (rec.get("certificates") or {}).items():
             M, _, _ = load_benchmark(name)
             cert = check_certificate_file(root / file, M)
