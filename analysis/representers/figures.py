@@ -703,12 +703,15 @@ def make_mf_deletion(scale: str, seed: int, device: str):
         "user": res.user_part[q],
         "random": gen.standard_normal((n_q, train.n)),
     }
+    from analysis._core.result_cache import default_result_cache
+
     changes = {dr: {} for dr in DIRECTIONS}
     for dr in DIRECTIONS:
         for name, kind, pool, _ in MF_EXPLAINERS:
             changes[dr][name] = mf_deletion_changes(
                 *args, sol, id_rows[q], id_cols[q], by_kind[kind], counts=counts, direction=dr,
                 candidates=pool, tol=1e-10 if quick else 1e-6,
+                cache=None if quick else default_result_cache(), progress=not quick,
             )
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))

@@ -660,6 +660,8 @@ def mf_deletion_changes(
     clip=(-1.0, 1.0),
     tol: float = 1e-7,
     max_iter: int = 2000,
+    cache=None,
+    progress: bool = False,
 ) -> np.ndarray:
     r"""Case deletion for the MF model: change of the predicted rating after deleting top ratings.
 
@@ -670,6 +672,13 @@ def mf_deletion_changes(
     ALS warm-started from ``solution``. The published script deletes 5..25 ratings on ML-100k
     (``MF_DELETION_COUNTS``) but retrains from a fresh random start; a warm start removes that
     noise from the change.
+
+    ``cache`` (an :class:`analysis._core.result_cache.ResultCache`) makes the experiment
+    resumable: each query's row of changes is stored as soon as its refits are done, keyed by
+    the ratings, ``lam``, the warm start ``solution``, the query, the deleted sets, the solver
+    settings and the source of this module; a rerun (or a run after an interruption) refits only
+    the queries not stored yet, and returns the same numbers. ``progress`` shows a bar of
+    finished queries on stderr.
 
     Returns
     -------
@@ -714,29 +723,65 @@ def mf_deletion_changes(
             raise ValueError(f"clip: expected a (lo, hi) pair with lo < hi or None, got {clip!r}")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
+    from analysis._core.result_cache import ResultCache, result_key, source_digest
+
+    if cache is not None and not isinstance(cache, ResultCache):
+        raise ValueError(f"cache: expected a ResultCache or None, got {type(cache).__name__}")
+    if not isinstance(progress, bool):
+        raise ValueError(f"progress: expected a bool, got {progress!r}")
     idx = _index(rows, cols, values, shape)
+    if cache is not None:
+        import sys
+
+        common = ("mf_deletion_changes", source_digest(sys.modules[__name__]), rows, cols,
+                  values, tuple(int(x) for x in shape), lam, solution.P, solution.Q, cnt,
+                  direction, candidates, None if clip is None else tuple(map(float, clip)), tol,
+                  max_iter)
+    bar = None
+    if progress:
+        import sys
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=q_rows.size, desc=f"MF deletion refits ({direction}, {candidates})",
+                   unit="query", file=sys.stderr)
 
     def rating(P, Q, u, v):
         f = float(P[u] @ Q[v])
         return f if clip is None else float(np.clip(f, clip[0], clip[1]))
 
     out = np.empty((q_rows.size, cnt.size))
-    for q in range(q_rows.size):
-        u, v = int(q_rows[q]), int(q_cols[q])
-        same_u, same_i = rows == u, cols == v
-        pool = {"both": same_u | same_i, "same user": same_u, "same item": same_i}[candidates]
-        cand = np.flatnonzero(pool)
-        if cand.size == 0:
-            raise ValueError(
-                f"candidates: query {q} ({u}, {v}) has no observed entries in its {candidates!r} pool"
-            )
-        order = cand[deletion_order(ev[q, cand], direction)]
-        base = rating(solution.P, solution.Q, u, v)
-        for j, c in enumerate(cnt):
-            w = np.ones(idx.n)
-            w[order[: min(int(c), cand.size)]] = 0.0
-            P, Q, _, _ = _als(idx, w, lam, solution.P, solution.Q, tol, max_iter)
-            out[q, j] = rating(P, Q, u, v) - base
+    try:
+        for q in range(q_rows.size):
+            u, v = int(q_rows[q]), int(q_cols[q])
+            same_u, same_i = rows == u, cols == v
+            pool = {"both": same_u | same_i, "same user": same_u, "same item": same_i}[candidates]
+            cand = np.flatnonzero(pool)
+            if cand.size == 0:
+                raise ValueError(
+                    f"candidates: query {q} ({u}, {v}) has no observed entries in its "
+                    f"{candidates!r} pool"
+                )
+            order = cand[deletion_order(ev[q, cand], direction)]
+            deleted = [np.sort(order[: min(int(c), cand.size)]) for c in cnt]
+            key = result_key(*common, u, v, deleted) if cache is not None else None
+            stored = cache.get(key) if cache is not None else None
+            if stored is not None and stored.shape == (cnt.size,):
+                out[q] = stored
+            else:
+                base = rating(solution.P, solution.Q, u, v)
+                for j, gone in enumerate(deleted):
+                    w = np.ones(idx.n)
+                    w[gone] = 0.0
+                    P, Q, _, _ = _als(idx, w, lam, solution.P, solution.Q, tol, max_iter)
+                    out[q, j] = rating(P, Q, u, v) - base
+                if cache is not None:
+                    cache.put(key, out[q])
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
     return out
 
 

@@ -147,3 +147,58 @@ def test_bad_input_is_refused_by_name():
                             np.zeros((1, rows.size)), counts=(3, 2))
     with pytest.raises(ValueError, match="solution"):
         mf_representers(rows, cols, values, shape, lam, [0], [1], solution="fit")
+
+
+def test_deletion_cache_resumes_an_interrupted_run_with_the_same_numbers(tmp_path, monkeypatch):
+    import analysis.representers.mf as mf_module
+    from analysis._core.result_cache import ResultCache
+
+    rows, cols, values, shape, lam = _instance(5)
+    qr, qc = np.array([0, 3, 5]), np.array([1, 2, 7])
+    res = mf_representers(rows, cols, values, shape, lam, qr, qc, rank=3, tol=1e-12,
+                          max_iter=50_000)
+    args = (rows, cols, values, shape, lam, res.solution, qr, qc, res.values)
+    kw = dict(counts=(1, 2), tol=1e-10)
+    plain = mf_deletion_changes(*args, **kw)
+    cache = ResultCache(tmp_path / "cache")
+
+    # interrupt the run during the second query's refits: the first query's row is stored
+    real_als, calls = mf_module._als, []
+
+    def failing_als(*a, **k):
+        calls.append(1)
+        if len(calls) > 2:  # two refits per query
+            raise KeyboardInterrupt
+        return real_als(*a, **k)
+
+    monkeypatch.setattr(mf_module, "_als", failing_als)
+    with pytest.raises(KeyboardInterrupt):
+        mf_deletion_changes(*args, **kw, cache=cache)
+    assert len(cache) == 1
+    assert not list((tmp_path / "cache").glob("*.tmp")), "a half-written entry was left"
+
+    # the resumed run refits only the two missing queries and gives the uncached numbers
+    calls.clear()
+    monkeypatch.setattr(mf_module, "_als", lambda *a, **k: (calls.append(1), real_als(*a, **k))[1])
+    resumed = mf_deletion_changes(*args, **kw, cache=cache)
+    assert len(calls) == 4 and len(cache) == 3
+    np.testing.assert_array_equal(resumed, plain)
+
+    # a third run refits nothing; a different setting (lam) is a different key
+    calls.clear()
+    np.testing.assert_array_equal(mf_deletion_changes(*args, **kw, cache=cache), plain)
+    assert not calls
+    other = (rows, cols, values, shape, 2 * lam, res.solution, qr, qc, res.values)
+    mf_deletion_changes(*other, **kw, cache=cache)
+    assert len(calls) == 6 and len(cache) == 6
+
+
+def test_deletion_cache_argument_is_checked():
+    rows, cols, values, shape, lam = _instance(6)
+    res = mf_representers(rows, cols, values, shape, lam, [0], [1], rank=3)
+    with pytest.raises(ValueError, match="cache"):
+        mf_deletion_changes(rows, cols, values, shape, lam, res.solution, [0], [1], res.values,
+                            counts=(1,), cache="folder")
+    with pytest.raises(ValueError, match="progress"):
+        mf_deletion_changes(rows, cols, values, shape, lam, res.solution, [0], [1], res.values,
+                            counts=(1,), progress=1)
