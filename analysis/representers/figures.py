@@ -556,6 +556,7 @@ def make_cf_deletion(scale: str, seed: int, device: str):
         "user": user_part,
         "random": make_rng(s_data + 1).standard_normal(res.values.shape),
     }
+    from analysis._core.result_cache import default_result_cache
     from analysis.representers.evaluation import mc_deletion_changes
 
     changes = {dr: {} for dr in DIRECTIONS}
@@ -564,6 +565,7 @@ def make_cf_deletion(scale: str, seed: int, device: str):
             changes[dr][name] = mc_deletion_changes(
                 *args, sol, test.rows, test.cols, by_kind[kind], fractions=fractions,
                 direction=dr, candidates=pool,
+                cache=None if quick else default_result_cache(), progress=not quick,
             )
     fr = np.asarray(fractions)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))

@@ -187,6 +187,50 @@ def test_mc_deletion_changes_checks_input_and_moves_predictions():
         mc_deletion_changes(*args, sol, test.rows + 100, test.cols, res.values)
 
 
+def test_mc_deletion_cache_resumes_with_the_same_numbers(tmp_path, monkeypatch):
+    import analysis.representers.evaluation as evaluation
+    from analysis._core.result_cache import ResultCache
+    from analysis.representers import (
+        hold_out_ratings,
+        make_lowrank_ratings,
+        mc_deletion_changes,
+        solve_nuclear,
+    )
+    from analysis.representers.nuclear import nuclear_representers
+
+    ratings, _ = make_lowrank_ratings((30, 40), n_ratings=400, rank=3, min_per_user=8, rng=2)
+    train, test = hold_out_ratings(ratings, 3, rng=2)
+    args = (train.rows, train.cols, train.values, train.shape, 0.004)
+    sol = solve_nuclear(*args, tol=1e-9)
+    res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
+    call = (*args, sol, test.rows, test.cols, res.values)
+    plain = mc_deletion_changes(*call, fractions=(0.05, 0.1))
+    cache = ResultCache(tmp_path)
+    real, seen = evaluation._mc_refits, []
+
+    def interrupted(*a):
+        seen.append(a[3:5])
+        if len(seen) > 1:
+            raise KeyboardInterrupt
+        return real(*a)
+
+    monkeypatch.setattr(evaluation, "_mc_refits", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        mc_deletion_changes(*call, fractions=(0.05, 0.1), cache=cache)
+    assert len(cache) == 1  # the first query's refits were stored as they finished
+    seen.clear()
+    monkeypatch.setattr(evaluation, "_mc_refits", lambda *a: (seen.append(a[3:5]), real(*a))[1])
+    resumed = mc_deletion_changes(*call, fractions=(0.05, 0.1), cache=cache, progress=True)
+    assert len(seen) == 2 and len(cache) == 3
+    np.testing.assert_array_equal(resumed, plain)
+    seen.clear()
+    np.testing.assert_array_equal(mc_deletion_changes(*call, fractions=(0.05, 0.1), cache=cache),
+                                  plain)
+    assert not seen
+    with pytest.raises(ValueError, match="cache"):
+        mc_deletion_changes(*call, cache=str(tmp_path))
+
+
 def test_observed_entries_csr_is_scipys_coo_matrix():
     import scipy.sparse as sp
 
