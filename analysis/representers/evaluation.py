@@ -54,6 +54,23 @@ def _check_fractions(fractions) -> np.ndarray:
     return fr
 
 
+def ranked_candidates(rows, cols, q: int, u: int, v: int, scores, candidates: str, direction: str):
+    """The entries of query ``q = (u, v)``'s pool, most important first, and its neighbourhood size.
+
+    The pool is the observed entries in row ``u`` (``"same user"``), column ``v``
+    (``"same item"``) or either (``"both"``); they are ordered by ``scores`` (one per entry) with
+    :func:`deletion_order`. Returns ``(ranked entry indices, |row u or column v|)``.
+    """
+    same_u, same_i = rows == u, cols == v
+    pool = {"both": same_u | same_i, "same user": same_u, "same item": same_i}[candidates]
+    cand = np.flatnonzero(pool)
+    if cand.size == 0:
+        raise ValueError(
+            f"candidates: query {q} ({u}, {v}) has no observed entries in its {candidates!r} pool"
+        )
+    return cand[deletion_order(scores[cand], direction)], int(np.count_nonzero(same_u | same_i))
+
+
 def deletion_order(values: np.ndarray, direction: str) -> np.ndarray:
     """Training indices in deletion order: largest values first for proponents, smallest for opponents.
 
@@ -296,17 +313,9 @@ def mc_deletion_changes(
     orig_rows[obs.order], orig_cols[obs.order] = obs.rows, obs.cols
     tasks = []
     for q in range(q_rows.size):
-        same_u, same_i = orig_rows == q_rows[q], orig_cols == q_cols[q]
-        size = int(np.count_nonzero(same_u | same_i))
-        pool = {"both": same_u | same_i, "same user": same_u, "same item": same_i}[candidates]
-        cand = np.flatnonzero(pool)
-        if cand.size == 0:
-            raise ValueError(
-                f"candidates: query {q} ({q_rows[q]}, {q_cols[q]}) has no observed entries "
-                f"in its {candidates!r} pool"
-            )
-        order = cand[deletion_order(ev[q, cand], direction)]
-        deleted = [order[: min(n_deleted(size, p), cand.size)] for p in fr]
+        order, size = ranked_candidates(orig_rows, orig_cols, q, int(q_rows[q]), int(q_cols[q]),
+                                        ev[q], candidates, direction)
+        deleted = [order[: min(n_deleted(size, p), order.size)] for p in fr]
         tasks.append((obs, lam, solution, int(q_rows[q]), int(q_cols[q]), deleted, tol))
     from analysis._core.result_cache import ResultCache, result_key, source_digest
 

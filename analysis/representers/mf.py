@@ -695,7 +695,7 @@ def mf_deletion_changes(
     >>> ch.shape
     (2, 2)
     """
-    from analysis.representers.evaluation import CANDIDATE_POOLS, DIRECTIONS, deletion_order
+    from analysis.representers.evaluation import CANDIDATE_POOLS, DIRECTIONS, ranked_candidates
 
     rows, cols, values, shape = check_ratings(rows, cols, values, shape)
     lam = check_positive(lam, "lam")
@@ -754,16 +754,8 @@ def mf_deletion_changes(
     try:
         for q in range(q_rows.size):
             u, v = int(q_rows[q]), int(q_cols[q])
-            same_u, same_i = rows == u, cols == v
-            pool = {"both": same_u | same_i, "same user": same_u, "same item": same_i}[candidates]
-            cand = np.flatnonzero(pool)
-            if cand.size == 0:
-                raise ValueError(
-                    f"candidates: query {q} ({u}, {v}) has no observed entries in its "
-                    f"{candidates!r} pool"
-                )
-            order = cand[deletion_order(ev[q, cand], direction)]
-            deleted = [np.sort(order[: min(int(c), cand.size)]) for c in cnt]
+            order, _ = ranked_candidates(rows, cols, q, u, v, ev[q], candidates, direction)
+            deleted = [np.sort(order[: min(int(c), order.size)]) for c in cnt]
             key = result_key(*common, u, v, deleted) if cache is not None else None
             stored = cache.get(key) if cache is not None else None
             if stored is not None and stored.shape == (cnt.size,):
