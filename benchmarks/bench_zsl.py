@@ -25,12 +25,16 @@ union of per-group adversaries (SUN) or the law of a 2-round column-generation m
 lower end from the star relaxation; ``--record-real`` writes them to
 ``analysis/zsl/certificates/`` (re-checked by ``tests/zsl/test_certify.py``). ``--ends upper``
 recomputes one end only; ``--resolve-stored`` re-solves the master with all classes on the
-support of the stored upper law (SUN: 0.4052 -> 0.3379 in 65 CPU s)::
+support of the stored upper law, with ``--group-size`` joined by this run's grouped law (SUN:
+0.4052 -> 0.3379 in 65 CPU s; CUB with groups of 5 at 12 CPU s each: 0.8368 -> 0.8007 in
+122 + 260 CPU s)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_zsl.py --real cub --route certify \
         --ends upper --record-real
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_zsl.py --real sun --route certify \
         --ends upper --resolve-stored --record-real
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_zsl.py --real cub --route certify \
+        --ends upper --resolve-stored --group-size 5 --upper-cpu 12 --record-real
 """
 
 from __future__ import annotations
@@ -198,7 +202,7 @@ CERT_DIR = ROOT / "analysis" / "zsl" / "certificates"
 
 
 def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
-                    ends=("upper", "lower"), resolve_stored=False) -> None:
+                    ends=("upper", "lower"), resolve_stored=False, group_size=None) -> None:
     """SUN / CUB: certified interval from stored certificates (upper: a law; lower: star).
 
     Prints each stage (group solves: their own rounds, columns, master and pricing CPU seconds;
@@ -211,7 +215,10 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
     file before it is recorded) and the run to ``real_record.json``; with one end only, the
     record is updated in place (its ``previous`` run kept). ``resolve_stored``: the upper end
     instead re-solves the master with all classes on the support of the stored upper law
-    (:func:`analysis.zsl.certify.support_upper_bound`; its CPU seconds add to the stored ones).
+    (:func:`analysis.zsl.certify.support_upper_bound`; its CPU seconds add to the stored ones),
+    joined by the support of this run's grouped law when ``group_size`` is given (groups of
+    that size, ``upper_cpu`` CPU seconds per group solve). ``group_size`` overrides
+    ``CERTIFY`` (0: no grouped law).
     """
     from analysis.zsl.benchmarks import benchmark_provenance, load_benchmark
     from analysis.zsl.certify import (
@@ -231,10 +238,12 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
         hub = prev.get("greedy_attributes")
         conf = CERTIFY.get(name, {"star_group_size": 12, "private": 6, "group_size": 12,
                                   "master_rounds": None})
+        if group_size is not None or resolve_stored:
+            conf = {**conf, "group_size": group_size or None}
         grouped = "upper" in ends and conf["group_size"] is not None
         by_master = "upper" in ends and conf.get("master_rounds") is not None
         if resolve_stored:
-            grouped = by_master = False
+            by_master = False
         print(f"\n{name} {M.shape[0]} x {M.shape[1]}: certificate route ({', '.join(ends)}); "
               f"hub {hub} (greedy, real_record.json), star groups <= {conf['star_group_size']}, "
               f"{conf['private']} private attributes per group, upper groups <= "
@@ -292,20 +301,27 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
         if resolve_stored and "upper" in ends and stored is not None:
             tick = time.process_time()
             base = check_certificate_file(ROOT / stored, M)
-            cert = support_upper_bound(M, base.vectors)
+            support, joined = base.vectors, ""
+            if r.upper_certificate is not None:
+                support = np.concatenate([support, r.upper_certificate.vectors])
+                joined = (f" and of this run's grouped law (groups <= {conf['group_size']}, "
+                          f"{upper_cpu:.0f} CPU s per group, {up_cpu:.0f} s: Q <= "
+                          f"{r.upper_certificate.upper:.6f}, "
+                          f"{r.upper_certificate.vectors.shape[0]} vectors)")
+            cert = support_upper_bound(M, support)
             s_cpu = time.process_time() - tick
-            total = (prev.get("upper_cpu_seconds") or 0.0) + s_cpu
+            total = (prev.get("upper_cpu_seconds") or 0.0) + up_cpu + s_cpu
             print(f"master on the stored law's support ({base.vectors.shape[0]} vectors, "
-                  f"{stored}: Q <= {base.upper:.6f}) with all {M.shape[0]} classes: Q <= "
-                  f"{cert.upper:.6f} (repair t = {cert.repair:.3g}, {cert.vectors.shape[0]} "
-                  f"vectors used), {s_cpu:.1f} CPU s", flush=True)
+                  f"{stored}: Q <= {base.upper:.6f}){joined} with all {M.shape[0]} classes: "
+                  f"Q <= {cert.upper:.6f} (repair t = {cert.repair:.3g}, "
+                  f"{cert.vectors.shape[0]} vectors used), {s_cpu:.1f} CPU s", flush=True)
             new["upper"] = (cert, "upper", total,
                             f"master re-solved with all {M.shape[0]} classes on the support of "
                             f"the stored law ({base.vectors.shape[0]} vectors, Q <= "
-                            f"{base.upper:.6f}; {s_cpu:.0f} CPU s, added to its "
-                            f"{prev.get('upper_cpu_seconds') or 0.0:.0f}), repaired by t = "
-                            f"{cert.repair:.2g}; the stored law was: "
-                            f"{prev.get('upper_source', '').replace('(this run)', '(earlier run)')}")
+                            f"{base.upper:.6f}){joined}; {s_cpu:.0f} CPU s, added to "
+                            f"{prev.get('upper_cpu_seconds') or 0.0:.0f} + {up_cpu:.0f}), "
+                            f"repaired by t = {cert.repair:.2g}; the stored law was: "
+                            f"{prev.get('upper_source', '').replace('this run', 'earlier run')}")
         chosen = {}
         for end in ("upper", "lower"):
             cert, attr, cpu, source = new[end]
@@ -318,8 +334,8 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
                 chosen[end] = (getattr(cert, attr), source, cpu, cert)
             else:
                 chosen[end] = (prev.get(end, 1.0 if end == "upper" else 1.0 / M.shape[0]),
-                               prev.get(f"{end}_source", "recorded").replace("(this run)",
-                                                                             "(earlier run)"),
+                               prev.get(f"{end}_source", "recorded").replace("this run",
+                                                                             "earlier run"),
                                prev.get(f"{end}_cpu_seconds"), None)
         upper, lower = chosen["upper"][0], chosen["lower"][0]
         print(f"{name}: [{lower:.6f}, {upper:.12f}], width {upper - lower:.4f} (upper: "
@@ -343,8 +359,10 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
         upper, lower = chosen["upper"][0], chosen["lower"][0]  # as re-checked from the files
         ends_cpu = {f"{end}_cpu_seconds": chosen[end][2] for end in ("upper", "lower")}
         sources = {f"{end}_source": chosen[end][1] for end in ("upper", "lower")}
+        opts = (" --resolve-stored" if resolve_stored else "") + (
+            f" --group-size {group_size} --upper-cpu {upper_cpu:g}" if group_size else "")
         run = (f"benchmarks/bench_zsl.py --real {name} --route certify --ends "
-               f"{','.join(ends)}{' --resolve-stored' if resolve_stored else ''} --record-real")
+               f"{','.join(ends)}{opts} --record-real")
         if set(ends) != {"upper", "lower"}:
             # one end: the record is updated in place, its previous run and history kept
             rec = {**prev, "upper": upper, "lower": lower, **sources, **ends_cpu,
@@ -408,6 +426,11 @@ def main() -> None:
     parser.add_argument("--resolve-stored", action="store_true",
                         help="certificate route, upper end: re-solve the master with all "
                         "classes on the support of the stored upper law")
+    parser.add_argument("--group-size", type=int, default=None,
+                        help="certificate route: classes per group of the grouped upper law "
+                        "(default: CERTIFY; with --resolve-stored: none unless given)")
+    parser.add_argument("--upper-cpu", type=float, default=120.0,
+                        help="certificate route: CPU seconds per group solve of the grouped law")
     parser.add_argument("--real-cpu", type=float, default=60.0,
                         help="CPU seconds of column generation per real benchmark")
     parser.add_argument("--checkpoint-dir", default=None,
@@ -437,7 +460,8 @@ def main() -> None:
                          tuple(args.masters.split(",")), args.real_out)
         if big:
             certify_section([nm for nm in names if nm in big], args.record_real, args.lower_cpu,
-                            ends=ends, resolve_stored=args.resolve_stored)
+                            upper_cpu=args.upper_cpu, ends=ends,
+                            resolve_stored=args.resolve_stored, group_size=args.group_size)
         return
     ns = [int(x) for x in args.ns.split(",")]
     methods = args.methods.split(",")

@@ -360,7 +360,9 @@ def _record_sources(rec: dict) -> str:
         return f"exact: column generation, {rec['cpu_seconds']:.1f} CPU s"
     if rec.get("route") == "certify":
         source = rec.get("upper_source", "")
-        law = ("group laws merged" if "support of the stored law" in source
+        law = ("master + group laws merged" if "support of the stored law" in source
+               and "column-generation master" in source
+               else "group laws merged" if "support of the stored law" in source
                else "colgen master law" if source.startswith("column-generation master")
                else "grouped law")
         up = (f"{law}, {rec['upper_cpu_seconds']:.0f} CPU s (stored)"
