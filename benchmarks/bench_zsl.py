@@ -26,8 +26,8 @@ lower end from the star relaxation; ``--record-real`` writes them to
 ``analysis/zsl/certificates/`` (re-checked by ``tests/zsl/test_certify.py``). ``--ends upper``
 recomputes one end only; ``--resolve-stored`` re-solves the master with all classes on the
 support of the stored upper law, with ``--group-size`` joined by this run's grouped law (SUN:
-0.4052 -> 0.3379 in 65 CPU s; CUB with groups of 5 at 12 CPU s each: 0.8368 -> 0.8007 in
-122 + 260 CPU s)::
+0.4052 -> 0.3379 in 65 CPU s, then with groups of 8 at 10 CPU s each 0.3175 in 59 + 112 s;
+CUB with groups of 5 at 12 CPU s each: 0.8368 -> 0.8007 in 122 + 260 CPU s)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_zsl.py --real cub --route certify \
         --ends upper --record-real

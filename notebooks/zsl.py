@@ -191,16 +191,18 @@ display(fig)
 #   (`master="auto"`, one highspy model warm-started as columns are added) 47 rounds, 12.0 CPU s;
 #   the scipy `linprog` master, kept as the reference route, needs 50 CPU s (36 rounds, nearly all
 #   of it in the master LPs). Both give the same $Q$ (tested to 1e-7).
-# * **SUN** (72 x 102): not exact: $Q \in [0.1491, 0.3379]$ (width 0.189; was
+# * **SUN** (72 x 102): not exact: $Q \in [0.1491, 0.3175]$ (width 0.168; was
 #   [0.1491, 0.4052], first [0.1301, 0.5039]), both ends stored certificates
-#   (`analysis/zsl/certificates/`, `analysis.zsl.certify`), 505 CPU s in all. Upper end
-#   (325 s): the 72 classes in 6 groups of 12 similar classes, each group's $Q(M_g)$ exact by
+#   (`analysis/zsl/certificates/`, `analysis.zsl.certify`), 676 CPU s in all. Upper end
+#   (496 s): the 72 classes in 6 groups of 12 similar classes, each group's $Q(M_g)$ exact by
 #   class-subset pricing (0.375-0.503, 260 s); the union of the group adversaries is a law
 #   consistent with $M$ of value at most $\sum_g |g| Q(M_g) / k = 0.4168$ and, merged, 0.4052;
 #   re-solving the master with all 72 classes on the union law's 3660 vectors
 #   (`support_upper_bound`, one linprog master, 65 s) lets classes of different groups share
-#   vectors: 0.3379 (repair $t = 2.6 \cdot 10^{-12}$). Every attribute-based classifier on SUN's
-#   unseen classes has worst-case error at least 0.662. Lower end (180 s): the *star
+#   vectors: 0.3379; once more on those 2167 vectors joined with the union law of 9 groups of 8
+#   (each group's column generation stopped at 10 CPU s; 59 + 112 s): 0.3175 (repair
+#   $t = 1.6 \cdot 10^{-11}$). Every attribute-based classifier on SUN's
+#   unseen classes has worst-case error at least 0.6825. Lower end (180 s): the *star
 #   relaxation*: every class held to the 11 greedy (hub) attributes and its group's own copy of
 #   6 more attributes with the widest range inside the group, solved exactly by column
 #   generation; its dual point is a dual point for $Q$ whose pricing maximum $\rho$ is bounded
@@ -281,7 +283,7 @@ for name, panel in data["panels"].items():
 # $1 - Q = 0.329$, aPY 0.412, SUN 0.617, CUB 0.354). On the full matrices the greedy path is
 # far from the all-attribute bound after a few attributes: aPY 0.834, 0.731, 0.632, 0.552
 # after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96, ..., 0.905 after 1-6, while with all
-# 102 it lies in [0.662, 0.851] (certified by the stored merged group law and star dual point;
+# 102 it lies in [0.6825, 0.851] (certified by the stored merged group law and star dual point;
 # the gap is still open). A bound on few attributes is the bound for classifiers that see
 # only those attributes: the paper's restriction to at most 15 attributes (and on CUB / SUN to 3-5
 # classes, `analysis.zsl.real.class_subset_comparison`) reports a larger error bound than the
