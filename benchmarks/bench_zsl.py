@@ -179,15 +179,7 @@ def real_section(names, cpu, checkpoint_dir, record, masters=("auto",), out_path
         Path(out_path).write_text(json.dumps({"benchmarks": out}, indent=1))
         print(f"written to {out_path}")
     if record:
-        path = ROOT / "analysis" / "zsl" / "real_record.json"
-        old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
-        old["benchmarks"].update(out)
-        old.update(date=datetime.date.today().isoformat(),
-                   machine=f"{platform.machine()}, {os.cpu_count()} cores (shared, loaded)")
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(old, indent=1))
-        os.replace(tmp, path)
-        print(f"recorded in {path}")
+        _record_real(ROOT / "analysis" / "zsl" / "real_record.json", out)
 
 
 #: certificate route per benchmark: the greedy hub recorded in real_record.json
@@ -389,16 +381,21 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
                                    "interval_over_cpu_time", "run") if key in prev},
                      "run": run}
     if record and out:
-        # read again: another run may have recorded another benchmark meanwhile
-        old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
-        old["benchmarks"].update(out)
-        old.update(date=datetime.date.today().isoformat(),
-                   machine=f"{platform.machine()}, {os.cpu_count()} cores (shared, loaded)")
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(old, indent=1))
-        os.replace(tmp, path)
-        print(f"recorded in {path}")
+        _record_real(path, out)
 
+
+
+def _record_real(path: Path, out: dict) -> None:
+    """Merge ``out`` into the record at ``path`` (read again now: another run may have recorded
+    another benchmark meanwhile) and write it atomically."""
+    from analysis._core.figio import write_text_atomically
+
+    old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
+    old["benchmarks"].update(out)
+    old.update(date=datetime.date.today().isoformat(),
+               machine=f"{platform.machine()}, {os.cpu_count()} cores (shared, loaded)")
+    write_text_atomically(path, json.dumps(old, indent=1))
+    print(f"recorded in {path}")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
