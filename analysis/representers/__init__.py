@@ -58,9 +58,13 @@ from analysis.representers.nuclear import (
     solve_nuclear,
     solve_nuclear_cvxpy,
 )
+from analysis.representers.paper import PAPER_SETTINGS, PaperSetting, paper_deletion_experiment
 
 __all__ = [
     "DELETION_FRACTIONS",
+    "PAPER_SETTINGS",
+    "PaperSetting",
+    "paper_deletion_experiment",
     "MF_DELETION_COUNTS",
     "ClassificationData",
     "MFRepresenterResult",

@@ -16,6 +16,7 @@ References
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from analysis._core.rng import make_rng
 from analysis._core.validate import (
@@ -34,6 +35,32 @@ from analysis.representers.losses import (
     loss_derivative,
     loss_second_derivative,
 )
+
+
+def _dense(A) -> np.ndarray:
+    """A dense ndarray of ``A`` (scipy.sparse or array)."""
+    return A.toarray() if sp.issparse(A) else np.asarray(A)
+
+
+def _gram(X_test, X) -> np.ndarray:
+    """``X_test X^T`` as a dense (n_test, n_train) array, for dense or sparse designs."""
+    return _dense(X_test @ X.T)
+
+
+def _spectral_norm(X) -> float:
+    """``||X||_2``, the largest singular value (ARPACK on sparse designs).
+
+    ARPACK's relative error (~1e-10 at ``tol=1e-12``) moves the step ``1 / L`` of
+    :func:`training_checkpoints` by as much; the dense route is exact to round-off.
+    """
+    if not sp.issparse(X):
+        return float(np.linalg.norm(X, 2))
+    if min(X.shape) <= 2:
+        return float(np.linalg.norm(X.toarray(), 2))
+    from scipy.sparse.linalg import svds
+
+    return float(svds(X.astype(np.float64), k=1, return_singular_vectors=False, tol=1e-12,
+                      random_state=0)[0])
 
 #: Damping added to the (mean-scale) Hessian on the support; the official code adds 1e-6 to the
 #: sum-scale Hessian, i.e. 1e-6 / n on ours. Ours is larger so that a support whose Hessian is
@@ -119,9 +146,12 @@ def influence_values(
     else:
         S = np.arange(X.shape[1])
         extra = 2 * lam + damping
-    XS = X[:, S]
+    if sp.issparse(X) and penalty == "l2":
+        raise ValueError("X: the l2 influence needs the full d x d Hessian; pass a dense X "
+                         "(sparse designs are supported for penalty='l1', on the support)")
+    XS, XtS = _dense(X[:, S]), _dense(X_test[:, S])  # sparse designs: only the support columns
     H = (XS * loss_second_derivative(f, y, loss)[:, None]).T @ XS / n + extra * np.eye(S.size)
-    solved = np.linalg.solve(H, X_test[:, S].T)  # H^{-1} x_t for every test point
+    solved = np.linalg.solve(H, XtS.T)  # H^{-1} x_t for every test point
     return -(XS @ solved).T * loss_derivative(f, y, loss)[None, :] / n
 
 
@@ -146,7 +176,7 @@ def l2_style_values(X, y, theta, lam, X_test, loss: str = "logistic") -> np.ndar
     lam = check_positive(lam, "lam")
     X_test = check_test_design(X_test, X.shape[1])
     alpha = -loss_derivative(X @ theta, y, loss) / (lam * X.shape[0])
-    return (X_test @ X.T) * alpha[None, :]
+    return _gram(X_test, X) * alpha[None, :]
 
 
 def training_checkpoints(
@@ -176,7 +206,7 @@ def training_checkpoints(
     check_budget("n_steps", n_operations=4.0 * n_steps * X.size, what="proximal gradient steps")
     n_checkpoints = check_int(n_checkpoints, "n_checkpoints", minimum=1, maximum=n_steps)
     n = X.shape[0]
-    L = curvature_bound(loss) * np.linalg.norm(X, 2) ** 2 / n
+    L = curvature_bound(loss) * _spectral_norm(X) ** 2 / n
     step = 1.0 / L
     theta = np.zeros(X.shape[1])
     marks = set(np.linspace(0, n_steps - 1, n_checkpoints).astype(int).tolist())
@@ -215,8 +245,8 @@ def tracin_values(X, y, X_test, checkpoints, step, loss: str = "logistic") -> np
         raise ValueError(f"checkpoints: expected {X.shape[1]} columns, got shape {checkpoints.shape}")
     step = check_positive(step, "step")
     n = X.shape[0]
-    weights = -step * loss_derivative(X @ checkpoints.T, y[:, None], loss).sum(axis=1) / n
-    return (X_test @ X.T) * weights[None, :]
+    weights = -step * loss_derivative(_dense(X @ checkpoints.T), y[:, None], loss).sum(axis=1) / n
+    return _gram(X_test, X) * weights[None, :]
 
 
 def random_values(n_test: int, n_train: int, rng=0) -> np.ndarray:

@@ -143,7 +143,7 @@ def deletion_changes(
             w = np.ones(n)
             w[order[: n_deleted(n, p)]] = 0.0
             refit = solve_l1(X, y, lam, loss, sample_weight=w, theta0=theta, tol=tol).theta
-            out[t, j] = X_test[t] @ refit - base[t]
+            out[t, j] = float(np.ravel(X_test[t] @ refit)[0]) - base[t]  # dense or sparse row
     return out
 
 

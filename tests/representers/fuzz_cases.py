@@ -151,6 +151,9 @@ CASES = {
                                               "n_test": 5, "n_informative": 5, "signal": 4.0,
                                               "rng": 0},
     "mc_deletion_changes": _mc_deletion,
+    "paper_deletion_experiment": lambda rng: {"data": _Xy(rng, n=20), "setting": "gisette",
+                                              "runs": 1, "test_points": 2, "fractions": (0.05,),
+                                              "seed": 0, "tol": 1e-8},
     "mf_deletion_changes": _mf_deletion,
     "mf_gradient": _mf_gradient,
     "mf_representers": _mf_representers,
@@ -179,6 +182,7 @@ EXEMPT = {
     "MFSolution": "result container returned by solve_mf",
     "NuclearRepresenterResult": "result container returned by nuclear_representers",
     "NuclearSolution": "result container returned by solve_nuclear",
+    "PaperSetting": "settings record of PAPER_SETTINGS (no validation: the table is fixed)",
     "Ratings": "result container returned by make_lowrank_ratings / load_ratings_csv",
     "RepresenterResult": "result container returned by l1_representers / l2_representers",
 }
