@@ -87,3 +87,28 @@ def test_bad_input_is_refused_by_name(tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYSIS_DATA_DIR", str(tmp_path / "empty"))
     with pytest.raises(DatasetNotAvailableError, match="rcv1"):
         paper_deletion_experiment("rcv1", runs=1, test_points=1)
+
+
+def test_baselines_on_sparse_designs_equal_the_dense_ones():
+    from analysis.representers import (
+        influence_values,
+        l2_style_values,
+        solve_l1,
+        tracin_values,
+        training_checkpoints,
+    )
+
+    d = make_sparse_logistic(80, 40, n_test=3, rng=7)
+    Xs, Ts = sp.csr_matrix(d.X), sp.csr_matrix(d.X_test)
+    theta = solve_l1(d.X, d.y, 0.04, tol=1e-12).theta
+    for fn in (influence_values, l2_style_values):
+        dense, sparse = fn(d.X, d.y, theta, 0.04, d.X_test), fn(Xs, d.y, theta, 0.04, Ts)
+        # the same sums in another order: round-off of the values' scale
+        np.testing.assert_allclose(sparse, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
+    cd, step_d = training_checkpoints(d.X, d.y, 0.04, n_steps=30, n_checkpoints=3)
+    cs, step_s = training_checkpoints(Xs, d.y, 0.04, n_steps=30, n_checkpoints=3)
+    assert abs(step_s - step_d) <= 1e-9 * step_d  # ARPACK's ||X||_2 at tol 1e-12
+    np.testing.assert_allclose(tracin_values(Xs, d.y, Ts, cs, step_s),
+                               tracin_values(d.X, d.y, d.X_test, cd, step_d), rtol=1e-7, atol=1e-12)
+    with pytest.raises(ValueError, match="dense X"):
+        influence_values(Xs, d.y, theta, 0.04, Ts, penalty="l2")
