@@ -191,6 +191,12 @@ def paper_deletion_experiment(
             Xtr, ytr, Xte = X[train], y[train], X[chosen]
             lam = 1.0 / (spec.C * n_train)
             theta = solve_l1(Xtr, ytr, lam, "logistic", tol=tol).theta
+            if not np.any(theta):
+                raise ValueError(
+                    f"setting: C = {spec.C} gives lambda = {lam:.3g}, at which the l1 model of run "
+                    f"{len(lams)} is all zero (empty support: lambda >= ||X^T l'(0)||_inf / n); "
+                    f"every l1 representer value would be 0. Use a setting with a larger C."
+                )
             lams.append(lam)
             supports.append(int(np.count_nonzero(theta)))
             values, _ = l1_explainer_values(Xtr, ytr, lam, Xte, theta, run_seed + 1)

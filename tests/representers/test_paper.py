@@ -79,6 +79,8 @@ def test_bad_input_is_refused_by_name(tmp_path, monkeypatch):
         paper_deletion_experiment(X, setting="rcv1")
     with pytest.raises(ValueError, match="test_points"):
         paper_deletion_experiment((X, y), setting="rcv1", test_points=40)
+    with pytest.raises(ValueError, match="empty support"):  # labels unrelated to X, C = 1
+        paper_deletion_experiment((np.ones((60, 2)) * 1e-3, y), setting="rcv1", test_points=2)
     with pytest.raises(ValueError, match="cache"):
         paper_deletion_experiment((X, y), setting="rcv1", test_points=2, cache="dir")
     # a name loads through the data layer: offline and uncached, it says where the file goes
