@@ -265,6 +265,22 @@ def certified_interval(
     private = check_int(private, "private", minimum=0, maximum=n)
     upper_cpu_time_limit = _check_seconds(upper_cpu_time_limit, "upper_cpu_time_limit")
     lower_cpu_time_limit = _check_seconds(lower_cpu_time_limit, "lower_cpu_time_limit")
+    hub_steps = check_int(hub_steps, "hub_steps", minimum=1, maximum=n)
+    hub_cpu_budget = _check_seconds(hub_cpu_budget, "hub_cpu_budget")
+    if hub is not None:
+        given = np.asarray(hub)
+        if (given.ndim != 1 or given.size == 0 or given.dtype == bool
+                or not np.issubdtype(given.dtype, np.integer)):
+            raise ValueError(f"hub: expected a non-empty 1-d array of attribute indices (integers), "
+                             f"got {given.dtype} of shape {given.shape}")
+        if given.min() < 0 or given.max() >= n or np.unique(given).size != given.size:
+            raise ValueError(f"hub: expected distinct attribute indices in [0, {n}), got {hub!r}")
+        hub = given.astype(np.int64)
+    for flag, value in (("upper", upper), ("lower", lower)):
+        if not isinstance(value, bool):
+            raise ValueError(f"{flag}: expected a bool, got {value!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback: expected a callable or None, got {type(callback).__name__}")
     cpu_start = time.process_time()
     history: list[dict] = []
     state = {"lower": 1.0 / k, "upper": 1.0}

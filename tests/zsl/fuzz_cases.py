@@ -33,6 +33,10 @@ CASES = {
     "benchmark_interval": lambda rng: {
         "name": "apy", "split": "unseen", "cpu_time_limit": 60.0, "milp_time_limit": 10.0,
         "greedy_steps": 0, "greedy_cpu_budget": 10.0, "max_iterations": 2},
+    "certified_interval": lambda rng: {
+        "name": "apy", "split": "unseen", "hub": np.array([0, 1, 63]), "hub_steps": 3,
+        "hub_cpu_budget": 10.0, "group_size": 6, "star_group_size": 6, "private": 2,
+        "upper_cpu_time_limit": 5.0, "lower_cpu_time_limit": 5.0, "upper": True, "lower": True},
     "class_subset_comparison": lambda rng: {"name": "apy", "class_count": 2, "n_subsets": 1,
                                             "greedy_steps": 1, "seed": 0},
     "awa_like_matrix": lambda rng: {"k": 4, "n": 5, "n_clusters": 2, "spread": 0.15, "seed": 0},
@@ -73,6 +77,11 @@ ALLOW["benchmark_interval"] = {
     "greedy_steps": {"zero"},  # no greedy certificate: only column generation's
     "max_iterations": {"huge"},  # a cap on rounds, not a size
     "cpu_time_limit": {"inf"}, "milp_time_limit": {"inf"}, "greedy_cpu_budget": {"inf"},  # no limit
+}
+ALLOW["certified_interval"] = {
+    "private": {"zero"},  # no private attributes: the hub-only star (the greedy-subset bound)
+    # no limit, like None
+    "upper_cpu_time_limit": {"inf"}, "lower_cpu_time_limit": {"inf"}, "hub_cpu_budget": {"inf"},
 }
 ALLOW["load_class_attribute_matrix"] = {"skiprows": {"zero"}}  # no header: the default
 
