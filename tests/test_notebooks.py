@@ -35,7 +35,7 @@ def _capturing_render(*args, **kwargs):
     fig, data = _render(*args, **kwargs)
     bound = _inspect.signature(_render).bind(*args, **kwargs)
     bound.apply_defaults()
-    _figure_calls.append({**{k: v for k, v in bound.arguments.items()},
+    _figure_calls.append({**bound.arguments,
                           "data": _json.dumps(_to_jsonable(data), sort_keys=True)})
     return fig, data
 _registry.render_figure = _capturing_render

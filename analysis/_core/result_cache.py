@@ -30,7 +30,14 @@ import numpy as np
 
 from analysis._core.figio import write_atomically
 
-__all__ = ["CacheEntryError", "ResultCache", "default_result_cache", "result_key", "source_digest"]
+__all__ = [
+    "CacheEntryError",
+    "ResultCache",
+    "check_cache_and_progress",
+    "default_result_cache",
+    "result_key",
+    "source_digest",
+]
 
 CACHE_ENV = "ANALYSIS_CACHE_DIR"
 
@@ -162,6 +169,17 @@ class ResultCache:
 
     def __len__(self) -> int:
         return len(list(self.directory.glob("*.npy"))) if self.directory.is_dir() else 0
+
+
+def check_cache_and_progress(cache, progress) -> None:
+    """Validate the ``cache`` and ``progress`` arguments that long experiments share.
+
+    ``cache`` is a :class:`ResultCache` or None, ``progress`` a bool; errors name the argument.
+    """
+    if cache is not None and not isinstance(cache, ResultCache):
+        raise ValueError(f"cache: expected a ResultCache or None, got {type(cache).__name__}")
+    if not isinstance(progress, bool):
+        raise ValueError(f"progress: expected a bool, got {progress!r}")
 
 
 def default_result_cache() -> ResultCache:

@@ -317,12 +317,9 @@ def mc_deletion_changes(
                                         ev[q], candidates, direction)
         deleted = [order[: min(n_deleted(size, p), order.size)] for p in fr]
         tasks.append((obs, lam, solution, int(q_rows[q]), int(q_cols[q]), deleted, tol))
-    from analysis._core.result_cache import ResultCache, result_key, source_digest
+    from analysis._core.result_cache import check_cache_and_progress, result_key, source_digest
 
-    if cache is not None and not isinstance(cache, ResultCache):
-        raise ValueError(f"cache: expected a ResultCache or None, got {type(cache).__name__}")
-    if not isinstance(progress, bool):
-        raise ValueError(f"progress: expected a bool, got {progress!r}")
+    check_cache_and_progress(cache, progress)
     out: list = [None] * len(tasks)
     keys: list = [None] * len(tasks)
     if cache is not None:

@@ -242,6 +242,24 @@ def deletion_experiment(n, d, n_test, lam, fractions, seeds, loss="logistic"):
     return changes, aucs, info
 
 
+def _deletion_summary(changes: dict, full: str, auc) -> tuple[dict, dict, dict]:
+    """Deletion curves of each explainer, summarised for a panel.
+
+    ``changes[name]`` is (n_queries, n_levels). Returns ``curves[name] = (mean, 95 % half-width)``
+    with the 0 of "nothing deleted" prepended, ``aucs[name] = mean_ci(auc(changes[name]))`` and,
+    for every explainer but ``full``, the paired difference ``mean_ci(auc(full) - auc(name))``.
+    """
+    curves, aucs, paired = {}, {}, {}
+    for name, ch in changes.items():
+        mean = np.concatenate([[0.0], ch.mean(axis=0)])
+        half = np.concatenate([[0.0], [mean_ci(ch[:, j])[1] for j in range(ch.shape[1])]])
+        curves[name] = (mean, half)
+        aucs[name] = mean_ci(auc(ch))
+        if name != full:
+            paired[name] = mean_ci(auc(changes[full]) - auc(ch))
+    return curves, aucs, paired
+
+
 @figure(
     name="rep_deletion_curves",
     topic=TOPIC,
@@ -571,18 +589,13 @@ def make_cf_deletion(scale: str, seed: int, device: str):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
     aucs, paired = {}, {}
     full = CF_EXPLAINERS[0][0]
+    xs = np.concatenate([[0.0], 100 * fr])
     for ax, dr in zip(axes, DIRECTIONS, strict=True):
-        aucs[dr], paired[dr] = {}, {}
+        curves, aucs[dr], paired[dr] = _deletion_summary(
+            changes[dr], full, lambda ch, dr=dr: deletion_auc(ch, fractions, dr))
         for name, _, _, colour in CF_EXPLAINERS:
             ch = changes[dr][name]
-            mean = np.concatenate([[0.0], ch.mean(axis=0)])
-            half = np.concatenate([[0.0], [mean_ci(ch[:, j])[1] for j in range(fr.size)]])
-            xs = np.concatenate([[0.0], 100 * fr])
-            aucs[dr][name] = mean_ci(deletion_auc(ch, fractions, dr))
-            if name != full:
-                paired[dr][name] = mean_ci(
-                    deletion_auc(changes[dr][full], fractions, dr) - deletion_auc(ch, fractions, dr)
-                )
+            mean, half = curves[name]
             m, h = aucs[dr][name]
             # the full representer on top, solid with squares: on MovieLens-100k its proponent
             # curve and the item part's coincide, and the parts are dashed so both stay visible
@@ -739,16 +752,10 @@ def make_mf_deletion(scale: str, seed: int, device: str):
     full = MF_EXPLAINERS[0][0]
     xs = np.concatenate([[0], counts])
     for ax, dr in zip(axes[1:], DIRECTIONS, strict=True):
-        aucs[dr], paired[dr] = {}, {}
+        curves, aucs[dr], paired[dr] = _deletion_summary(
+            changes[dr], full, lambda ch, dr=dr: counts_auc(ch, counts, dr))
         for name, _, _, colour in MF_EXPLAINERS:
-            ch = changes[dr][name]
-            mean = np.concatenate([[0.0], ch.mean(axis=0)])
-            hw = np.concatenate([[0.0], [mean_ci(ch[:, j])[1] for j in range(len(counts))]])
-            aucs[dr][name] = mean_ci(counts_auc(ch, counts, dr))
-            if name != full:
-                paired[dr][name] = mean_ci(
-                    counts_auc(changes[dr][full], counts, dr) - counts_auc(ch, counts, dr)
-                )
+            mean, hw = curves[name]
             m_, h_ = aucs[dr][name]
             style = ("s-", 2.2, 5) if name == full else ("o--", 1.4, 3)
             ax.plot(xs, mean, style[0], color=PALETTE[colour], lw=style[1], zorder=style[2],

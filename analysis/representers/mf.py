@@ -81,6 +81,7 @@ import scipy.sparse.linalg  # noqa: F401 - sp.linalg.svds
 
 from analysis._core.rng import make_rng
 from analysis._core.validate import as_array, check_budget, check_choice, check_int, check_positive
+from analysis.representers.l1 import check_sample_weight
 from analysis.representers.nuclear import check_ratings
 
 #: Deletion counts of the published ML-100k case-deletion script (``del_curve_cf.py``).
@@ -351,15 +352,6 @@ def normalised_embeddings(P, Q) -> tuple[np.ndarray, np.ndarray]:
     return Ut, Vt
 
 
-def _check_weights(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n)
-    w = as_array(sample_weight, "sample_weight", ndim=1, shape=(n,))
-    if np.any(w < 0):
-        raise ValueError(f"sample_weight: expected non-negative weights, got min {w.min():.3g}")
-    return w
-
-
 def solve_mf(
     rows,
     cols,
@@ -428,7 +420,7 @@ def solve_mf(
     rank = check_int(rank, "rank", minimum=1, maximum=min(shape))
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
-    w = _check_weights(sample_weight, rows.size)
+    w = check_sample_weight(sample_weight, rows.size)
     check_budget("rank", n_bytes=8.0 * min(rows.size, _GRAM_BLOCK) * rank * rank * 3
                  + 8.0 * (shape[0] + shape[1]) * rank * rank * 2, what="the ALS Gram matrices")
     if init is None:
@@ -469,7 +461,7 @@ def mf_gradient(P, Q, rows, cols, values, lam, sample_weight=None) -> tuple[np.n
         raise ValueError(f"Q: expected {P.shape[1]} columns to match P, got shape {Q.shape}")
     rows, cols, values, shape = check_ratings(rows, cols, values, (P.shape[0], Q.shape[0]))
     lam = check_positive(lam, "lam")
-    w = _check_weights(sample_weight, rows.size)
+    w = check_sample_weight(sample_weight, rows.size)
     return _gradients(_index(rows, cols, values, shape), P, Q, w, lam)
 
 
@@ -601,7 +593,7 @@ def mf_representers(
     q_rows, q_cols, _, _ = check_ratings(
         query_rows, query_cols, None, shape, names=("query_rows", "query_cols", "values")
     )
-    w = _check_weights(sample_weight, rows.size)
+    w = check_sample_weight(sample_weight, rows.size)
     if solution is None:
         solution = solve_mf(rows, cols, values, shape, lam, rank=rank, sample_weight=w, tol=tol,
                             max_iter=max_iter, seed=seed)
@@ -723,12 +715,9 @@ def mf_deletion_changes(
             raise ValueError(f"clip: expected a (lo, hi) pair with lo < hi or None, got {clip!r}")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
-    from analysis._core.result_cache import ResultCache, result_key, source_digest
+    from analysis._core.result_cache import check_cache_and_progress, result_key, source_digest
 
-    if cache is not None and not isinstance(cache, ResultCache):
-        raise ValueError(f"cache: expected a ResultCache or None, got {type(cache).__name__}")
-    if not isinstance(progress, bool):
-        raise ValueError(f"progress: expected a bool, got {progress!r}")
+    check_cache_and_progress(cache, progress)
     idx = _index(rows, cols, values, shape)
     if cache is not None:
         import sys

@@ -121,7 +121,7 @@ def paper_deletion_experiment(
     >>> out["changes"]["proponents"]["l1 representer"].shape, out["n_train"]
     ((2, 2), [96])
     """
-    from analysis._core.result_cache import ResultCache, result_key, source_digest
+    from analysis._core.result_cache import check_cache_and_progress, result_key, source_digest
     from analysis.representers.figures import EXPLAINERS, l1_explainer_values
 
     if isinstance(data, str):
@@ -151,10 +151,7 @@ def paper_deletion_experiment(
                  what="deletion refits")
     seed = check_int(seed, "seed", minimum=0)
     tol = check_positive(tol, "tol")
-    if cache is not None and not isinstance(cache, ResultCache):
-        raise ValueError(f"cache: expected a ResultCache or None, got {type(cache).__name__}")
-    if not isinstance(progress, bool):
-        raise ValueError(f"progress: expected a bool, got {progress!r}")
+    check_cache_and_progress(cache, progress)
     spec = PAPER_SETTINGS[setting]
     n = X.shape[0]
     n_val, n_test = int(round(spec.validation * n)), int(round(spec.test * n))
