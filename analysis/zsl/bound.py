@@ -1054,20 +1054,15 @@ def _matrix_key(M: np.ndarray) -> str:
 
 def _save_checkpoint(path, M: np.ndarray, V: np.ndarray, best: _Certificate) -> None:
     """Column pool and best certificate, written atomically (temporary file, then rename)."""
-    import tempfile
-    from pathlib import Path
+    from analysis._core.figio import write_atomically
 
-    dest = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    def write(tmp):
+        with open(tmp, "wb") as fh:
             np.savez(fh, matrix_key=np.array(_matrix_key(M)), columns=np.packbits(V, axis=1),
                      n=np.array(V.shape[1]), a=best.a, b=best.b, rho=np.array(best.rho),
                      lower=np.array(best.lower))
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_atomically(path, write)
 
 
 def _load_checkpoint(path, M: np.ndarray) -> tuple[np.ndarray, _Certificate] | None:

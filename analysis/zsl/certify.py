@@ -45,7 +45,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis._core.figio import write_atomically
 from analysis._core.validate import as_array, check_int, check_real
+from analysis.zsl.bound import _matrix_key
 from analysis.zsl.data import all_attribute_vectors, validate_class_attribute_matrix
 
 __all__ = [
@@ -701,13 +703,6 @@ def star_lower_bound(
 
 
 # --------------------------------------------------------------------------- storage
-def _matrix_key(M: np.ndarray) -> str:
-    import hashlib
-
-    return hashlib.sha256(np.ascontiguousarray(M, dtype=np.float64).tobytes()
-                          + str(M.shape).encode()).hexdigest()
-
-
 def save_certificate(path, M: object, cert: PrimalCertificate | DualCertificate) -> None:
     """Write a certificate to ``path`` (``.npz``) with the SHA-256 of the matrix it is for.
 
@@ -715,10 +710,6 @@ def save_certificate(path, M: object, cert: PrimalCertificate | DualCertificate)
     probabilities (row, column, value); a :class:`DualCertificate` as ``a``, ``b``, the groups
     and the hub. :func:`check_certificate_file` recomputes the bound from these alone.
     """
-    import os
-    import tempfile
-    from pathlib import Path
-
     M = validate_class_attribute_matrix(M, "M")
     if isinstance(cert, PrimalCertificate):
         rows, cols = np.nonzero(cert.probabilities)
@@ -733,15 +724,11 @@ def save_certificate(path, M: object, cert: PrimalCertificate | DualCertificate)
     else:
         raise ValueError(f"cert: expected a PrimalCertificate or DualCertificate, got "
                          f"{type(cert).__name__}")
-    dest = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    def write(tmp):
+        with open(tmp, "wb") as fh:
             np.savez_compressed(fh, matrix_key=np.array(_matrix_key(M)), **data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_atomically(path, write)
 
 
 def check_certificate_file(path, M: object) -> PrimalCertificate | DualCertificate:
