@@ -17,4 +17,16 @@ TOPICS = (
     "implicit_reg",
 )
 
-__all__ = ["TOPICS", "__version__"]
+#: Each topic's short prefix: its figure names start with ``<prefix>_`` and its claim ids with
+#: ``<prefix>.`` (enforced at registration), so one figure or claim loads only its own topic.
+TOPIC_PREFIXES = {
+    "neural_collapse": "nc",
+    "contrastive": "cl",
+    "zsl": "zsl",
+    "continual": "cont",
+    "representers": "rep",
+    "inductive_bias": "ib",
+    "implicit_reg": "ir",
+}
+
+__all__ = ["TOPICS", "TOPIC_PREFIXES", "__version__"]

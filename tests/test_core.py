@@ -118,6 +118,55 @@ def test_claim_registration_validates():
         claim(id="x", topic="astrology", source="s", statement="s", tolerance_reason="r")
     with pytest.raises(ValueError, match="statement"):
         claim(id="x", topic="zsl", source="s", statement=" ", tolerance_reason="r")
+    # ids carry their topic's prefix, so get_claim loads only that topic
+    with pytest.raises(ValueError, match="id: expected a name starting with 'zsl.'"):
+        claim(id="nc.x", topic="zsl", source="s", statement="s", tolerance_reason="r")
+
+
+def test_figure_registration_requires_the_topic_prefix():
+    from analysis._core.registry import figure
+
+    with pytest.raises(ValueError, match="name: expected a name starting with 'cont_'"):
+        figure(name="zsl_demo", topic="continual", title="t")
+
+
+def test_every_registered_key_carries_its_topic_prefix():
+    from analysis import TOPIC_PREFIXES, TOPICS
+    from analysis._core.claims import get_claims
+    from analysis._core.registry import get_figures, topic_of
+
+    assert set(TOPIC_PREFIXES) == set(TOPICS)
+    prefixes = list(TOPIC_PREFIXES.values())
+    # no prefix is another's start: a key names one topic
+    assert not [(a, b) for a in prefixes for b in prefixes if a != b and b.startswith(a)]
+    assert all(topic_of(f.name) == f.topic for f in get_figures())
+    assert all(topic_of(c.id) == c.topic for c in get_claims())
+    assert topic_of("no_such_prefix") is None
+
+
+def test_one_figure_or_claim_imports_only_its_topic():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from analysis._core.registry import get_figure\n"
+        "from analysis._core.claims import get_claim\n"
+        "get_figure('cont_smm_geometry'); get_claim('cont.forget.random_bound')\n"
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('analysis.')\n"
+        "              and m.endswith(('.figures', '.claims')) and m.count('.') == 2\n"
+        "              and not m.startswith('analysis._core')}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["['continual']"], out.stdout + out.stderr
+
+
+def test_load_topics_validates_its_argument():
+    from analysis._core.registry import load_topics
+
+    for bad in ("zsl", ["zsl", "astrology"], 3):
+        with pytest.raises(ValueError, match="topics: expected None or a list of names"):
+            load_topics(bad)
 
 
 # --- figure I/O ----------------------------------------------------------------------------

@@ -83,7 +83,8 @@ def claim(
     Parameters
     ----------
     id : str
-        Unique dotted id, starting with a short topic prefix (``"nc.etf.gram"``).
+        Unique dotted id, starting with the topic's prefix and ``.`` (``"nc.etf.gram"``; see
+        :data:`analysis.TOPIC_PREFIXES`).
     topic : str
         Topic package name (one of :data:`analysis.TOPICS`).
     source : str
@@ -101,6 +102,9 @@ def claim(
                         ("tolerance_reason", tolerance_reason)):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
+    from analysis._core.registry import check_prefix
+
+    check_prefix(id, topic, "id", ".")
 
     def register(check: Callable[..., ClaimResult]) -> Callable[..., ClaimResult]:
         existing = _REGISTRY.get(id)
@@ -117,16 +121,23 @@ def get_claims(topic: str | None = None) -> list[Claim]:
     from analysis import TOPICS
     from analysis._core.registry import load_topics
 
-    load_topics()
     if topic is not None and topic not in TOPICS:
         raise ValueError(f"topic: expected one of {TOPICS}, got {topic!r}")
+    load_topics(None if topic is None else (topic,))
     claims = [c for c in _REGISTRY.values() if topic is None or c.topic == topic]
     order = {t: i for i, t in enumerate(TOPICS)}
     return sorted(claims, key=lambda c: (order[c.topic], c.id))
 
 
 def get_claim(claim_id: str) -> Claim:
-    """The registered claim with id ``claim_id``."""
+    """The registered claim with id ``claim_id`` (loads only its topic when the prefix names one)."""
+    from analysis._core.registry import load_topics, topic_of
+
+    topic = topic_of(claim_id) if isinstance(claim_id, str) else None
+    if topic is not None:
+        load_topics((topic,))
+        if claim_id in _REGISTRY:
+            return _REGISTRY[claim_id]
     claims = {c.id: c for c in get_claims()}
     if claim_id not in claims:
         raise KeyError(f"claim_id: no claim {claim_id!r}; known: {sorted(claims)}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _FIGURES: dict[str, FigureSpec] = {}
-_LOADED = False
+_LOADED: set[str] = set()  # topics whose claims and figures modules are imported
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ def figure(*, name: str, topic: str, title: str) -> Callable[[Callable], Callabl
     ----------
     name : str
         File stem of the figure (``<name>.png``, ``.pdf``, ``.json``): lowercase letters, digits
-        and underscores, conventionally prefixed with the topic (``nc_gram_etf_of``).
+        and underscores, starting with the topic's prefix and ``_`` (``nc_gram_etf_of``; see
+        :data:`analysis.TOPIC_PREFIXES`).
     topic : str
         Topic package name.
     title : str
@@ -49,6 +50,7 @@ def figure(*, name: str, topic: str, title: str) -> Callable[[Callable], Callabl
         raise ValueError(f"topic: expected one of {TOPICS}, got {topic!r}")
     if not name or not all(ch.islower() or ch.isdigit() or ch == "_" for ch in name):
         raise ValueError(f"name: expected lowercase letters, digits and '_', got {name!r}")
+    check_prefix(name, topic, "name", "_")
 
     def register(make: Callable) -> Callable:
         existing = _FIGURES.get(name)
@@ -60,32 +62,58 @@ def figure(*, name: str, topic: str, title: str) -> Callable[[Callable], Callabl
     return register
 
 
-def load_topics() -> None:
-    """Import the ``claims`` and ``figures`` modules of every existing topic package (once).
+def check_prefix(key: str, topic: str, what: str, sep: str) -> None:
+    """Raise unless ``key`` starts with ``topic``'s prefix and ``sep`` (figure names, claim ids)."""
+    from analysis import TOPIC_PREFIXES
 
-    Import errors propagate: a topic that fails to import is a bug, never silently skipped.
+    want = TOPIC_PREFIXES[topic] + sep
+    if not key.startswith(want):
+        raise ValueError(f"{what}: expected a name starting with {want!r} (topic {topic!r}), "
+                         f"got {key!r}")
+
+
+def topic_of(key: str) -> str | None:
+    """The topic whose prefix starts ``key`` (a figure name or claim id), or None."""
+    from analysis import TOPIC_PREFIXES
+
+    for topic, prefix in TOPIC_PREFIXES.items():
+        if key.startswith((prefix + "_", prefix + ".")):
+            return topic
+    return None
+
+
+def load_topics(topics: object = None) -> None:
+    """Import the ``claims`` and ``figures`` modules of the given topics (default: every existing one).
+
+    Each topic is imported once. One figure or claim needs only its own topic (a notebook kernel
+    that renders its topic's figures skips the other six). Import errors propagate: a topic that
+    fails to import is a bug, never silently skipped.
     """
-    global _LOADED
-    if _LOADED:
-        return
     from analysis import TOPICS
 
-    for topic in TOPICS:
-        if importlib.util.find_spec(f"analysis.{topic}") is None:
+    if topics is None:
+        wanted = TOPICS
+    elif isinstance(topics, (list, tuple, set, frozenset)) and all(t in TOPICS for t in topics):
+        wanted = tuple(topics)
+    else:
+        raise ValueError(f"topics: expected None or a list of names from {TOPICS}, got {topics!r}")
+    for topic in wanted:
+        if topic in _LOADED:
             continue
-        for module in ("claims", "figures"):
-            if importlib.util.find_spec(f"analysis.{topic}.{module}") is not None:
-                importlib.import_module(f"analysis.{topic}.{module}")
-    _LOADED = True
+        if importlib.util.find_spec(f"analysis.{topic}") is not None:
+            for module in ("claims", "figures"):
+                if importlib.util.find_spec(f"analysis.{topic}.{module}") is not None:
+                    importlib.import_module(f"analysis.{topic}.{module}")
+        _LOADED.add(topic)
 
 
 def get_figures(topic: str | None = None) -> list[FigureSpec]:
     """All registered figures (after loading every topic), optionally of one topic."""
     from analysis import TOPICS
 
-    load_topics()
     if topic is not None and topic not in TOPICS:
         raise ValueError(f"topic: expected one of {TOPICS}, got {topic!r}")
+    load_topics(None if topic is None else (topic,))
     order = {t: i for i, t in enumerate(TOPICS)}
     figs = [f for f in _FIGURES.values() if topic is None or f.topic == topic]
     return sorted(figs, key=lambda f: (order[f.topic], f.name))
@@ -93,6 +121,11 @@ def get_figures(topic: str | None = None) -> list[FigureSpec]:
 
 def get_figure(name: str) -> FigureSpec:
     """The registered figure called ``name``; ``KeyError`` listing the valid names otherwise."""
+    topic = topic_of(name) if isinstance(name, str) else None
+    if topic is not None:
+        load_topics((topic,))
+        if name in _FIGURES:
+            return _FIGURES[name]
     figs = {f.name: f for f in get_figures()}
     if name not in figs:
         raise KeyError(f"name: unknown figure {name!r}; valid names: {', '.join(sorted(figs))}")
@@ -118,9 +151,10 @@ def render_figure(name: str, scale: str = "quick", seed: int = 0, device: str = 
     spec = get_figure(name)
     scale = check_scale(scale)
     seed = check_int(seed, "seed", minimum=0)
-    dev = resolve_device(device)
+    # "cpu" needs no torch: figures that never touch torch then never import it (~1 s a process)
+    dev = "cpu" if isinstance(device, str) and device == "cpu" else str(resolve_device(device))
     with plot_style():
-        fig, data = spec.make(scale=scale, seed=seed, device=str(dev))
+        fig, data = spec.make(scale=scale, seed=seed, device=dev)
     # Detach the figure from pyplot: a notebook's inline backend would otherwise show every
     # open figure at the end of the cell, and returning the figure showed it a second time.
     # The caller displays it once (a notebook: `display(fig)`); saving is unaffected.
