@@ -5,7 +5,9 @@ Public API: :func:`worst_case_lower_bound` (``.Q``, ``.error_lower_bound``,
 :func:`greedy_attribute_selection`, :func:`awa_like_matrix`,
 :func:`load_class_attribute_matrix`, :func:`load_benchmark` (the real AwA2 / CUB / SUN / aPY
 class-attribute matrices and their proposed unseen splits), :func:`benchmark_interval` (the
-certified bound on them at full size) and :func:`class_subset_comparison`, and the baselines in
+certified bound on them at full size), :func:`class_subset_comparison`, the decision-tree lower
+bounds :func:`tree_lower_bound`, :func:`tree_dual_bound` and :func:`grow_partition_tree` (on a
+:class:`PartitionTree`), and the baselines in
 :mod:`analysis.zsl.baselines`.
 """
 
@@ -27,6 +29,13 @@ from analysis.zsl.data import (
     validate_class_attribute_matrix,
 )
 from analysis.zsl.explore import explore
+from analysis.zsl.partition import (
+    PartitionTree,
+    TreeCertificate,
+    grow_partition_tree,
+    tree_dual_bound,
+    tree_lower_bound,
+)
 from analysis.zsl.real import (
     BenchmarkInterval,
     benchmark_interval,
@@ -41,7 +50,9 @@ __all__ = [
     "BenchmarkInterval",
     "GreedyPath",
     "LowerBoundResult",
+    "PartitionTree",
     "RandomizedMap",
+    "TreeCertificate",
     "awa_like_matrix",
     "benchmark_interval",
     "benchmark_provenance",
@@ -52,9 +63,12 @@ __all__ = [
     "explore",
     "fit_eszsl",
     "greedy_attribute_selection",
+    "grow_partition_tree",
     "load_benchmark",
     "load_class_attribute_matrix",
     "sample_natural",
+    "tree_dual_bound",
+    "tree_lower_bound",
     "validate_class_attribute_matrix",
     "worst_case_accuracy",
     "worst_case_lower_bound",

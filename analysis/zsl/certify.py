@@ -49,6 +49,7 @@ from analysis._core.figio import write_atomically
 from analysis._core.validate import as_array, check_int, check_real
 from analysis.zsl.bound import _matrix_key
 from analysis.zsl.data import all_attribute_vectors, validate_class_attribute_matrix
+from analysis.zsl.partition import PartitionTree, TreeCertificate, tree_dual_bound
 
 __all__ = [
     "DualCertificate",
@@ -703,12 +704,15 @@ def star_lower_bound(
 
 
 # --------------------------------------------------------------------------- storage
-def save_certificate(path, M: object, cert: PrimalCertificate | DualCertificate) -> None:
+def save_certificate(path, M: object,
+                     cert: PrimalCertificate | DualCertificate | TreeCertificate) -> None:
     """Write a certificate to ``path`` (``.npz``) with the SHA-256 of the matrix it is for.
 
     A :class:`PrimalCertificate` is stored as its support (bit-packed) and the nonzero
     probabilities (row, column, value); a :class:`DualCertificate` as ``a``, ``b``, the groups
-    and the hub. :func:`check_certificate_file` recomputes the bound from these alone.
+    and the hub; a :class:`analysis.zsl.partition.TreeCertificate` as ``a``, ``b`` and its tree
+    (per node the split attribute, -1 at leaves, and the two child ids).
+    :func:`check_certificate_file` recomputes the bound from these alone.
     """
     M = validate_class_attribute_matrix(M, "M")
     if isinstance(cert, PrimalCertificate):
@@ -721,9 +725,13 @@ def save_certificate(path, M: object, cert: PrimalCertificate | DualCertificate)
         data = dict(kind=np.array("dual"), a=cert.a, b=cert.b, hub=cert.hub,
                     groups=np.concatenate(cert.groups),
                     sizes=np.array([len(g) for g in cert.groups]))
+    elif isinstance(cert, TreeCertificate):
+        data = dict(kind=np.array("tree"), a=cert.a, b=cert.b, n=np.array(cert.tree.n),
+                    attribute=cert.tree.attribute.astype(np.int32),
+                    children=cert.tree.children.astype(np.int32))
     else:
-        raise ValueError(f"cert: expected a PrimalCertificate or DualCertificate, got "
-                         f"{type(cert).__name__}")
+        raise ValueError(f"cert: expected a PrimalCertificate, DualCertificate or "
+                         f"TreeCertificate, got {type(cert).__name__}")
     def write(tmp):
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, matrix_key=np.array(_matrix_key(M)), **data)
@@ -731,11 +739,16 @@ def save_certificate(path, M: object, cert: PrimalCertificate | DualCertificate)
     write_atomically(path, write)
 
 
-def check_certificate_file(path, M: object) -> PrimalCertificate | DualCertificate:
+def check_certificate_file(path, M: object
+                           ) -> PrimalCertificate | DualCertificate | TreeCertificate:
     """Re-check a stored certificate against ``M``: the bound recomputed from the file alone.
 
-    Returns the recomputed :class:`PrimalCertificate` (``.upper``) or :class:`DualCertificate`
-    (``.lower``). A file written for another matrix is refused.
+    Returns the recomputed :class:`PrimalCertificate` (``.upper``), :class:`DualCertificate`
+    or :class:`analysis.zsl.partition.TreeCertificate` (``.lower``; the stored tree is rebuilt
+    by :class:`analysis.zsl.partition.PartitionTree`, which refuses one whose leaves do not
+    partition the cube, and ``rho`` is bounded over its cells by
+    :func:`analysis.zsl.partition.tree_dual_bound`). A file written for another matrix is
+    refused.
 
     Examples
     --------
@@ -762,6 +775,10 @@ def check_certificate_file(path, M: object) -> PrimalCertificate | DualCertifica
             P = np.zeros((k, S))
             P[z["rows"], z["cols"]] = z["values"]
             return primal_upper_bound(M, V, P)
+        if kind == "tree":
+            tree = PartitionTree(int(z["n"]), z["attribute"].astype(np.int64),
+                                 z["children"].astype(np.int64))
+            return tree_dual_bound(M, z["a"], z["b"], tree)
         sizes = np.cumsum(z["sizes"])[:-1]
         groups = np.split(z["groups"].astype(np.int64), sizes)
         return dual_lower_bound(M, z["a"], z["b"], groups, z["hub"])

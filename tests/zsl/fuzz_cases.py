@@ -3,6 +3,7 @@
 import numpy as np
 
 from analysis.zsl.bound import worst_case_lower_bound
+from analysis.zsl.partition import PartitionTree
 
 
 def _M(rng):
@@ -53,6 +54,12 @@ CASES = {
     "validate_class_attribute_matrix": lambda rng: {"M": _M(rng), "name": "M",
                                                     "duplicate_columns": "keep"},
     "worst_case_accuracy": _map_and_matrix,
+    "tree_lower_bound": lambda rng: {"M": _M(rng), "tree": PartitionTree.complete(3, [0, 1])},
+    "tree_dual_bound": lambda rng: {"M": _M(rng), "a": np.ones(4), "b": np.zeros((4, 3)),
+                                    "tree": PartitionTree.complete(3, [2])},
+    "grow_partition_tree": lambda rng: {
+        "M": _M(rng), "hub": np.array([0]), "cpu_budget": 5.0, "max_leaves": 8, "max_rounds": 3,
+        "split_fraction": 0.5, "heuristic": "gain"},
     "worst_case_lower_bound": lambda rng: {
         "M": _M(rng), "method": "auto", "tol": 1e-9, "max_iterations": 50, "time_limit": 10.0,
         "smoothing": 0.5, "duplicate_columns": "keep"},
@@ -61,6 +68,8 @@ EXEMPT = {
     "AdversarialJoint": "result container returned by worst_case_lower_bound",
     "BenchmarkInterval": "result container returned by benchmark_interval",
     "GreedyPath": "result container",
+    "PartitionTree": "a tree container; its constructor checks the partition (tests/zsl/test_partition.py)",
+    "TreeCertificate": "result container returned by tree_lower_bound / grow_partition_tree",
     "LowerBoundResult": "result container",
     "RandomizedMap": "result container",
 }
@@ -77,6 +86,9 @@ ALLOW["benchmark_interval"] = {
     "greedy_steps": {"zero"},  # no greedy certificate: only column generation's
     "max_iterations": {"huge"},  # a cap on rounds, not a size
     "cpu_time_limit": {"inf"}, "milp_time_limit": {"inf"}, "greedy_cpu_budget": {"inf"},  # no limit
+}
+ALLOW["grow_partition_tree"] = {
+    "max_leaves": {"huge"}, "max_rounds": {"huge"},  # caps, not sizes: nothing is allocated
 }
 ALLOW["certified_interval"] = {
     "private": {"zero"},  # no private attributes: the hub-only star (the greedy-subset bound)
