@@ -47,6 +47,24 @@
    needs 26-52 iterations to KKT 1e-6 (warm-starting each level from the previous one saved
    only ~10 % of them). ``jobs=2`` (run_many) divides the wall time only on idle cores.
 
+   Third step (session 6): the block power SVT decomposes ``B = Q^T Z`` (``p x k``) through its
+   ``p x p`` Gram matrix (``eigh``) instead of ``svd(B)``, and its next basis is ``B^T W`` with
+   no QR (the next step orthonormalises ``Z @ basis`` anyway); it carries 20 directions beyond the
+   rank instead of 10, which cut the iterations of the 20 refits from 830 to 626-630 (4: ~1700,
+   26: 628; ``nuclear.SUBSPACE_MARGIN``). Starting a refit from the full solve's final basis
+   was tried and gave 994 iterations: not kept. Same table, 2 cores shared with one helper
+   (load ~2.3)::
+
+       side      median CPU s  min CPU s median wall s CPU s / refit
+       before           14.73      13.98         14.86         0.736
+       unblocked         5.97       5.61          6.02         0.298
+       after             4.92       4.82          4.97         0.246
+       before/after: 2.99x median CPU; max |change before - after| = 3.2e-06 (refit tol 1e-6)
+
+   The changes now differ from the previous solver's by up to 3.2e-6 (both are refits to KKT
+   1e-6; the largest change is 0.212). jobs=2 gave no wall gain here because the other core was
+   busy (0.98x).
+
 6. ``--only sparse-l1`` (issue 15): :func:`solve_l1` on scipy.sparse designs at news20's shape
    and density (``make_sparse_text_logistic``: the real file cannot be downloaded here) against
    scikit-learn's liblinear, ``LogisticRegression(penalty="l1", solver="liblinear",
