@@ -725,7 +725,7 @@ def make_mf_deletion(scale: str, seed: int, device: str):
         for name, kind, pool, _ in MF_EXPLAINERS:
             changes[dr][name] = mf_deletion_changes(
                 *args, sol, id_rows[q], id_cols[q], by_kind[kind], counts=counts, direction=dr,
-                candidates=pool, tol=1e-10 if quick else 1e-6,
+                candidates=pool, tol=1e-8 if quick else 1e-6,
                 cache=None if quick else default_result_cache(), progress=not quick,
             )
 
