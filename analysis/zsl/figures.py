@@ -368,7 +368,9 @@ def _record_sources(rec: dict) -> str:
         up = (f"{law}, {rec['upper_cpu_seconds']:.0f} CPU s (stored)"
               if rec.get("upper_cpu_seconds")
               else f"colgen master, {rec['previous']['cpu_seconds']:.0f} CPU s (earlier run)")
-        return (f"1-Q low end: {up}\nhigh end: star dual, {rec['lower_cpu_seconds']:.0f} CPU s "
+        dual = ("tree dual" if rec.get("lower_source", "").startswith("decision tree")
+                else "star dual")
+        return (f"1-Q low end: {up}\nhigh end: {dual}, {rec['lower_cpu_seconds']:.0f} CPU s "
                 f"(stored)")
     return (f"colgen master {rec['cpu_seconds']:.0f} CPU s (high end: separate greedy "
             f"subset runs)")
