@@ -25,6 +25,9 @@ matrix alone, without trusting the solver that produced it:
 
   with equality when the private sets are disjoint (an attribute private to two groups is
   maximised separately in each: a relaxation). The cost is ``sum_g 2^{|H| + |P_g|} |g|``.
+  A dual point can instead carry a decision tree whose leaves cover ``{0,1}^n``
+  (:mod:`analysis.zsl.partition`): ``rho`` is then bounded cell by cell in
+  ``O(nodes * k)``, with no enumeration (stored with ``kind = "tree"``).
 
 Producers (both certified by the checks above):
 
