@@ -88,6 +88,8 @@ from analysis.zsl.bound import worst_case_lower_bound
 from analysis.zsl.data import awa_like_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the recorded SUN / CUB / AwA2 / aPY runs, drawn by the zsl_real_bounds figure
+REAL_RECORD = ROOT / "analysis" / "zsl" / "real_record.json"
 METHODS = ("full", "colgen-bruteforce", "colgen-milp", "colgen-subsets")
 OLD_METHODS = ("colgen-milp", "colgen-subsets")
 LIMITS = {"full": 12, "colgen-bruteforce": 20}  # beyond: 2^n enumeration is out of reach
@@ -209,7 +211,7 @@ def real_section(names, cpu, checkpoint_dir, record, masters=("auto",), out_path
         Path(out_path).write_text(json.dumps({"benchmarks": out}, indent=1))
         print(f"written to {out_path}")
     if record:
-        _record_real(ROOT / "analysis" / "zsl" / "real_record.json", out)
+        _record_real(REAL_RECORD, out)
 
 
 #: certificate route per benchmark: the greedy hub recorded in real_record.json
@@ -251,8 +253,8 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
     )
     from analysis.zsl.real import certified_interval
 
-    path = ROOT / "analysis" / "zsl" / "real_record.json"
-    old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
+    path = REAL_RECORD
+    old = _read_record(path)
     out = {}
     for name in names:
         M, _, _ = load_benchmark(name)
@@ -431,8 +433,8 @@ def tree_section(names, record, cpu=600.0, heuristic="gain", split_fraction=0.5,
     from analysis.zsl.certify import check_certificate_file, save_certificate
     from analysis.zsl.partition import grow_partition_tree
 
-    path = ROOT / "analysis" / "zsl" / "real_record.json"
-    old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
+    path = REAL_RECORD
+    old = _read_record(path)
     out = {}
     for name in names:
         M, _, _ = load_benchmark(name)
@@ -481,12 +483,17 @@ def tree_section(names, record, cpu=600.0, heuristic="gain", split_fraction=0.5,
         _record_real(path, out)
 
 
+def _read_record(path: Path) -> dict:
+    """The recorded real-benchmark runs at ``path`` (an empty record when there is none)."""
+    return json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
+
+
 def _record_real(path: Path, out: dict) -> None:
     """Merge ``out`` into the record at ``path`` (read again now: another run may have recorded
     another benchmark meanwhile) and write it atomically."""
     from analysis._core.figio import write_text_atomically
 
-    old = json.loads(path.read_text()) if path.exists() else {"benchmarks": {}}
+    old = _read_record(path)
     old["benchmarks"].update(out)
     old.update(date=datetime.date.today().isoformat(),
                machine=f"{platform.machine()}, {os.cpu_count()} cores (shared, loaded)")

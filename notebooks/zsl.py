@@ -142,11 +142,13 @@ for key in ("error_lower_bound", "error_DAP_natural", "error_DAP_adversarial", "
 # nothing, and good classifiers beat it. At paper scale (10 unseen AwA-like classes, 12 of 30
 # attributes chosen greedily, seed 0; the committed figure) the bound falls from 0.800 (one
 # attribute) to 0.204 (0.200 with all 30). DAP's error on $P^*$ equals the bound to three
-# decimals up to 7 attributes and stays within 0.009 of it (0.213 at 12); its worst-case error is 0.348 at 12
+# decimals up to 7 attributes and stays within 0.009 of it (0.213 at 12); its worst-case error is
+# 0.348 at 12
 # attributes (1.7x the bound), and its natural-data error 0.072 (DAP is the Bayes rule of the
 # natural law). ESZSL, trained on seen classes only: 0.229 on $P^*$, 0.477 in the worst case and
 # 0.150 on natural data at 12 attributes; its natural-data error is below the bound at 8, 10,
-# 11 and 12 attributes (0.190 vs 0.239 at 8) and just above it at 9 (0.226 vs 0.224). The ledger claim `zsl.baselines.worst_case_error_above_bound`
+# 11 and 12 attributes (0.190 vs 0.239 at 8) and just above it at 9 (0.226 vs 0.224). The ledger
+# claim `zsl.baselines.worst_case_error_above_bound`
 # checks the worst-case and $P^*$ statements exactly on a fresh 6-class matrix per seed.
 
 # %%
@@ -191,9 +193,9 @@ display(fig)
 #   (`master="auto"`, one highspy model warm-started as columns are added) 47 rounds, 12.0 CPU s;
 #   the scipy `linprog` master, kept as the reference route, needs 50 CPU s (36 rounds, nearly all
 #   of it in the master LPs). Both give the same $Q$ (tested to 1e-7).
-# * **SUN** (72 x 102): not exact: $Q \in [0.1491, 0.3175]$ (width 0.168; was
-#   [0.1491, 0.4052], first [0.1301, 0.5039]), both ends stored certificates
-#   (`analysis/zsl/certificates/`, `analysis.zsl.certify`), 676 CPU s in all. Upper end
+# * **SUN** (72 x 102): not exact: $Q \in [0.1566, 0.3175]$ (width 0.161; was
+#   [0.1491, 0.3175], [0.1491, 0.4052], first [0.1301, 0.5039]), both ends stored certificates
+#   (`analysis/zsl/certificates/`, `analysis.zsl.certify`, `analysis.zsl.partition`). Upper end
 #   (496 s): the 72 classes in 6 groups of 12 similar classes, each group's $Q(M_g)$ exact by
 #   class-subset pricing (0.375-0.503, 260 s); the union of the group adversaries is a law
 #   consistent with $M$ of value at most $\sum_g |g| Q(M_g) / k = 0.4168$ and, merged, 0.4052;
@@ -202,16 +204,22 @@ display(fig)
 #   vectors: 0.3379; once more on those 2167 vectors joined with the union law of 9 groups of 8
 #   (each group's column generation stopped at 10 CPU s; 59 + 112 s): 0.3175 (repair
 #   $t = 1.6 \cdot 10^{-11}$). Every attribute-based classifier on SUN's
-#   unseen classes has worst-case error at least 0.6825. Lower end (180 s): the *star
-#   relaxation*: every class held to the 11 greedy (hub) attributes and its group's own copy of
-#   6 more attributes with the widest range inside the group, solved exactly by column
+#   unseen classes has worst-case error at least 0.6825. Lower end (928 CPU s): a *decision
+#   tree* on the attributes (4722 leaves, depth 31, grown greedily by purity gain): the best
+#   map that sees only the leaf of $v$ is an exact LP over leaf masses, because $M$ constrains
+#   single-attribute marginals only, and its dual point bounds $\rho$ cell by cell with no
+#   enumeration (0.1566; `bench_zsl.py --real sun --route tree --tree-cpu 900`). Before it
+#   (0.1491, 180 s, kept as `sun_lower.npz`): the *star relaxation*: every class held to the 11
+#   greedy (hub) attributes and its group's own copy of 6 more attributes with the widest range inside the group, solved exactly by column
 #   generation; its dual point is a dual point for $Q$ whose pricing maximum $\rho$ is bounded
 #   by a dynamic programme over the hub ($2^{17}$ vectors per group). Column generation on all
 #   102 attributes is not used: its master's duals grow to ~1e3 and priced columns stop
 #   lowering it (upper end 0.5039 after 190 s, lower end stuck at $1/72$).
-# * **CUB** (50 x 312): not exact: $Q \in [0.3043, 0.8007]$ (width 0.496; was
-#   [0.2846, 0.8373]), both ends stored certificates. The lower end is the star relaxation
-#   (hub: 8 greedy attributes; groups of 10 classes with 10 private attributes each; 152 CPU s).
+# * **CUB** (50 x 312): not exact: $Q \in [0.3352, 0.8007]$ (width 0.466; was
+#   [0.3043, 0.8007], first [0.2846, 0.8373]), both ends stored certificates. The lower end is a
+#   decision-tree certificate (4169 leaves, 704 CPU s; it passes the star relaxation's 0.3043 --
+#   hub of 8 greedy attributes, groups of 10 classes with 10 private attributes each, 152 CPU s --
+#   after 0.6 CPU s and 82 leaves).
 #   The upper end (580 CPU s in all): the law of the column-generation master after 2 rounds
 #   (`master_upper_bound`, linprog master: 7292 then 7498 columns, about 95 CPU s per round,
 #   198 s; master value 0.83683635110, repaired by $t = 3 \cdot 10^{-14}$ to 0.83683635113;
@@ -224,9 +232,11 @@ display(fig)
 #
 # Neither SUN nor CUB meets the issue's target (width $\le 10^{-4}$ in 30 minutes). What limits
 # it, measured: on both ends the restricted-master LPs take over 90% of the CPU time (pricing
-# is a dynamic programme or a $2^{12}$ subset enumeration, seconds); the star relaxation gains
-# slowly with its size (SUN: 3 private attributes per group 0.1407 in 67 s, 6 give 0.1491 in
-# 171 s, groups of 24 with 6 give 0.1468 in 151 s); the grouped upper end is limited by the
+# is a dynamic programme or a $2^{12}$ subset enumeration, seconds); the tree's leaf LP is
+# almost all of its time and grows faster than the tree (SUN: 0.1495 at 56 CPU s, 0.1532 at
+# 315 s, 0.1566 at 928 s); the star relaxation gains slowly with its size (SUN: 3 private
+# attributes per group 0.1407 in 67 s, 6 give 0.1491 in 171 s, groups of 24 with 6 give 0.1468
+# in 151 s); the grouped upper end is limited by the
 # group size exact class-subset pricing allows (at most 14 classes).
 # `benchmarks/bench_zsl.py --real sun cub` prints each stage (group solves, star rounds) with
 # rounds, columns, master and pricing CPU time and the interval; `--route colgen` runs the
@@ -282,7 +292,8 @@ for name, panel in data["panels"].items():
 # path reaches the all-attribute value within 3 attributes on every benchmark (AwA2 4 x 10:
 # $1 - Q = 0.329$, aPY 0.412, SUN 0.617, CUB 0.354). On the full matrices the greedy path is
 # far from the all-attribute bound after a few attributes: aPY 0.834, 0.731, 0.632, 0.552
-# after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96, ..., 0.905 after 1-6, while with all
+# after 1-4 greedy attributes against 0.230 with all 64; SUN 0.97, 0.96, ..., 0.905 after 1-6, while
+# with all
 # 102 it lies in [0.6825, 0.851] (certified by the stored merged group law and star dual point;
 # the gap is still open). A bound on few attributes is the bound for classifiers that see
 # only those attributes: the paper's restriction to at most 15 attributes (and on CUB / SUN to 3-5
@@ -332,7 +343,8 @@ for c in get_claims("zsl"):
 #   smoothing them and solving the masters by interior point, the same 10 x 85 took 7.6 CPU
 #   minutes (class subsets) and MILP pricing had not closed its interval after 15 minutes.
 #   Measured on a shared 2-core machine with `benchmarks/bench_zsl.py`; the figure above shows
-#   the recorded table, old (dashed) and new. The paper-scale greedy figure picks 12 of 30 candidate attributes (not 15 of
+#   the recorded table, old (dashed) and new. The paper-scale greedy figure picks 12 of 30 candidate
+#   attributes (not 15 of
 #   85): a greedy path over 85 costs ~1200 exact solves.
 # * **ESZSL** uses 0/1 targets and L2-normalised signatures (documented in
 #   `analysis.zsl.baselines`); with the original +-1 targets it was near chance on our data.

@@ -25,35 +25,20 @@ LP_TOL = 1e-7
 SEEDS = range(12)
 
 
-def _matrix(seed, k=6, n=7):
-    """AwA-like on even seeds; uniform with 30% exact zeros (and a few ones) on odd seeds."""
-    rng = np.random.default_rng(seed)
-    if seed % 2 == 0:
-        return awa_like_matrix(k, n, seed=seed)
-    M = rng.random((k, n))
-    M[rng.random((k, n)) < 0.3] = 0.0
-    M[rng.random((k, n)) < 0.05] = 1.0
-    return M
-
-
-def _exact(M):
-    return worst_case_lower_bound(M, method="full").Q
-
-
 @pytest.mark.parametrize("seed", SEEDS)
-def test_grouped_upper_bound_brackets_Q_and_the_group_sum(seed):
-    M = _matrix(seed)
+def test_grouped_upper_bound_brackets_Q_and_the_group_sum(seed, instance, exact_q):
+    M = instance(seed)
     k = M.shape[0]
     cert, recs = grouped_upper_bound(M, group_size=3)
     group_sum = sum(len(r["classes"]) * r["Q"] for r in recs) / k
-    assert _exact(M) <= cert.upper + LP_TOL
+    assert exact_q(M) <= cert.upper + LP_TOL
     assert cert.upper <= group_sum + 1e-9
     assert cert.repair < 1e-9  # exact group solves: only round-off to repair
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_primal_upper_bound_of_the_full_lp_adversary_is_Q(seed):
-    M = _matrix(seed)
+def test_primal_upper_bound_of_the_full_lp_adversary_is_Q(seed, instance):
+    M = instance(seed)
     res = worst_case_lower_bound(M, method="full")
     cert = primal_upper_bound(M, res.adversary.vectors, res.adversary.probabilities)
     assert abs(cert.upper - res.Q) <= LP_TOL
@@ -61,12 +46,12 @@ def test_primal_upper_bound_of_the_full_lp_adversary_is_Q(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("rounds", [1, 3, 10_000])
-def test_master_upper_bound_repairs_a_stopped_master_and_stays_above_Q(seed, rounds):
+def test_master_upper_bound_repairs_a_stopped_master_and_stays_above_Q(seed, rounds, instance, exact_q):
     # column generation stopped after `rounds` master solves (10_000: to the end): its law,
     # repaired, bounds Q above; the repair only covers the master's feasibility tolerance
     # (1e-10 per row, a few rows per entry): t <= 1e-9 / the smallest room min(M, 1 - M)
-    M = _matrix(seed)
-    Q = _exact(M)
+    M = instance(seed)
+    Q = exact_q(M)
     cert, res = master_upper_bound(M, method="colgen-subsets", max_iterations=rounds,
                                    cpu_time_limit=None)
     frac = M[(M > 0) & (M < 1)]
@@ -79,13 +64,13 @@ def test_master_upper_bound_repairs_a_stopped_master_and_stays_above_Q(seed, rou
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_support_upper_bound_merges_group_laws_between_Q_and_their_union(seed):
+def test_support_upper_bound_merges_group_laws_between_Q_and_their_union(seed, instance, exact_q):
     # the union law lives on its own support, so the master there is at most its value (the
     # two repairs differ by the feasibility tolerance only) and, a law for M, at least Q
-    M = _matrix(seed)
+    M = instance(seed)
     union, _ = grouped_upper_bound(M, group_size=3)
     merged = support_upper_bound(M, union.vectors)
-    assert _exact(M) <= merged.upper + LP_TOL
+    assert exact_q(M) <= merged.upper + LP_TOL
     assert merged.upper <= union.upper + 1e-9
     # the full LP's support gives Q back
     full = worst_case_lower_bound(M, method="full")
@@ -103,9 +88,9 @@ def test_support_upper_bound_refuses_a_support_without_a_law():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_primal_repair_keeps_a_perturbed_law_above_Q(seed):
+def test_primal_repair_keeps_a_perturbed_law_above_Q(seed, instance, exact_q):
     # comonotone laws perturbed by 1e-3: the repair must keep the bound valid (above Q)
-    M = _matrix(seed)
+    M = instance(seed)
     k = M.shape[0]
     rng = np.random.default_rng(100 + seed)
     Vs, Ps = [], []
@@ -117,20 +102,20 @@ def test_primal_repair_keeps_a_perturbed_law_above_Q(seed):
         Ps.append(P)
     cert = primal_upper_bound(M, np.concatenate(Vs), np.concatenate(Ps, axis=1))
     assert 0 < cert.repair < 1
-    assert _exact(M) <= cert.upper + 1e-12
+    assert exact_q(M) <= cert.upper + 1e-12
 
 
-def test_primal_mass_on_an_impossible_vector_is_dropped_not_trusted():
+def test_primal_mass_on_an_impossible_vector_is_dropped_not_trusted(exact_q):
     M = np.array([[0.0, 0.5], [0.5, 0.5]])
     V = all_attribute_vectors(2)  # codes 0..3: (0,0), (1,0), (0,1), (1,1)
     P = np.array([[0.25, 0.25, 0.0, 0.0], [0.125, 0.125, 0.125, 0.125]])  # class 0 emits v_0=1
     cert = primal_upper_bound(M, V, P)
-    assert cert.upper >= _exact(M) - 1e-12
+    assert cert.upper >= exact_q(M) - 1e-12
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_dual_lower_bound_of_the_optimal_dual_is_Q_and_random_duals_stay_below(seed):
-    M = _matrix(seed)
+def test_dual_lower_bound_of_the_optimal_dual_is_Q_and_random_duals_stay_below(seed, instance):
+    M = instance(seed)
     k, n = M.shape
     res = worst_case_lower_bound(M, method="full")
     h = res.randomized_map
@@ -145,9 +130,9 @@ def test_dual_lower_bound_of_the_optimal_dual_is_Q_and_random_duals_stay_below(s
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_star_rho_bounds_exact_rho_with_shared_private_attributes(seed):
+def test_star_rho_bounds_exact_rho_with_shared_private_attributes(seed, instance, exact_q):
     # two groups both using attribute 3 privately: the star decouples it, rho_star >= rho
-    M = _matrix(seed)
+    M = instance(seed)
     k, n = M.shape
     rng = np.random.default_rng(50 + seed)
     a, b = rng.standard_normal(k), rng.standard_normal((k, n))
@@ -157,14 +142,14 @@ def test_star_rho_bounds_exact_rho_with_shared_private_attributes(seed):
     cert = dual_lower_bound(M, a, b, groups, hub=[0, 1, 2])
     rho = pricing_values(a, b, all_attribute_vectors(n).astype(float)).max()
     assert cert.rho >= rho - 1e-12
-    assert cert.lower <= _exact(M) + LP_TOL
+    assert cert.lower <= exact_q(M) + LP_TOL
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_star_lower_bound_is_below_Q_and_exact_on_subsets(seed):
-    M = _matrix(seed)
+def test_star_lower_bound_is_below_Q_and_exact_on_subsets(seed, instance, exact_q):
+    M = instance(seed)
     k, n = M.shape
-    Q = _exact(M)
+    Q = exact_q(M)
     groups = class_groups(M, 3)
     star = star_lower_bound(M, groups, [0, 1], [[2, 3], [4, 5, 6]])
     assert star.lower <= Q + LP_TOL
@@ -172,7 +157,7 @@ def test_star_lower_bound_is_below_Q_and_exact_on_subsets(seed):
     assert recheck.lower == pytest.approx(star.lower, abs=1e-12)
     # one group, no private attributes: Q on the hub (the greedy-subset bound)
     sub = star_lower_bound(M, [range(k)], [1, 4, 6], [[]])
-    assert abs(sub.lower - _exact(M[:, [1, 4, 6]])) <= LP_TOL
+    assert abs(sub.lower - exact_q(M[:, [1, 4, 6]])) <= LP_TOL
     # every attribute in the hub: Q itself
     full = star_lower_bound(M, groups, range(n), [[], []])
     assert abs(full.lower - Q) <= LP_TOL

@@ -10,11 +10,9 @@ import pytest
 
 from analysis.zsl import (
     PartitionTree,
-    awa_like_matrix,
     grow_partition_tree,
     tree_dual_bound,
     tree_lower_bound,
-    worst_case_lower_bound,
 )
 from analysis.zsl.certify import check_certificate_file, save_certificate
 
@@ -22,57 +20,47 @@ LP_TOL = 1e-7
 SEEDS = range(8)
 
 
-def _matrix(seed, k=5, n=6):
-    """AwA-like on even seeds; uniform with 30% exact zeros (and a few ones) on odd seeds."""
-    rng = np.random.default_rng(seed)
-    if seed % 2 == 0:
-        return awa_like_matrix(k, n, seed=seed)
-    M = rng.random((k, n))
-    M[rng.random((k, n)) < 0.3] = 0.0
-    M[rng.random((k, n)) < 0.05] = 1.0
-    return M
-
-
-def _exact(M):
-    return worst_case_lower_bound(M, method="full").Q
-
-
 def _random_tree(n, leaves, rng):
     """Split random leaves on random unfixed attributes until ``leaves`` cells (or none left)."""
     tree = PartitionTree.complete(n)
-    while tree.n_leaves < leaves:
-        F1, F0 = tree.cells()
-        free = ~(F1 | F0)
-        open_ = np.flatnonzero(free.any(axis=1))
-        if open_.size == 0:
-            break
-        r = int(rng.choice(open_))
-        tree = tree.split([tree.leaves[r]], [int(rng.choice(np.flatnonzero(free[r])))])
-    return tree
+    while tree is not None and tree.n_leaves < leaves:
+        last, tree = tree, _split_random_leaf(tree, rng)
+    return last if tree is None else tree
+
+
+def _split_random_leaf(tree, rng):
+    """``tree`` with one random leaf split on one of its unfixed attributes (None: none left)."""
+    F1, F0 = tree.cells()
+    free = ~(F1 | F0)
+    open_ = np.flatnonzero(free.any(axis=1))
+    if open_.size == 0:
+        return None
+    r = int(rng.choice(open_))
+    return tree.split([tree.leaves[r]], [int(rng.choice(np.flatnonzero(free[r])))])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_complete_tree_on_a_subset_is_the_subset_bound(seed):
-    M = _matrix(seed)
+def test_complete_tree_on_a_subset_is_the_subset_bound(seed, instance, exact_q):
+    M = instance(seed, k=5, n=6)
     H = list(np.random.default_rng(seed).choice(M.shape[1], size=3, replace=False))
     cert = tree_lower_bound(M, PartitionTree.complete(M.shape[1], H))
-    q_sub = _exact(M[:, H])
+    q_sub = exact_q(M[:, H])
     assert cert.value == pytest.approx(q_sub, abs=LP_TOL)
     assert cert.lower == pytest.approx(q_sub, abs=LP_TOL)
     assert cert.lower <= cert.value + 1e-12
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_complete_tree_on_all_attributes_is_Q(seed):
-    M = _matrix(seed)
+def test_complete_tree_on_all_attributes_is_Q(seed, instance, exact_q):
+    M = instance(seed, k=5, n=6)
     cert = tree_lower_bound(M, PartitionTree.complete(M.shape[1], range(M.shape[1])))
-    assert cert.lower == pytest.approx(_exact(M), abs=LP_TOL)
+    assert cert.lower == pytest.approx(exact_q(M), abs=LP_TOL)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_tree_bounds_never_exceed_Q_and_the_certificate_matches_the_lp(seed):
-    M = _matrix(seed, k=6, n=7)
-    Q = _exact(M)
+def test_tree_bounds_never_exceed_Q_and_the_certificate_matches_the_lp(seed, instance, exact_q):
+    M = instance(seed, k=6, n=7)
+    Q = exact_q(M)
     rng = np.random.default_rng(100 + seed)
     for leaves in (1, 3, 9, 20):
         cert = tree_lower_bound(M, _random_tree(M.shape[1], leaves, rng))
@@ -86,33 +74,29 @@ def test_tree_bounds_never_exceed_Q_and_the_certificate_matches_the_lp(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_refining_a_leaf_never_lowers_the_bound(seed):
-    M = _matrix(seed)
+def test_refining_a_leaf_never_lowers_the_bound(seed, instance):
+    M = instance(seed, k=5, n=6)
     rng = np.random.default_rng(200 + seed)
     tree = PartitionTree.complete(M.shape[1])
     prev = tree_lower_bound(M, tree).value
     for _ in range(12):
-        F1, F0 = tree.cells()
-        free = ~(F1 | F0)
-        open_ = np.flatnonzero(free.any(axis=1))
-        if open_.size == 0:
+        tree = _split_random_leaf(tree, rng)
+        if tree is None:
             break
-        r = int(rng.choice(open_))
-        tree = tree.split([tree.leaves[r]], [int(rng.choice(np.flatnonzero(free[r])))])
         value = tree_lower_bound(M, tree).value
         assert value >= prev - LP_TOL
         prev = value
 
 
-def test_stored_tree_certificate_rechecks_and_a_broken_one_is_refused(tmp_path):
-    M = _matrix(0, k=6, n=7)
+def test_stored_tree_certificate_rechecks_and_a_broken_one_is_refused(tmp_path, instance):
+    M = instance(0, k=6, n=7)
     cert = grow_partition_tree(M, max_leaves=24, cpu_budget=None)
     path = tmp_path / "tree.npz"
     save_certificate(path, M, cert)
     again = check_certificate_file(path, M)
     assert again.lower == cert.lower
     with pytest.raises(ValueError, match="another"):
-        check_certificate_file(path, _matrix(2, k=6, n=7))
+        check_certificate_file(path, instance(2, k=6, n=7))
     # a dropped leaf: the last node removed, its parent points past the end
     with np.load(path) as z:
         data = dict(z)
@@ -133,7 +117,7 @@ def test_stored_tree_certificate_rechecks_and_a_broken_one_is_refused(tmp_path):
     assert N == cert.tree.attribute.size
 
 
-def test_tree_checks_refuse_bad_trees():
+def test_tree_checks_refuse_bad_trees(instance):
     with pytest.raises(ValueError, match="cell is missing"):
         PartitionTree(3, np.array([0, -1]), np.array([[1, -1], [-1, -1]]))
     with pytest.raises(ValueError, match="again on its path"):
@@ -145,7 +129,7 @@ def test_tree_checks_refuse_bad_trees():
         PartitionTree(3, np.array([-1, -1]), np.array([[-1, -1], [-1, -1]]))
     with pytest.raises(ValueError, match="attribute 5"):
         PartitionTree(3, np.array([5, -1, -1]), np.array([[1, 2], [-1, -1], [-1, -1]]))
-    M = _matrix(0)
+    M = instance(0, k=5, n=6)
     with pytest.raises(ValueError, match="tree"):
         tree_lower_bound(M, PartitionTree.complete(4, [0]))
     with pytest.raises(ValueError, match="tree"):
@@ -161,12 +145,12 @@ def _rho_without_free_term(a, b, tree):
     return float(np.maximum(scores, 0.0).sum(axis=1).max())
 
 
-def test_the_free_attribute_term_is_what_makes_rho_valid():
+def test_the_free_attribute_term_is_what_makes_rho_valid(instance, exact_q):
     # weight on attributes the tree never splits (free in every cell) raises D; the checker
     # charges it to rho through max(b, 0), and without that term the "bound" exceeds Q
     for seed in SEEDS:
-        M = _matrix(seed, k=6, n=7)
-        Q = _exact(M)
+        M = instance(seed, k=6, n=7)
+        Q = exact_q(M)
         cert = grow_partition_tree(M, max_leaves=4, cpu_budget=None)
         unused = ~np.isin(np.arange(M.shape[1]), cert.tree.attribute)
         assert unused.any()
