@@ -212,7 +212,12 @@ def bench_figures(repeats, budget):
     import torch
 
     from analysis.implicit_reg import figures
-    from analysis.implicit_reg.sensing import _run_tubal_gd, make_tubal_sensing_problem
+    from analysis.implicit_reg.sensing import (
+        _run_tubal_gd,
+        figure_settings,
+        make_tubal_sensing_problem,
+        settings_step,
+    )
 
     torch.set_num_threads(1)
     print("\n== paper-scale figures (10 independent instances each): the GD behind each figure ==")
@@ -222,14 +227,14 @@ def bench_figures(repeats, budget):
         if wall() - START > budget:
             print(f"{name}: skipped, the {budget:.0f} s budget is spent")
             continue
-        s = figures._settings(fig, "paper")
+        s = figure_settings(fig, "paper")
 
         def run(loop, n_iter=s["n_iter"], s=s, fig=fig):  # what figures._tubal_run does
             prob = make_tubal_sensing_problem(s["n"], s["k"], s["rank"], c=s["c"],
                                               n_seeds=figures.N_SEEDS, seed=0,
                                               symmetric=s["symmetric"])
             return _run_tubal_gd(prob, width=s.get("widths", s.get("width")),
-                                 alpha=s.get("alphas", s.get("alpha")), step=figures._step(s, prob.m),
+                                 alpha=s.get("alphas", s.get("alpha")), step=settings_step(s, prob.m),
                                  n_iter=n_iter, record_every=max(1, s["n_iter"] // 400),
                                  init_seed=1, track_power=(fig == "fig2"), loop=loop)
 

@@ -74,18 +74,22 @@ def explore(alpha: float = 1e-3, width: int = 24, n_seeds: int = 3, n_iter: int 
     >>> bool(ex.result.test_error[0, 0, 0, -1] < big)  # smaller init, smaller final error
     True
     """
-    from analysis.implicit_reg.figures import _QUICK, _step
-    from analysis.implicit_reg.sensing import make_tubal_sensing_problem, run_tubal_gd
+    from analysis.implicit_reg.sensing import (
+        figure_settings,
+        make_tubal_sensing_problem,
+        run_tubal_gd,
+        settings_step,
+    )
 
     alpha = check_real(alpha, "alpha", minimum=ALPHA_RANGE[0], maximum=ALPHA_RANGE[1])
     width = check_int(width, "width", minimum=1, maximum=MAX_WIDTH)
     n_seeds = check_int(n_seeds, "n_seeds", minimum=1, maximum=MAX_SEEDS)
     n_iter = check_int(n_iter, "n_iter", minimum=1, maximum=MAX_ITER)
     seed = check_int(seed, "seed", minimum=0)
-    s = dict(_QUICK["fig4"])
+    s = figure_settings("fig4", "quick")
     problem = make_tubal_sensing_problem(s["n"], s["k"], s["rank"], c=s["c"], n_seeds=n_seeds,
                                          seed=seed, symmetric=s["symmetric"])
-    step = _step(s, problem.m)
+    step = settings_step(s, problem.m)
     record_every = max(1, n_iter // 200)
     widgets = require_ipywidgets()
 

@@ -10,35 +10,15 @@ import numpy as np
 from analysis._core.registry import figure
 from analysis._core.rng import spawn_seeds
 from analysis._core.style import PALETTE
-from analysis.implicit_reg.sensing import PAPER_SETTINGS, make_tubal_sensing_problem, run_tubal_gd
+from analysis.implicit_reg.sensing import (
+    figure_settings,
+    make_tubal_sensing_problem,
+    run_tubal_gd,
+    settings_step,
+)
 
 TOPIC = "implicit_reg"
 N_SEEDS = 10  # independent instances behind every band
-
-# quick scale: the paper's regime scaled down (n = 6, k = 3); steps give a per-step spectral
-# growth of ~0.15 (2 m mu for plain, 8 m mu for symmetrised Gaussian measurements)
-_QUICK = {
-    "fig2": dict(n=6, k=3, rank=2, c=1.2, width=24, alpha=1e-6, growth=0.15, n_iter=400,
-                 symmetric=False),
-    "fig3": dict(n=6, k=3, rank=2, c=1.2, widths=(2, 6, 24, 48), alpha=1e-6, growth=0.15, n_iter=300,
-                 symmetric=True),
-    "fig4": dict(n=6, k=3, rank=2, c=1.2, width=24, alphas=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6),
-                 growth=0.15, n_iter=700, symmetric=True),
-}
-
-
-def _settings(fig: str, scale: str) -> dict:
-    if scale == "paper":
-        return dict(PAPER_SETTINGS[fig])
-    s = dict(_QUICK[fig])
-    return s
-
-
-def _step(s: dict, m: int) -> float:
-    if "step" in s:
-        return s["step"]
-    return s["growth"] / ((8 if s["symmetric"] else 2) * m)
-
 
 def _band(ax, x, Y, label, color, *, log=True):
     """Median line and inter-quartile band of ``Y`` (seeds x len(x))."""
@@ -53,14 +33,15 @@ def _band(ax, x, Y, label, color, *, log=True):
 
 @functools.lru_cache(maxsize=6)
 def _tubal_run(fig: str, scale: str, seed: int, device: str):
-    s = _settings(fig, scale)
+    s = figure_settings(fig, scale)
     prob = make_tubal_sensing_problem(s["n"], s["k"], s["rank"], c=s["c"], n_seeds=N_SEEDS,
                                       seed=seed, symmetric=s["symmetric"], device=device)
     widths = s.get("widths", s.get("width"))
     alphas = s.get("alphas", s.get("alpha"))
     record_every = max(1, s["n_iter"] // 400)
-    traj = run_tubal_gd(prob, width=widths, alpha=alphas, step=_step(s, prob.m), n_iter=s["n_iter"],
-                        record_every=record_every, init_seed=seed + 1, track_power=(fig == "fig2"))
+    traj = run_tubal_gd(prob, width=widths, alpha=alphas, step=settings_step(s, prob.m),
+                        n_iter=s["n_iter"], record_every=record_every, init_seed=seed + 1,
+                        track_power=(fig == "fig2"))
     return s, prob.m, traj
 
 

@@ -74,6 +74,59 @@ PAPER_SETTINGS = {
                  n_iter=4_000, symmetric=True),
 }
 
+#: Quick-scale settings of the same figures: the paper's regime scaled down (n = 6, k = 3), with
+#: steps giving a per-step spectral growth ``growth`` of ~0.15 (``2 m mu`` for plain, ``8 m mu``
+#: for symmetrised Gaussian measurements; :func:`settings_step`).
+QUICK_SETTINGS = {
+    "fig2": dict(n=6, k=3, rank=2, c=1.2, width=24, alpha=1e-6, growth=0.15, n_iter=400,
+                 symmetric=False),
+    "fig3": dict(n=6, k=3, rank=2, c=1.2, widths=(2, 6, 24, 48), alpha=1e-6, growth=0.15, n_iter=300,
+                 symmetric=True),
+    "fig4": dict(n=6, k=3, rank=2, c=1.2, width=24, alphas=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6),
+                 growth=0.15, n_iter=700, symmetric=True),
+}
+
+
+def figure_settings(fig: str, scale: str) -> dict:
+    """A copy of the settings behind Karnik et al.'s Fig. 2, 3 or 4 at ``scale``.
+
+    Parameters
+    ----------
+    fig : {"fig2", "fig3", "fig4"}
+    scale : {"quick", "paper"}
+        :data:`QUICK_SETTINGS` or :data:`PAPER_SETTINGS`.
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg.sensing import figure_settings
+    >>> s = figure_settings("fig4", "paper")
+    >>> s["n"], s["k"], s["width"], s["step"]
+    (10, 4, 200, 1e-05)
+    """
+    fig = check_choice(fig, "fig", tuple(PAPER_SETTINGS))
+    scale = check_choice(scale, "scale", ("quick", "paper"))
+    return dict((PAPER_SETTINGS if scale == "paper" else QUICK_SETTINGS)[fig])
+
+
+def settings_step(settings: dict, m: int) -> float:
+    r"""The GD step of ``settings`` (:func:`figure_settings`) for ``m`` N(0, 1) measurements.
+
+    ``settings["step"]`` when given (the paper's :math:`\nu`), else
+    :math:`\mu = g / (c\, m)` with the growth ``g = settings["growth"]`` and ``c = 8`` for
+    symmetrised, ``2`` for plain measurements (the per-step spectral growth ``c m mu``).
+
+    Examples
+    --------
+    >>> from analysis.implicit_reg.sensing import figure_settings, settings_step
+    >>> settings_step(figure_settings("fig2", "quick"), 100)  # 0.15 / (2 * 100)
+    0.00075
+    """
+    m = check_int(m, "m", minimum=1)
+    if "step" in settings:
+        return check_positive(settings["step"], "settings['step']")
+    growth = check_positive(settings["growth"], "settings['growth']")
+    return growth / ((8 if settings["symmetric"] else 2) * m)
+
 
 def measurement_count(n: int, k: int, rank: int, c: float) -> int:
     r"""Number of measurements :math:`m = \lceil c\,(n+1)\, r_\star k \log(n+1) \rceil`.

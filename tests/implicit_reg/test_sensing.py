@@ -8,11 +8,13 @@ from numpy.testing import assert_allclose
 from analysis.implicit_reg.sensing import (
     PAPER_SETTINGS,
     code_step_from_paper_step,
+    figure_settings,
     init_directions,
     make_tubal_sensing_problem,
     matrix_sensing_gd,
     measurement_count,
     run_tubal_gd,
+    settings_step,
     tubal_sensing_gradient,
     tubal_sensing_loss,
 )
@@ -198,12 +200,12 @@ def test_fast_loop_gives_the_reference_curves_of_the_tubal_figures(fig):
     # the quick-scale runs of Figs 2-4 (figures._tubal_run), both loops
     from analysis.implicit_reg import figures
 
-    s = figures._settings(fig, "quick")
+    s = figure_settings(fig, "quick")
     p = make_tubal_sensing_problem(s["n"], s["k"], s["rank"], c=s["c"], n_seeds=figures.N_SEEDS,
                                    seed=0, symmetric=s["symmetric"])
     fast, ref = _fast_and_reference(
         p, width=s.get("widths", s.get("width")), alpha=s.get("alphas", s.get("alpha")),
-        step=figures._step(s, p.m), n_iter=s["n_iter"], record_every=max(1, s["n_iter"] // 400),
+        step=settings_step(s, p.m), n_iter=s["n_iter"], record_every=max(1, s["n_iter"] // 400),
         init_seed=1, track_power=(fig == "fig2"))
     _assert_same_curves(fast, ref, s["rank"])
 
