@@ -163,20 +163,23 @@ def test_bad_input_raises_clear_errors():
         loo_values(data.X, np.abs(data.y) * 2, 0.05, data.X_test)
 
 
-def test_mc_deletion_changes_checks_input_and_moves_predictions():
-    from analysis.representers import (
-        hold_out_ratings,
-        make_lowrank_ratings,
-        mc_deletion_changes,
-        solve_nuclear,
-    )
+def _nuclear_case(rng, n_test):
+    """Low-rank 30 x 40 ratings, ``n_test`` held out, the nuclear fit and its representers."""
+    from analysis.representers import hold_out_ratings, make_lowrank_ratings, solve_nuclear
     from analysis.representers.nuclear import nuclear_representers
 
-    ratings, _ = make_lowrank_ratings((30, 40), n_ratings=400, rank=3, min_per_user=8, rng=0)
-    train, test = hold_out_ratings(ratings, 4, rng=0)
+    ratings, _ = make_lowrank_ratings((30, 40), n_ratings=400, rank=3, min_per_user=8, rng=rng)
+    train, test = hold_out_ratings(ratings, n_test, rng=rng)
     args = (train.rows, train.cols, train.values, train.shape, 0.004)
     sol = solve_nuclear(*args, tol=1e-9)
     res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
+    return args, sol, test, res
+
+
+def test_mc_deletion_changes_checks_input_and_moves_predictions():
+    from analysis.representers import mc_deletion_changes
+
+    args, sol, test, res = _nuclear_case(0, 4)
     pro = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, fractions=(0.1,))
     opp = mc_deletion_changes(*args, sol, test.rows, test.cols, res.values, fractions=(0.1,),
                               direction="opponents")
@@ -190,19 +193,9 @@ def test_mc_deletion_changes_checks_input_and_moves_predictions():
 def test_mc_deletion_cache_resumes_with_the_same_numbers(tmp_path, monkeypatch):
     import analysis.representers.evaluation as evaluation
     from analysis._core.result_cache import ResultCache
-    from analysis.representers import (
-        hold_out_ratings,
-        make_lowrank_ratings,
-        mc_deletion_changes,
-        solve_nuclear,
-    )
-    from analysis.representers.nuclear import nuclear_representers
+    from analysis.representers import mc_deletion_changes
 
-    ratings, _ = make_lowrank_ratings((30, 40), n_ratings=400, rank=3, min_per_user=8, rng=2)
-    train, test = hold_out_ratings(ratings, 3, rng=2)
-    args = (train.rows, train.cols, train.values, train.shape, 0.004)
-    sol = solve_nuclear(*args, tol=1e-9)
-    res = nuclear_representers(*args, test.rows, test.cols, solution=sol)
+    args, sol, test, res = _nuclear_case(2, 3)
     call = (*args, sol, test.rows, test.cols, res.values)
     plain = mc_deletion_changes(*call, fractions=(0.05, 0.1))
     cache = ResultCache(tmp_path)
