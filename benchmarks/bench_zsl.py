@@ -226,7 +226,8 @@ CERT_DIR = ROOT / "analysis" / "zsl" / "certificates"
 
 
 def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
-                    ends=("upper", "lower"), resolve_stored=False, group_size=None) -> None:
+                    ends=("upper", "lower"), resolve_stored=False, group_size=None,
+                    subgroup_size=None) -> None:
     """SUN / CUB: certified interval from stored certificates (upper: a law; lower: star).
 
     Prints each stage (group solves: their own rounds, columns, master and pricing CPU seconds;
@@ -242,7 +243,8 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
     (:func:`analysis.zsl.certify.support_upper_bound`; its CPU seconds add to the stored ones),
     joined by the support of this run's grouped law when ``group_size`` is given (groups of
     that size, ``upper_cpu`` CPU seconds per group solve). ``group_size`` overrides
-    ``CERTIFY`` (0: no grouped law).
+    ``CERTIFY`` (0: no grouped law). ``subgroup_size``: each group is warm-started from its
+    own subgroups of that size (``grouped_upper_bound(subgroup_size=...)``).
     """
     from analysis.zsl.benchmarks import benchmark_provenance, load_benchmark
     from analysis.zsl.certify import (
@@ -291,6 +293,7 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
 
         r = certified_interval(name, hub=hub, star_group_size=conf["star_group_size"],
                                private=conf["private"], group_size=conf["group_size"] or 1,
+                               upper_subgroup_size=subgroup_size,
                                upper=grouped, lower="lower" in ends,
                                lower_cpu_time_limit=lower_cpu, upper_cpu_time_limit=upper_cpu,
                                callback=show)
@@ -328,7 +331,8 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
             support, joined = base.vectors, ""
             if r.upper_certificate is not None:
                 support = np.concatenate([support, r.upper_certificate.vectors])
-                joined = (f" and of this run's grouped law (groups <= {conf['group_size']}, "
+                sub = f" warm-started from subgroups <= {subgroup_size}," if subgroup_size else ""
+                joined = (f" and of this run's grouped law (groups <= {conf['group_size']},{sub} "
                           f"{upper_cpu:.0f} CPU s per group, {up_cpu:.0f} s: Q <= "
                           f"{r.upper_certificate.upper:.6f}, "
                           f"{r.upper_certificate.vectors.shape[0]} vectors)")
@@ -384,7 +388,8 @@ def certify_section(names, record, lower_cpu=None, upper_cpu=120.0,
         ends_cpu = {f"{end}_cpu_seconds": chosen[end][2] for end in ("upper", "lower")}
         sources = {f"{end}_source": chosen[end][1] for end in ("upper", "lower")}
         opts = (" --resolve-stored" if resolve_stored else "") + (
-            f" --group-size {group_size} --upper-cpu {upper_cpu:g}" if group_size else "")
+            f" --group-size {group_size} --upper-cpu {upper_cpu:g}" if group_size else "") + (
+            f" --subgroup-size {subgroup_size}" if subgroup_size else "")
         run = (f"benchmarks/bench_zsl.py --real {name} --route certify --ends "
                f"{','.join(ends)}{opts} --record-real")
         if set(ends) != {"upper", "lower"}:
@@ -529,6 +534,9 @@ def main() -> None:
     parser.add_argument("--group-size", type=int, default=None,
                         help="certificate route: classes per group of the grouped upper law "
                         "(default: CERTIFY; with --resolve-stored: none unless given)")
+    parser.add_argument("--subgroup-size", type=int, default=None,
+                        help="certificate route: warm-start each upper group from its own "
+                        "subgroups of at most this many classes")
     parser.add_argument("--upper-cpu", type=float, default=120.0,
                         help="certificate route: CPU seconds per group solve of the grouped law")
     parser.add_argument("--tree-cpu", type=float, default=600.0,
@@ -571,7 +579,8 @@ def main() -> None:
         if big:
             certify_section([nm for nm in names if nm in big], args.record_real, args.lower_cpu,
                             upper_cpu=args.upper_cpu, ends=ends,
-                            resolve_stored=args.resolve_stored, group_size=args.group_size)
+                            resolve_stored=args.resolve_stored, group_size=args.group_size,
+                            subgroup_size=args.subgroup_size)
         return
     ns = [int(x) for x in args.ns.split(",")]
     methods = args.methods.split(",")

@@ -205,11 +205,29 @@ def class_groups(M: object, size: int) -> list[np.ndarray]:
     return groups
 
 
+def _side_by_side(k: int, parts: list) -> tuple[float, np.ndarray, np.ndarray]:
+    """The union of the adversaries of a partition of ``k`` classes: ``(value, V, P)``.
+
+    ``parts`` holds ``(classes, LowerBoundResult)`` pairs; class ``j`` of part ``s`` keeps its
+    law, scaled to mass ``1 / k``, so ``P`` is a law for the whole matrix of value at most
+    ``sum_s |s| Q_s / k`` (returned as the value).
+    """
+    V = np.concatenate([r.adversary.vectors for _, r in parts])
+    P = np.zeros((k, V.shape[0]))
+    col = 0
+    for s, r in parts:
+        w = r.adversary.vectors.shape[0]
+        P[s, col:col + w] = r.adversary.probabilities * (len(s) / k)
+        col += w
+    return sum(len(s) * r.Q for s, r in parts) / k, V, P
+
+
 def grouped_upper_bound(
     M: object,
     groups: list | None = None,
     *,
     group_size: int = 12,
+    subgroup_size: int | None = None,
     cpu_time_limit: float | None = None,
     callback=None,
 ) -> tuple[PrimalCertificate, list[dict]]:
@@ -227,6 +245,15 @@ def grouped_upper_bound(
     groups : list of array_like of int, optional
         A partition of the classes; default :func:`class_groups` with ``group_size``.
     group_size : int
+    subgroup_size : int, optional
+        Hierarchical warm start for groups too large to solve exactly: a group of more than
+        ``subgroup_size`` classes first solves its own groups of at most ``subgroup_size``
+        (:func:`class_groups` of ``M_g``, each within ``cpu_time_limit``); the union of their
+        adversaries (value ``sum_s |s| Q(M_s) / |g|``) seeds the group's column generation with
+        its vectors, and the group contributes the better of that union law and its own
+        master's law. Either is a law for ``M_g``, so the bound stays certified. Measured on
+        SUN (a 24-class group): the master started at 0.398 from the subgroups' union 0.450,
+        against about 0.6 from the comonotone start.
     cpu_time_limit : float, optional
         CPU seconds per group solve (a time-limited group contributes its master's law,
         still a valid law: the bound stays certified, only looser).
@@ -237,8 +264,9 @@ def grouped_upper_bound(
     -------
     certificate : PrimalCertificate
     records : list of dict
-        Per group: ``classes``, ``Q``, ``lower``, ``exact``, ``rounds``, ``n_columns``,
-        ``master_cpu_seconds``, ``pricing_cpu_seconds``, ``cpu_seconds``.
+        Per group: ``classes``, ``Q`` (the value of the law it contributes), ``lower``,
+        ``exact``, ``rounds``, ``n_columns``, ``master_cpu_seconds``, ``pricing_cpu_seconds``,
+        ``cpu_seconds`` (subgroup solves included) and, with subgroups, ``subgroups_Q``.
 
     Examples
     --------
@@ -260,21 +288,34 @@ def grouped_upper_bound(
     flat = np.sort(np.concatenate(groups))
     if flat.shape != (k,) or not np.array_equal(flat, np.arange(k)):
         raise ValueError(f"groups: expected a partition of the {k} classes, got {groups!r}")
+    if subgroup_size is not None:
+        subgroup_size = check_int(subgroup_size, "subgroup_size", minimum=1)
     Vs, Ps, records = [], [], []
     for g in groups:
         tick = time.process_time()
-        res = worst_case_lower_bound(M[g], cpu_time_limit=cpu_time_limit)
-        adv = res.adversary
-        P = np.zeros((k, adv.vectors.shape[0]))
-        P[g] = adv.probabilities * (g.size / k)
-        Vs.append(adv.vectors)
+        seed_law = None
+        if subgroup_size is not None and g.size > subgroup_size:
+            # the subgroups' adversaries, side by side: a law for M_g (mass 1/|g| per class)
+            parts = [(s, worst_case_lower_bound(M[g][s], cpu_time_limit=cpu_time_limit))
+                     for s in class_groups(M[g], subgroup_size)]
+            seed_law = _side_by_side(g.size, parts)
+        res = worst_case_lower_bound(M[g], cpu_time_limit=cpu_time_limit,
+                                     warm_start=None if seed_law is None else seed_law[1])
+        value, vectors, probs = res.Q, res.adversary.vectors, res.adversary.probabilities
+        if seed_law is not None and seed_law[0] < value:
+            value, vectors, probs = seed_law
+        P = np.zeros((k, vectors.shape[0]))
+        P[g] = probs * (g.size / k)
+        Vs.append(vectors)
         Ps.append(P)
         last = res.history[-1]
-        rec = {"classes": g.tolist(), "Q": res.Q, "lower": res.lower, "exact": res.exact,
+        rec = {"classes": g.tolist(), "Q": value, "lower": res.lower, "exact": res.exact,
                "rounds": res.iterations, "n_columns": res.n_columns,
                "master_cpu_seconds": last.get("master_cpu_seconds"),
                "pricing_cpu_seconds": last.get("pricing_cpu_seconds"),
                "cpu_seconds": time.process_time() - tick}
+        if seed_law is not None:
+            rec["subgroups_Q"] = seed_law[0]
         records.append(rec)
         if callback is not None:
             callback(rec)

@@ -203,6 +203,7 @@ def certified_interval(
     hub_steps: int = 8,
     hub_cpu_budget: float | None = 120.0,
     group_size: int = 12,
+    upper_subgroup_size: int | None = None,
     star_group_size: int = 12,
     private: int = 6,
     upper_cpu_time_limit: float | None = 120.0,
@@ -234,6 +235,9 @@ def certified_interval(
     hub_steps, hub_cpu_budget
         The greedy hub when ``hub`` is None.
     group_size, star_group_size, private
+    upper_subgroup_size : int, optional
+        Warm-start each upper group from its own subgroups of at most this many classes
+        (``subgroup_size`` of :func:`analysis.zsl.certify.grouped_upper_bound`).
     upper_cpu_time_limit, lower_cpu_time_limit : float, optional
         CPU seconds per group solve (upper) and for the star solve (lower).
     upper, lower : bool
@@ -261,6 +265,9 @@ def certified_interval(
     M, _, _ = load_benchmark(name, split)
     k, n = M.shape
     group_size = check_int(group_size, "group_size", minimum=1, maximum=k)
+    if upper_subgroup_size is not None:
+        upper_subgroup_size = check_int(upper_subgroup_size, "upper_subgroup_size", minimum=1,
+                                        maximum=k)
     star_group_size = check_int(star_group_size, "star_group_size", minimum=1, maximum=k)
     private = check_int(private, "private", minimum=0, maximum=n)
     upper_cpu_time_limit = _check_seconds(upper_cpu_time_limit, "upper_cpu_time_limit")
@@ -306,6 +313,7 @@ def certified_interval(
                  pricing_cpu_seconds=rec["pricing_cpu_seconds"])
 
         up_cert, _ = grouped_upper_bound(M, group_size=group_size,
+                                         subgroup_size=upper_subgroup_size,
                                          cpu_time_limit=upper_cpu_time_limit, callback=on_group)
         state["upper"] = min(state["upper"], up_cert.upper)
         note("upper", rounds=0)

@@ -36,7 +36,7 @@ CASES = {
         "greedy_steps": 0, "greedy_cpu_budget": 10.0, "max_iterations": 2},
     "certified_interval": lambda rng: {
         "name": "apy", "split": "unseen", "hub": np.array([0, 1, 63]), "hub_steps": 3,
-        "hub_cpu_budget": 10.0, "group_size": 6, "star_group_size": 6, "private": 2,
+        "hub_cpu_budget": 10.0, "group_size": 6, "upper_subgroup_size": 3, "star_group_size": 6, "private": 2,
         "upper_cpu_time_limit": 5.0, "lower_cpu_time_limit": 5.0, "upper": True, "lower": True},
     "class_subset_comparison": lambda rng: {"name": "apy", "class_count": 2, "n_subsets": 1,
                                             "greedy_steps": 1, "seed": 0},

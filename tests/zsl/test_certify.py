@@ -37,6 +37,35 @@ def test_grouped_upper_bound_brackets_Q_and_the_group_sum(seed, instance, exact_
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_subgroup_warm_start_keeps_a_law_between_Q_and_the_subgroups_union(seed, instance, exact_q):
+    # one group of all 6 classes warm-started from its subgroups of 2: the law it contributes
+    # is the better of its master's and the subgroups' union, so the certified end is at least
+    # Q and at most the union's value (a subgroup law put on the wrong classes would need a
+    # large repair and break the second inequality)
+    M = instance(seed)
+    cert, (rec,) = grouped_upper_bound(M, [range(6)], subgroup_size=2)
+    assert exact_q(M) <= cert.upper + LP_TOL
+    assert rec["Q"] <= rec["subgroups_Q"] + 1e-12
+    assert cert.upper <= rec["subgroups_Q"] + 1e-9
+    assert cert.repair < 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_subgroup_union_is_a_law_for_the_group_of_at_most_the_subgroup_sum(seed, instance):
+    # the seed law of a large group: its subgroups' adversaries side by side match M_g's
+    # marginals (a repair of round-off only) and its value is at most sum_s |s| Q_s / |g|
+    from analysis.zsl.certify import _side_by_side
+
+    M = instance(seed)
+    parts = [(s, worst_case_lower_bound(M[s])) for s in class_groups(M, 2)]
+    value, V, P = _side_by_side(6, parts)
+    cert = primal_upper_bound(M, V, P)
+    assert cert.repair < 1e-9
+    assert cert.value <= value + 1e-12
+    assert abs(P.sum() - 1.0) < 1e-12
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_primal_upper_bound_of_the_full_lp_adversary_is_Q(seed, instance):
     M = instance(seed)
     res = worst_case_lower_bound(M, method="full")
@@ -178,6 +207,8 @@ def test_bad_input_is_refused_with_the_argument_named():
     M = awa_like_matrix(4, 5, seed=0)
     with pytest.raises(ValueError, match="groups"):
         grouped_upper_bound(M, [[0, 1], [1, 2, 3]])
+    with pytest.raises(ValueError, match="subgroup_size"):
+        grouped_upper_bound(M, group_size=4, subgroup_size=0)
     with pytest.raises(ValueError, match="vectors"):
         primal_upper_bound(M, np.full((2, 5), 2), np.ones((4, 2)))
     with pytest.raises(ValueError, match="probabilities"):
