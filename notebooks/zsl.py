@@ -193,7 +193,7 @@ display(fig)
 #   (`master="auto"`, one highspy model warm-started as columns are added) 47 rounds, 12.0 CPU s;
 #   the scipy `linprog` master, kept as the reference route, needs 50 CPU s (36 rounds, nearly all
 #   of it in the master LPs). Both give the same $Q$ (tested to 1e-7).
-# * **SUN** (72 x 102): not exact: $Q \in [0.1566, 0.3175]$ (width 0.161; was
+# * **SUN** (72 x 102): not exact: $Q \in [0.1566, 0.2887]$ (width 0.132; was [0.1566, 0.3175],
 #   [0.1491, 0.3175], [0.1491, 0.4052], first [0.1301, 0.5039]), both ends stored certificates
 #   (`analysis/zsl/certificates/`, `analysis.zsl.certify`, `analysis.zsl.partition`). Upper end
 #   (496 s): the 72 classes in 6 groups of 12 similar classes, each group's $Q(M_g)$ exact by
@@ -203,8 +203,11 @@ display(fig)
 #   (`support_upper_bound`, one linprog master, 65 s) lets classes of different groups share
 #   vectors: 0.3379; once more on those 2167 vectors joined with the union law of 9 groups of 8
 #   (each group's column generation stopped at 10 CPU s; 59 + 112 s): 0.3175 (repair
-#   $t = 1.6 \cdot 10^{-11}$). Every attribute-based classifier on SUN's
-#   unseen classes has worst-case error at least 0.6825. Lower end (928 CPU s): a *decision
+#   $t = 1.6 \cdot 10^{-11}$); once more with 3 groups of 24 classes, each warm-started from
+#   the exact adversaries of its two 12-class subgroups (`subgroup_size=12`; group values
+#   0.335-0.369 after 400 CPU s each, 1070 s) and the master on the joined support: 0.2887
+#   (187 s). Every attribute-based classifier on SUN's
+#   unseen classes has worst-case error at least 0.7113. Lower end (928 CPU s): a *decision
 #   tree* on the attributes (4722 leaves, depth 31, grown greedily by purity gain): the best
 #   map that sees only the leaf of $v$ is an exact LP over leaf masses, because $M$ constrains
 #   single-attribute marginals only, and its dual point bounds $\rho$ cell by cell with no
@@ -215,7 +218,7 @@ display(fig)
 #   by a dynamic programme over the hub ($2^{17}$ vectors per group). Column generation on all
 #   102 attributes is not used: its master's duals grow to ~1e3 and priced columns stop
 #   lowering it (upper end 0.5039 after 190 s, lower end stuck at $1/72$).
-# * **CUB** (50 x 312): not exact: $Q \in [0.3352, 0.8007]$ (width 0.466; was
+# * **CUB** (50 x 312): not exact: $Q \in [0.3352, 0.6968]$ (width 0.362; was [0.3352, 0.8007],
 #   [0.3043, 0.8007], first [0.2846, 0.8373]), both ends stored certificates. The lower end is a
 #   decision-tree certificate (4169 leaves, 704 CPU s; it passes the star relaxation's 0.3043 --
 #   hub of 8 greedy attributes, groups of 10 classes with 10 private attributes each, 152 CPU s --
@@ -229,6 +232,9 @@ display(fig)
 #   group values 0.83-0.92, union 0.8449): 0.8007 (`support_upper_bound`, 260 s). Exact group
 #   adversaries are out of reach here (one group of 10 classes x 312 attributes was not exact
 #   after 124 CPU s, its master at 0.855), but stopped ones still give vectors worth sharing.
+#   Warm-starting 5 groups of 10 from their 5-class subgroups (240 CPU s per solve, 3124 s)
+#   gave group values near 0.68 and a union law of 0.7243; the master with all 50 classes on
+#   its support joined with the stored one: 0.6968 (855 s).
 #
 # Neither SUN nor CUB meets the target (width $\le 10^{-4}$ in 30 minutes). What limits
 # it, measured: on both ends the restricted-master LPs take over 90% of the CPU time (pricing
